@@ -1,0 +1,38 @@
+# `make demo` and `make test` are the two entry points; both run `make setup` first.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+export NPM_CONFIG_UPDATE_NOTIFIER := false
+
+.PHONY: setup demo test typecheck lint bench docker sandbox-image
+
+setup: node_modules/.installed .tools/bin/temporal docker sandbox-image
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.tools/bin/temporal: scripts/ensure-temporal.sh
+	scripts/ensure-temporal.sh
+	touch $@
+
+docker:
+	@scripts/ensure-docker.sh
+
+sandbox-image: node_modules/.installed docker
+	@scripts/ensure-sandbox-image.sh
+
+demo: setup
+	./bin/anvil.js smoke
+
+typecheck: node_modules/.installed
+	npx tsc --noEmit
+
+lint: node_modules/.installed
+	npx eslint .
+
+test: setup typecheck lint
+	mkdir -p .anvil
+	npx vitest run --reporter=default --reporter=json --outputFile.json=.anvil/test-results.json
+
+bench: setup
+	npx tsx bench/sandbox-overhead.ts

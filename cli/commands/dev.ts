@@ -1,0 +1,29 @@
+import type { AnvilConfig } from '../../config';
+import { connectTemporal } from '../../workers/connect';
+import { embeddedKinds } from '../../workers';
+import { startWorkers } from '../embedded';
+
+export const help = `anvil dev
+  Runs a local Temporal dev server (or reuses one on the configured port) and every worker
+  in the foreground until Ctrl-C. Prints the Web UI address.`;
+
+export async function run(_argv: string[], config: AnvilConfig): Promise<number> {
+  if (config.temporal.address) {
+    console.error(`anvil dev runs its own local server; TEMPORAL_ADDRESS=${config.temporal.address} is set. Use \`anvil worker --queue …\` against a cluster.`);
+    return 2;
+  }
+  const temporal = await connectTemporal(config, { detachServer: false });
+  try {
+    const kinds = embeddedKinds({ config });
+    const workers = await startWorkers(temporal, config, kinds);
+    console.log(`Temporal ${temporal.devServer?.reused ? 'dev server reused' : 'dev server started'} at ${temporal.address}`);
+    console.log(`Web UI: ${temporal.uiUrl}`);
+    console.log(`workers: ${kinds.map((k) => `${config.taskQueuePrefix}-${k}`).join(', ')} — Ctrl-C to stop`);
+    // The SDK's runtime shuts the workers down on SIGINT/SIGTERM.
+    await Promise.all(workers.map((w) => w.run()));
+  } finally {
+    await temporal.close();
+    temporal.devServer?.process?.kill('SIGTERM');
+  }
+  return 0;
+}

@@ -1,0 +1,36 @@
+import { parseArgs } from 'node:util';
+import type { AnvilConfig } from '../../config';
+import { taskQueueName } from '../../domain/queues';
+import { workflowUrl } from '../../workers/connect';
+import type { sandboxSmoke } from '../../workflows';
+import { withTemporal } from '../embedded';
+import { showProgress } from '../progress';
+
+export const help = `anvil smoke [--dataset penguins] [--json]
+  Runs the sandboxSmoke workflow: trains a scikit-learn model on a real dataset inside the
+  sandbox and prints its score and the workflow's Web UI link.`;
+
+export async function run(argv: string[], config: AnvilConfig): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { dataset: { type: 'string', default: 'penguins' }, json: { type: 'boolean', default: false } }, strict: true });
+  return withTemporal(config, async (temporal) => {
+    const workflowId = `smoke-${values.dataset}-${Date.now()}`;
+    const handle = await temporal.client.workflow.start<typeof sandboxSmoke>('sandboxSmoke', {
+      taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
+      workflowId,
+      args: [{ dataset: values.dataset }],
+      searchAttributes: { AnvilDataset: [values.dataset!], AnvilStage: ['smoke'] },
+    });
+    const link = temporal.uiUrl ? workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId) : undefined;
+    if (!values.json) console.error(`sandboxSmoke ${workflowId} started${link ? ` — ${link}` : ''}`);
+    const result = handle.result();
+    if (!values.json) await showProgress(handle, result);
+    const r = await result;
+    if (values.json) {
+      console.log(JSON.stringify({ workflowId, ...r, uiUrl: link }));
+    } else {
+      console.log(`${r.dataset}: ${r.metric} = ${r.score.toFixed(4)} (5-fold CV on ${r.rows} rows, ${r.runSeconds.toFixed(1)} s in the sandbox)`);
+      if (link) console.log(`Temporal UI: ${link}`);
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,26 @@
+import { parseArgs } from 'node:util';
+import type { AnvilConfig } from '../../config';
+import { QUEUE_KINDS, type QueueKind } from '../../domain/queues';
+import { connectTemporal } from '../../workers/connect';
+import { startWorkers } from '../embedded';
+
+export const help = `anvil worker --queue control|llm|cpu|gpu
+  Runs one worker kind until SIGINT/SIGTERM, against TEMPORAL_ADDRESS (or the local dev server).`;
+
+export async function run(argv: string[], config: AnvilConfig): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { queue: { type: 'string' } }, strict: true });
+  const kind = values.queue as QueueKind | undefined;
+  if (!kind || !QUEUE_KINDS.includes(kind)) {
+    console.error(`--queue must be one of ${QUEUE_KINDS.join(', ')} (got ${kind ?? 'nothing'})`);
+    return 2;
+  }
+  const temporal = await connectTemporal(config, { detachServer: true });
+  try {
+    const [worker] = await startWorkers(temporal, config, [kind]);
+    console.log(`worker ${worker!.options.identity} polling ${worker!.options.taskQueue} on ${temporal.address}`);
+    await worker!.run();
+  } finally {
+    await temporal.close();
+  }
+  return 0;
+}

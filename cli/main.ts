@@ -1,0 +1,57 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigError, loadConfig } from '../config';
+import * as config from './commands/config';
+import * as dev from './commands/dev';
+import * as server from './commands/server';
+import * as smoke from './commands/smoke';
+import * as worker from './commands/worker';
+
+const COMMANDS = { config, dev, worker, smoke, server } as const;
+
+const USAGE = `anvil — verified MLE tasks, environments and rollouts for LLM agents, on Temporal
+
+Usage: anvil <command> [options]
+
+${Object.values(COMMANDS).map((c) => c.help).join('\n\n')}
+
+Without TEMPORAL_ADDRESS, commands start (or reuse) a local Temporal dev server and run the
+workers in-process; with it, they are clients of that cluster.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const command = COMMANDS[name as keyof typeof COMMANDS];
+  if (!command) {
+    console.error(`anvil: unknown command "${name}"; run \`anvil --help\` for the list`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.help);
+    return 0;
+  }
+  const config = loadConfig();
+  // Worker logs at WARN and above only: the CLI prints its own progress. Activity-only workers
+  // (cpu, gpu) are expected to register no workflows.
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => {
+      if (!entry.message.startsWith('No workflows registered')) console.error(`[${entry.level}] ${entry.message}`);
+    }),
+  });
+  return command.run(rest, config);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`anvil: ${(err as Error).message}`);
+      process.exit(2);
+    }
+    console.error(`anvil: ${(err as Error).message ?? err}`);
+    if (process.env.ANVIL_DEBUG) console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { sandboxLimitsSchema } from '../domain/sandbox';
+
+const positiveInt = z.coerce.number().int().positive();
+
+export const configSchema = z.strictObject({
+  temporal: z.strictObject({
+    /** host:port of a Temporal cluster; unset = Anvil starts or reuses a local dev server. */
+    address: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').optional(),
+    namespace: z.string().min(1),
+    /** the Web UI of that cluster, for links; the embedded dev server's is known */
+    uiUrl: z.string().url().optional(),
+    devServer: z.strictObject({
+      port: positiveInt.max(65535),
+      uiPort: positiveInt.max(65535),
+      dbFile: z.string().min(1),
+    }),
+  }),
+  /** Queues are `<prefix>-control`, `<prefix>-llm`, `<prefix>-cpu`, `<prefix>-gpu`. */
+  taskQueuePrefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+  paths: z.strictObject({
+    home: z.string().min(1),
+    artifacts: z.string().min(1),
+    catalog: z.string().min(1),
+  }),
+  sandbox: z.strictObject({
+    backend: z.enum(['docker']),
+    /** unset = the image built from sandbox/image (anvil/sandbox-python:<recipe hash>) */
+    image: z.string().min(1).optional(),
+    limits: sandboxLimitsSchema,
+  }),
+  workers: z.strictObject({
+    cpuConcurrency: positiveInt,
+    llmConcurrency: positiveInt,
+    /** unset = the number of GPUs on the host */
+    gpuConcurrency: positiveInt.optional(),
+    /** run the GPU worker without a GPU (tests, CPU-only hosts); GPU runs get no device */
+    gpuEmulate: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()),
+  }),
+});
+
+export type AnvilConfig = z.infer<typeof configSchema>;
+
+/** Environment variables and the config key each one sets. */
+export const ENV_KEYS: Record<string, string> = {
+  TEMPORAL_ADDRESS: 'temporal.address',
+  TEMPORAL_NAMESPACE: 'temporal.namespace',
+  ANVIL_TEMPORAL_UI_URL: 'temporal.uiUrl',
+  ANVIL_DEV_SERVER_PORT: 'temporal.devServer.port',
+  ANVIL_DEV_SERVER_UI_PORT: 'temporal.devServer.uiPort',
+  ANVIL_TASK_QUEUE_PREFIX: 'taskQueuePrefix',
+  ANVIL_HOME: 'paths.home',
+  ANVIL_ARTIFACTS: 'paths.artifacts',
+  ANVIL_CATALOG: 'paths.catalog',
+  ANVIL_SANDBOX_BACKEND: 'sandbox.backend',
+  ANVIL_SANDBOX_IMAGE: 'sandbox.image',
+  ANVIL_SANDBOX_CPUS: 'sandbox.limits.cpus',
+  ANVIL_SANDBOX_MEMORY_MB: 'sandbox.limits.memoryMb',
+  ANVIL_SANDBOX_PIDS: 'sandbox.limits.pids',
+  ANVIL_SANDBOX_TIMEOUT_S: 'sandbox.limits.timeoutS',
+  ANVIL_SANDBOX_OUTPUT_BYTES: 'sandbox.limits.outputBytes',
+  ANVIL_CPU_CONCURRENCY: 'workers.cpuConcurrency',
+  ANVIL_LLM_CONCURRENCY: 'workers.llmConcurrency',
+  ANVIL_GPU_CONCURRENCY: 'workers.gpuConcurrency',
+  ANVIL_GPU_EMULATE: 'workers.gpuEmulate',
+};

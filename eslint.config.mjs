@@ -1,0 +1,33 @@
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const sideEffecting = 'workflow code must stay deterministic: do this in an activity and call it through proxyActivities (type-only imports are fine)';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.tools/', '.anvil/', 'tests/fixtures/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { require: 'readonly', module: 'readonly', process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }] },
+  },
+  {
+    // Workflows run in Temporal's deterministic sandbox: no Node built-ins, Docker, LLM clients or
+    // activity implementations at run time.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: [...builtinModules, 'dockerode', 'openai'].map((name) => ({ name, message: sideEffecting, allowTypeImports: true })),
+        patterns: [
+          { group: ['node:*'], message: sideEffecting, allowTypeImports: true },
+          { group: ['**/activities', '**/activities/*', 'dockerode/*', 'openai/*'], message: sideEffecting, allowTypeImports: true },
+        ],
+      }],
+    },
+  },
+);

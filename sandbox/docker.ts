@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type Docker from 'dockerode';
+import type { RunResult } from '../domain/sandbox';
+import { CappedOutput } from './capped-output';
+import { sandboxImageTag } from './image';
+import type { ResolvedRunSpec, RunOptions, Sandbox } from './sandbox';
+
+/** Every sandbox container carries this label; `docker ps -a --filter label=anvil` lists them. */
+export const ANVIL_LABEL = 'anvil';
+const OWNER_LABEL = 'anvil.owner';
+const RUN_LABEL = 'anvil.run';
+/** the unprivileged user made by sandbox/image */
+const SANDBOX_USER = '10001:10001';
+
+export interface DockerSandboxOptions {
+  /** unset = the image built from sandbox/image */
+  image?: string;
+  /** host directory under which each run gets code/ and (unless given one) workspace/ */
+  runsDir: string;
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as { statusCode?: number }).statusCode === 404;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The sandbox user is nobody the host knows: the data folder must be readable by "others". */
+async function assertReadableByOthers(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new Error(`sandbox data folder ${dir} does not exist or is not a folder`);
+  if ((info.mode & 0o005) !== 0o005) {
+    throw new Error(`sandbox data folder ${dir} (mode ${(info.mode & 0o777).toString(8)}) is not readable by the sandbox user; make it readable: chmod -R a+rX ${dir}`);
+  }
+}
+
+/** Runs each spec in a fresh container: no network, capped CPU/memory/pids/time/output, non-root. */
+export class DockerSandbox implements Sandbox {
+  private readonly image: string;
+  private readonly owner = `${hostname()}:${process.pid}`;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: DockerSandboxOptions,
+  ) {
+    this.image = options.image ?? sandboxImageTag();
+  }
+
+  /** Fails with what to do when the engine or the image is missing. */
+  async check(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (err) {
+      throw new Error(`Docker engine not reachable (${(err as Error).message}); start dockerd or run \`make setup\``);
+    }
+    try {
+      await this.docker.getImage(this.image).inspect();
+    } catch (err) {
+      if (isNotFound(err)) throw new Error(`sandbox image ${this.image} is missing; build it with \`make setup\``);
+      throw err;
+    }
+  }
+
+  async run(spec: ResolvedRunSpec, { runKey, signal }: RunOptions): Promise<RunResult> {
+    signal?.throwIfAborted();
+    if (spec.dataDir) await assertReadableByOthers(spec.dataDir);
+    const key = createHash('sha256').update(runKey).digest('hex').slice(0, 16);
+    const name = `anvil-run-${key}`;
+    const runDir = resolve(this.options.runsDir, key);
+    const codeDir = join(runDir, 'code');
+    const workspaceDir = resolve(spec.workspaceDir ?? join(runDir, 'workspace'));
+
+    // A retried attempt replaces what a lost one left behind.
+    await this.remove(name);
+    await rm(codeDir, { recursive: true, force: true });
+    if (!spec.workspaceDir) await rm(workspaceDir, { recursive: true, force: true });
+    await mkdir(codeDir, { recursive: true });
+    await mkdir(workspaceDir, { recursive: true });
+    await chmod(workspaceDir, 0o777); // the sandbox user is not the worker's user
+    await writeFile(join(codeDir, 'main.py'), spec.code);
+
+    const { limits } = spec;
+    const binds = [`${codeDir}:/code:ro`, `${workspaceDir}:/workspace:rw`];
+    if (spec.dataDir) binds.push(`${resolve(spec.dataDir)}:/data:ro`);
+    const container = await this.docker.createContainer({
+      name,
+      Image: this.image,
+      Cmd: ['python3', '/code/main.py'],
+      User: SANDBOX_USER,
+      WorkingDir: '/workspace',
+      Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      Labels: { [ANVIL_LABEL]: '1', [OWNER_LABEL]: this.owner, [RUN_LABEL]: runKey.slice(0, 200) },
+      NetworkDisabled: true,
+      HostConfig: {
+        NetworkMode: 'none',
+        Memory: limits.memoryMb * 1024 * 1024,
+        MemorySwap: limits.memoryMb * 1024 * 1024, // no swap: over the limit means OOM
+        NanoCpus: Math.round(limits.cpus * 1e9),
+        PidsLimit: limits.pids,
+        ReadonlyRootfs: true,
+        Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${limits.tmpMb}m` },
+        Binds: binds,
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        // Output is streamed and capped here; the engine keeps no log file that could fill the disk.
+        LogConfig: { Type: 'none', Config: {} },
+        ...(spec.gpu ? { DeviceRequests: [{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }] } : {}),
+      },
+    });
+
+    const stdout = new CappedOutput(limits.outputBytes);
+    const stderr = new CappedOutput(limits.outputBytes);
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const kill = () => container.kill().catch(() => undefined);
+    const onAbort = () => void kill();
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      this.docker.modem.demuxStream(stream, stdout, stderr);
+      const streamEnded = new Promise<void>((done) => {
+        stream.on('end', done);
+        stream.on('close', done);
+        stream.on('error', () => done());
+      });
+      const started = Date.now();
+      await container.start();
+      timer = setTimeout(() => {
+        timedOut = true;
+        void kill();
+      }, limits.timeoutS * 1000);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const exit = (await container.wait()) as { StatusCode: number };
+      const wallMs = Date.now() - started;
+      clearTimeout(timer);
+      await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 2000))]);
+      signal?.throwIfAborted();
+      const state = (await container.inspect()).State;
+      const killed = timedOut || state.OOMKilled;
+      return {
+        exitCode: killed ? null : exit.StatusCode,
+        timedOut,
+        oomKilled: state.OOMKilled,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        stdoutBytes: stdout.total,
+        stderrBytes: stderr.total,
+        outputTruncated: stdout.truncated || stderr.truncated,
+        wallMs,
+        workspaceDir,
+      };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      await this.remove(name);
+      await rm(codeDir, { recursive: true, force: true });
+    }
+  }
+
+  async reapOrphans(): Promise<number> {
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [ANVIL_LABEL] } });
+    const host = hostname();
+    let reaped = 0;
+    for (const c of containers) {
+      const [ownerHost, ownerPid] = (c.Labels[OWNER_LABEL] ?? '').split(':');
+      if (ownerHost !== host || pidAlive(Number(ownerPid))) continue;
+      await this.remove(c.Id);
+      reaped += 1;
+    }
+    return reaped;
+  }
+
+  private async remove(nameOrId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(nameOrId).remove({ force: true, v: true });
+    } catch (err) {
+      // 404: already gone; 409: removal already in progress
+      const code = (err as { statusCode?: number }).statusCode;
+      if (code !== 404 && code !== 409) throw err;
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import Docker from 'dockerode';
+import { inject } from 'vitest';
+import { type AnvilConfig, loadConfig } from '../../config';
+import { type QueueKind, taskQueueName } from '../../domain/queues';
+import { createWorker } from '../../workers';
+
+export interface TestEnv {
+  config: AnvilConfig;
+  /** env vars that give a child process (e.g. `anvil worker`) this same config */
+  env: NodeJS.ProcessEnv;
+  client: Client;
+  docker: Docker;
+  controlQueue: string;
+  startWorker(kind: QueueKind): Promise<Worker>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real connection to the run's Temporal dev server, with this file's own task-queue prefix and
+ * artifact folder, so test files running side by side never take each other's tasks.
+ */
+export async function createTestEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
+  const address = inject('temporalAddress');
+  const home = mkdtempSync(join(tmpdir(), 'anvil-test-'));
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: address,
+    ANVIL_HOME: home,
+    ANVIL_TASK_QUEUE_PREFIX: `t-${randomUUID().slice(0, 8)}`,
+    ANVIL_CONFIG: join(__dirname, 'empty-config.json'),
+    ...overrides,
+  };
+  const config = loadConfig(env);
+  const connection = await Connection.connect({ address });
+  const workerConnection = await NativeConnection.connect({ address });
+  const docker = new Docker();
+  const workflowBundle = { code: readFileSync(inject('workflowBundlePath'), 'utf8') };
+  const workers: Worker[] = [];
+  const running: Promise<void>[] = [];
+  return {
+    config,
+    env,
+    client: new Client({ connection, namespace: config.temporal.namespace }),
+    docker,
+    controlQueue: taskQueueName(config.taskQueuePrefix, 'control'),
+    async startWorker(kind) {
+      const worker = await createWorker(kind, { connection: workerConnection, config, docker, workflowBundle });
+      workers.push(worker);
+      running.push(worker.run());
+      return worker;
+    },
+    async close() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(running);
+      await workerConnection.close();
+      await connection.close();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}

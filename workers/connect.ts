@@ -1,0 +1,59 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { AnvilConfig } from '../config';
+import { type DevServer, ensureDevServer } from './dev-server';
+
+export interface Temporal {
+  address: string;
+  client: Client;
+  /** the connection workers poll over */
+  workerConnection: NativeConnection;
+  /** set when no TEMPORAL_ADDRESS was given and Anvil started or reused a local dev server */
+  devServer?: DevServer;
+  /** the Web UI, when known */
+  uiUrl?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to TEMPORAL_ADDRESS, or (the embedded default) to a local dev server that it starts
+ * or reuses. `detachServer` leaves a server it starts running after this process ends.
+ */
+export async function connectTemporal(config: AnvilConfig, { detachServer }: { detachServer: boolean }): Promise<Temporal> {
+  const { temporal } = config;
+  let devServer: DevServer | undefined;
+  let address = temporal.address;
+  if (!address) {
+    devServer = await ensureDevServer({
+      port: temporal.devServer.port,
+      uiPort: temporal.devServer.uiPort,
+      dbFile: temporal.devServer.dbFile,
+      namespace: temporal.namespace,
+      detached: detachServer,
+      home: config.paths.home,
+    });
+    address = devServer.address;
+  }
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: '10 seconds' });
+  } catch (err) {
+    throw new Error(`cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${(err as Error).message}`);
+  }
+  const workerConnection = await NativeConnection.connect({ address });
+  return {
+    address,
+    client: new Client({ connection, namespace: temporal.namespace }),
+    workerConnection,
+    devServer,
+    uiUrl: temporal.uiUrl ?? (devServer ? `http://localhost:${temporal.devServer.uiPort}` : undefined),
+    async close() {
+      await workerConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+export function workflowUrl(uiUrl: string, namespace: string, workflowId: string): string {
+  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

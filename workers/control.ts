@@ -1,0 +1,15 @@
+import { Worker } from '@temporalio/worker';
+import { createSmokeActivities } from '../activities/smoke';
+import { taskQueueName } from '../domain/queues';
+import type { WorkerDeps } from './deps';
+
+/** `<prefix>-control`: every workflow, and the cheap file activities. */
+export async function createControlWorker({ connection, config, workflowBundle }: WorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    activities: createSmokeActivities({ artifactsDir: config.paths.artifacts }),
+  });
+}

@@ -1,0 +1,34 @@
+import { execFileSync } from 'node:child_process';
+import { Worker } from '@temporalio/worker';
+import { createSandboxActivities } from '../activities/sandbox';
+import { taskQueueName } from '../domain/queues';
+import { DockerSandbox } from '../sandbox/docker';
+import { runsDir, type WorkerDeps } from './deps';
+
+/** GPUs on this host, as `nvidia-smi -L` lists them (0 without a driver). */
+export function countGpus(): number {
+  try {
+    return execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 10_000 }).split('\n').filter((l) => l.startsWith('GPU ')).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** `<prefix>-gpu`: sandbox runs that need a GPU; one at a time per GPU unless configured. */
+export async function createGpuWorker({ connection, config, docker }: WorkerDeps): Promise<Worker> {
+  const gpus = countGpus();
+  const emulate = config.workers.gpuEmulate;
+  if (gpus === 0 && !emulate) {
+    throw new Error('no GPU on this host (nvidia-smi lists none): run the GPU worker on a GPU host, or set ANVIL_GPU_EMULATE=1 to run GPU work on CPU (tests only)');
+  }
+  const sandbox = new DockerSandbox(docker, { image: config.sandbox.image, runsDir: runsDir(config) });
+  await sandbox.check();
+  await sandbox.reapOrphans();
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: taskQueueName(config.taskQueuePrefix, 'gpu'),
+    activities: createSandboxActivities({ sandbox, defaults: config.sandbox.limits, attachGpus: gpus > 0 }),
+    maxConcurrentActivityTaskExecutions: config.workers.gpuConcurrency ?? Math.max(1, gpus),
+  });
+}
