@@ -1,5 +1,5 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config';
+import { installQuietRuntime } from '../workers/runtime';
 import * as config from './commands/config';
 import * as dev from './commands/dev';
 import * as server from './commands/server';
@@ -33,13 +33,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  // Worker logs at WARN and above only: the CLI prints its own progress. Activity-only workers
-  // (cpu, gpu) are expected to register no workflows.
-  Runtime.install({
-    logger: new DefaultLogger('WARN', (entry) => {
-      if (!entry.message.startsWith('No workflows registered')) console.error(`[${entry.level}] ${entry.message}`);
-    }),
-  });
+  installQuietRuntime();
   return command.run(rest, config);
 }
 

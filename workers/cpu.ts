@@ -14,6 +14,9 @@ export async function createCpuWorker({ connection, config, docker }: WorkerDeps
     namespace: config.temporal.namespace,
     taskQueue: taskQueueName(config.taskQueuePrefix, 'cpu'),
     activities: createSandboxActivities({ sandbox, defaults: config.sandbox.limits, attachGpus: false }),
+    // Cancellation reaches an activity only with a heartbeat's reply: send them often enough
+    // that a cancelled run's container is gone within seconds.
+    maxHeartbeatThrottleInterval: '2 seconds',
     maxConcurrentActivityTaskExecutions: config.workers.cpuConcurrency,
   });
 }

@@ -29,6 +29,9 @@ export async function createGpuWorker({ connection, config, docker }: WorkerDeps
     namespace: config.temporal.namespace,
     taskQueue: taskQueueName(config.taskQueuePrefix, 'gpu'),
     activities: createSandboxActivities({ sandbox, defaults: config.sandbox.limits, attachGpus: gpus > 0 }),
+    // Cancellation reaches an activity only with a heartbeat's reply: send them often enough
+    // that a cancelled run's container is gone within seconds.
+    maxHeartbeatThrottleInterval: '2 seconds',
     maxConcurrentActivityTaskExecutions: config.workers.gpuConcurrency ?? Math.max(1, gpus),
   });
 }

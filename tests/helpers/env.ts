@@ -9,6 +9,7 @@ import { inject } from 'vitest';
 import { type AnvilConfig, loadConfig } from '../../config';
 import { type QueueKind, taskQueueName } from '../../domain/queues';
 import { createWorker } from '../../workers';
+import { installQuietRuntime } from '../../workers/runtime';
 
 export interface TestEnv {
   config: AnvilConfig;
@@ -26,6 +27,7 @@ export interface TestEnv {
  * artifact folder, so test files running side by side never take each other's tasks.
  */
 export async function createTestEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
+  installQuietRuntime();
   const address = inject('temporalAddress');
   const home = mkdtempSync(join(tmpdir(), 'anvil-test-'));
   const env = {
