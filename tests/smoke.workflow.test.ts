@@ -35,7 +35,7 @@ describe('workflows through a real Temporal server and Docker engine', () => {
     });
     const err = await run.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    const cause = (err as WorkflowFailedError).cause?.cause;
+    const cause = (err as WorkflowFailedError).cause?.cause as Error | undefined;
     expect(cause?.message).toMatch(/unknown example dataset "no-such-data"; choose one of: penguins/);
   });
 
@@ -46,7 +46,7 @@ describe('workflows through a real Temporal server and Docker engine', () => {
       args: [{ code: '', limits: { memoryMb: 1 } }],
     });
     const err = await handle.result().catch((e: unknown) => e);
-    expect((err as WorkflowFailedError).cause?.cause?.message).toMatch(/invalid run spec: code: code is empty.*limits\.memoryMb/);
+    expect(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message).toMatch(/invalid run spec: code: code is empty.*limits\.memoryMb/);
     const history = await handle.fetchHistory();
     const starts = history.events!.filter((e) => e.activityTaskStartedEventAttributes);
     expect(starts.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);

@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { createSandboxActivities } from '../activities/sandbox';
 import { taskQueueName } from '../domain/queues';
 import { DockerSandbox } from '../sandbox/docker';
+import type { AnvilConfig } from '../config';
 import { runsDir, type WorkerDeps } from './deps';
 
 /** GPUs on this host, as `nvidia-smi -L` lists them (0 without a driver). */
@@ -14,13 +15,18 @@ export function countGpus(): number {
   }
 }
 
-/** `<prefix>-gpu`: sandbox runs that need a GPU; one at a time per GPU unless configured. */
-export async function createGpuWorker({ connection, config, docker }: WorkerDeps): Promise<Worker> {
+/** The GPUs a GPU worker may use here; throws on a host without one unless emulation is on. */
+export function gpusForWorker(config: AnvilConfig): number {
   const gpus = countGpus();
-  const emulate = config.workers.gpuEmulate;
-  if (gpus === 0 && !emulate) {
+  if (gpus === 0 && !config.workers.gpuEmulate) {
     throw new Error('no GPU on this host (nvidia-smi lists none): run the GPU worker on a GPU host, or set ANVIL_GPU_EMULATE=1 to run GPU work on CPU (tests only)');
   }
+  return gpus;
+}
+
+/** `<prefix>-gpu`: sandbox runs that need a GPU; one at a time per GPU unless configured. */
+export async function createGpuWorker({ connection, config, docker }: WorkerDeps): Promise<Worker> {
+  const gpus = gpusForWorker(config);
   const sandbox = new DockerSandbox(docker, { image: config.sandbox.image, runsDir: runsDir(config) });
   await sandbox.check();
   await sandbox.reapOrphans();

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { AnvilConfig } from '../../config';
 import { QUEUE_KINDS, type QueueKind } from '../../domain/queues';
 import { connectTemporal } from '../../workers/connect';
+import { gpusForWorker } from '../../workers/gpu';
 import { startWorkers } from '../embedded';
 
 export const help = `anvil worker --queue control|llm|cpu|gpu
@@ -14,6 +15,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     console.error(`--queue must be one of ${QUEUE_KINDS.join(', ')} (got ${kind ?? 'nothing'})`);
     return 2;
   }
+  if (kind === 'gpu') gpusForWorker(config); // fail before connecting on a host without GPUs
   const temporal = await connectTemporal(config, { detachServer: true });
   try {
     const [worker] = await startWorkers(temporal, config, [kind]);

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..');
+const eslint = new ESLint({ cwd: root });
+
+async function lintAs(path: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: join(root, path) });
+  return result!.messages.map((m) => `${m.ruleId}: ${m.message.split(':')[0]}`);
+}
+
+describe('the ESLint rule that keeps workflow code deterministic', () => {
+  it.each([
+    ["import { readFileSync } from 'fs';", 'fs'],
+    ["import { join } from 'node:path';", 'node:path'],
+    ["import { spawn } from 'child_process';", 'child_process'],
+    ["import Docker from 'dockerode';", 'dockerode'],
+    ["import OpenAI from 'openai';", 'openai'],
+    ["import { createSandboxActivities } from '../activities/sandbox';", 'activities'],
+  ])('forbids %s in workflows/', async (line) => {
+    const messages = await lintAs('workflows/example.ts', `${line}\nexport const x = 1;\n`);
+    expect(messages.some((m) => m.startsWith('@typescript-eslint/no-restricted-imports'))).toBe(true);
+  });
+
+  it('allows type-only imports and the workflow SDK', async () => {
+    const code = [
+      "import type Docker from 'dockerode';",
+      "import type { SandboxActivities } from '../activities/sandbox';",
+      "import { proxyActivities } from '@temporalio/workflow';",
+      'export const a = proxyActivities<SandboxActivities>({ startToCloseTimeout: 1 });',
+      'export type D = Docker;',
+    ].join('\n');
+    expect(await lintAs('workflows/example.ts', code)).toEqual([]);
+  });
+
+  it('leaves the same imports alone outside workflows/', async () => {
+    expect(await lintAs('activities/example.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n")).toEqual([]);
+  });
+
+  it('finds nothing in the real workflows/', async () => {
+    const results = await eslint.lintFiles([join(root, 'workflows')]);
+    expect(results.flatMap((r) => r.messages.map((m) => `${r.filePath}: ${m.message}`))).toEqual([]);
+  });
+});
