@@ -1,17 +1,22 @@
 import type { WorkflowHandle } from '@temporalio/client';
 
+/** A workflow task scheduled this long without a worker taking it suggests no worker is running. */
+const NO_WORKER_HINT_MS = 10_000;
+
 /**
  * Prints a line each time the workflow's pending activities change (type, attempt, last failure),
- * until `done` settles. Progress goes to stderr so `--json` output on stdout stays clean.
+ * and a hint when no worker takes its workflow task, until `done` settles. Progress goes to stderr
+ * so `--json` output on stdout stays clean.
  */
 export async function showProgress(handle: WorkflowHandle, done: Promise<unknown>, print = (line: string) => process.stderr.write(`${line}\n`)): Promise<void> {
   let finished = false;
   void done.finally(() => (finished = true)).catch(() => undefined);
   let last = '';
+  let hinted = false;
   const started = Date.now();
   while (!finished) {
     try {
-      const { raw } = await handle.describe();
+      const { raw, taskQueue } = await handle.describe();
       const pending = (raw.pendingActivities ?? []).map((a) => {
         const retry = (a.attempt ?? 1) > 1 ? ` (attempt ${a.attempt}${a.lastFailure?.message ? `, last failure: ${a.lastFailure.message}` : ''})` : '';
         return `${a.activityType?.name}${retry}`;
@@ -19,6 +24,11 @@ export async function showProgress(handle: WorkflowHandle, done: Promise<unknown
       const line = pending.join(', ');
       if (line && line !== last) print(`  [${Math.round((Date.now() - started) / 1000)}s] running ${line}`);
       last = line;
+      const waiting = raw.pendingWorkflowTask && !raw.pendingWorkflowTask.startedTime && Date.now() - started > NO_WORKER_HINT_MS;
+      if (waiting && !hinted) {
+        print(`  no worker has taken this workflow for ${NO_WORKER_HINT_MS / 1000}s: is a worker polling ${taskQueue}? (anvil worker --queue control)`);
+        hinted = true;
+      }
     } catch {
       // describe can fail transiently; the result promise reports real failures
     }

@@ -139,6 +139,7 @@ export class DockerSandbox implements Sandbox {
         void kill();
       }, limits.timeoutS * 1000);
       signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort(); // cancelled while starting
       const exit = (await container.wait()) as { StatusCode: number };
       const wallMs = Date.now() - started;
       clearTimeout(timer);

@@ -7,10 +7,10 @@ const RECIPE_FILES = ['packages.txt', 'build-offline.sh', 'Dockerfile'];
 const RECIPE_DIR = join(__dirname, 'image');
 
 /** `anvil/sandbox-python:<first 12 hex of the recipe's sha256>` */
-export function sandboxImageTag(): string {
+export function sandboxImageTag(recipeDir = RECIPE_DIR): string {
   const hash = createHash('sha256');
   for (const file of RECIPE_FILES) {
-    hash.update(file).update('\0').update(readFileSync(join(RECIPE_DIR, file))).update('\0');
+    hash.update(file).update('\0').update(readFileSync(join(recipeDir, file))).update('\0');
   }
   return `anvil/sandbox-python:${hash.digest('hex').slice(0, 12)}`;
 }

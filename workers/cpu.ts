@@ -1,14 +1,12 @@
 import { Worker } from '@temporalio/worker';
 import { createSandboxActivities } from '../activities/sandbox';
 import { taskQueueName } from '../domain/queues';
-import { DockerSandbox } from '../sandbox/docker';
-import { runsDir, type WorkerDeps } from './deps';
+import { readySandbox, type WorkerDeps } from './deps';
 
-/** `<prefix>-cpu`: sandbox runs on CPU. Removes containers left by dead workers before polling. */
-export async function createCpuWorker({ connection, config, docker }: WorkerDeps): Promise<Worker> {
-  const sandbox = new DockerSandbox(docker, { image: config.sandbox.image, runsDir: runsDir(config) });
-  await sandbox.check();
-  await sandbox.reapOrphans();
+/** `<prefix>-cpu`: sandbox runs on CPU. */
+export async function createCpuWorker(deps: WorkerDeps): Promise<Worker> {
+  const { connection, config } = deps;
+  const sandbox = await readySandbox(deps);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,

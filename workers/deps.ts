@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { NativeConnection } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import type { AnvilConfig } from '../config';
+import { DockerSandbox } from '../sandbox/docker';
 
 /** What every worker factory is given; tests pass real local clients. */
 export interface WorkerDeps {
@@ -12,7 +13,13 @@ export interface WorkerDeps {
   workflowBundle?: { code: string };
 }
 
-/** Where sandbox runs keep their code and workspaces on this host. */
-export function runsDir(config: AnvilConfig): string {
-  return join(config.paths.artifacts, 'runs');
+/**
+ * The sandbox of a worker that runs containers: checked (engine up, image present) and cleared of
+ * containers that dead workers on this host left behind, before the worker polls.
+ */
+export async function readySandbox({ config, docker }: WorkerDeps): Promise<DockerSandbox> {
+  const sandbox = new DockerSandbox(docker, { image: config.sandbox.image, runsDir: join(config.paths.artifacts, 'runs') });
+  await sandbox.check();
+  await sandbox.reapOrphans();
+  return sandbox;
 }

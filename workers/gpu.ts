@@ -2,9 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { createSandboxActivities } from '../activities/sandbox';
 import { taskQueueName } from '../domain/queues';
-import { DockerSandbox } from '../sandbox/docker';
 import type { AnvilConfig } from '../config';
-import { runsDir, type WorkerDeps } from './deps';
+import { readySandbox, type WorkerDeps } from './deps';
 
 /** GPUs on this host, as `nvidia-smi -L` lists them (0 without a driver). */
 export function countGpus(): number {
@@ -25,11 +24,10 @@ export function gpusForWorker(config: AnvilConfig): number {
 }
 
 /** `<prefix>-gpu`: sandbox runs that need a GPU; one at a time per GPU unless configured. */
-export async function createGpuWorker({ connection, config, docker }: WorkerDeps): Promise<Worker> {
+export async function createGpuWorker(deps: WorkerDeps): Promise<Worker> {
+  const { connection, config } = deps;
   const gpus = gpusForWorker(config);
-  const sandbox = new DockerSandbox(docker, { image: config.sandbox.image, runsDir: runsDir(config) });
-  await sandbox.check();
-  await sandbox.reapOrphans();
+  const sandbox = await readySandbox(deps);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
