@@ -29,6 +29,16 @@ export const configSchema = z.strictObject({
     image: z.string().min(1).optional(),
     limits: sandboxLimitsSchema,
   }),
+  forge: z.strictObject({
+    /** proposals the Brainstormer may make per dataset */
+    maxTasks: positiveInt.max(20),
+    /** repair rounds after a failed verification before a task is rejected */
+    repairRounds: z.coerce.number().int().min(0).max(10),
+    /** forgeTask children running at once per forgeDataset */
+    concurrency: positiveInt.max(32),
+    /** a larger dataset is refused at intake */
+    maxDatasetMb: positiveInt,
+  }),
   workers: z.strictObject({
     cpuConcurrency: positiveInt,
     llmConcurrency: positiveInt,
@@ -59,6 +69,10 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_SANDBOX_PIDS: 'sandbox.limits.pids',
   ANVIL_SANDBOX_TIMEOUT_S: 'sandbox.limits.timeoutS',
   ANVIL_SANDBOX_OUTPUT_BYTES: 'sandbox.limits.outputBytes',
+  ANVIL_FORGE_MAX_TASKS: 'forge.maxTasks',
+  ANVIL_FORGE_REPAIR_ROUNDS: 'forge.repairRounds',
+  ANVIL_FORGE_CONCURRENCY: 'forge.concurrency',
+  ANVIL_FORGE_MAX_DATASET_MB: 'forge.maxDatasetMb',
   ANVIL_CPU_CONCURRENCY: 'workers.cpuConcurrency',
   ANVIL_LLM_CONCURRENCY: 'workers.llmConcurrency',
   ANVIL_GPU_CONCURRENCY: 'workers.gpuConcurrency',

@@ -1,0 +1,48 @@
+import type { TaskType } from './task';
+
+export type ColumnKind = 'numeric' | 'integer' | 'boolean' | 'categorical' | 'text' | 'datetime' | 'id' | 'constant';
+
+export interface ColumnProfile {
+  name: string;
+  kind: ColumnKind;
+  /** fraction of rows with no value */
+  missing: number;
+  distinct: number;
+  /** numeric and integer columns */
+  stats?: { min: number; max: number; mean: number; std: number };
+  /** the most frequent values, for categorical and boolean columns (at most 20) */
+  top?: { value: string; count: number }[];
+  /** text columns: mean length in characters */
+  meanLength?: number;
+}
+
+export interface CandidateTarget {
+  column: string;
+  taskType: TaskType;
+  /** higher = a better target; candidates are sorted by it */
+  score: number;
+  reason: string;
+}
+
+export interface LeakageSuspect {
+  column: string;
+  /** the candidate target it nearly determines */
+  target: string;
+  reason: string;
+}
+
+/** What intake learns about a dataset; `dataFile` is the canonical CSV every package's raw/ holds. */
+export interface DatasetProfile {
+  /** a slug from the dataset's name, for task ids */
+  name: string;
+  source: { files: { path: string; sha256: string; bytes: number }[]; format: 'csv' | 'tsv' | 'json' | 'jsonl' | 'parquet' | 'folder' };
+  /** canonical CSV (comma, header, UTF-8) in the artifact store */
+  dataFile: string;
+  rows: number;
+  columns: ColumnProfile[];
+  candidateTargets: CandidateTarget[];
+  idColumns: string[];
+  timeColumns: string[];
+  textColumns: string[];
+  leakageSuspects: LeakageSuspect[];
+}

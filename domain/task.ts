@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+export const TASK_SCHEMA = 'anvil.task/v1';
+export const TASK_TYPES = ['binary-classification', 'multiclass-classification', 'multilabel-classification', 'regression', 'ranking', 'forecasting', 'other'] as const;
+export const MODALITIES = ['tabular', 'text', 'image', 'time-series', 'audio', 'multimodal'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+export type Modality = (typeof MODALITIES)[number];
+
+export const metricSpecSchema = z.looseObject({
+  /** e.g. accuracy, macro-f1, log-loss, roc-auc, rmse, mae, rmsle */
+  name: z.string().min(1),
+  higherIsBetter: z.boolean(),
+  /** [worst-or-lowest, best-or-highest] values the metric can take; null = unbounded */
+  bounds: z.tuple([z.number().nullable(), z.number().nullable()]).optional(),
+});
+export type MetricSpec = z.infer<typeof metricSpecSchema>;
+
+export const resourcesSchema = z.looseObject({
+  cpus: z.number().positive(),
+  memoryMb: z.number().int().positive(),
+  gpu: z.boolean(),
+  timeLimitS: z.number().int().positive(),
+});
+
+/** task.json. Unknown extra fields are kept (loose objects). */
+export const taskManifestSchema = z.looseObject({
+  schema: z.literal(TASK_SCHEMA),
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, 'lowercase letters, digits and dashes, 2-80 characters'),
+  title: z.string().min(1),
+  taskType: z.enum(TASK_TYPES),
+  modality: z.enum(MODALITIES),
+  target: z.string().min(1),
+  idColumn: z.string().min(1),
+  metric: metricSpecSchema,
+  resources: resourcesSchema,
+});
+export type TaskManifest = z.infer<typeof taskManifestSchema>;
+
+/** The files every package must have (public/ and private/ are made by prepare.py). */
+export const PACKAGE_FILES = ['task.json', 'description.md', 'prepare.py', 'metric.py', 'solutions/baseline.py'] as const;
+/** What prepare.py must write. */
+export const PUBLIC_FILES = ['train.csv', 'test.csv', 'sample_submission.csv'] as const;
+export const PRIVATE_FILES = ['answers.csv'] as const;

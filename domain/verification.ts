@@ -1,0 +1,51 @@
+/** One verification check's verdict, as written to verification.json. */
+export interface CheckResult {
+  /** a name from CHECKS */
+  name: string;
+  passed: boolean;
+  /** one line a person can act on */
+  detail: string;
+  /** what the check saw (numbers, samples, tracebacks), for the Designer's repair round */
+  evidence?: unknown;
+}
+
+/**
+ * Every check, by stage. `assertions` run in the sandbox (sandbox/harness/verify_assertions.py),
+ * `review` is the Reviewer role, `execution` runs the trivial and baseline submissions.
+ */
+export const CHECKS = {
+  assertions: [
+    'files.present', // PACKAGE_FILES exist
+    'manifest.valid', // task.json matches the v1 schema
+    'description.sections', // overview, data, evaluation, submission format
+    'prepare.runs', // prepare(raw, public, private) finishes and writes PUBLIC_FILES / PRIVATE_FILES
+    'prepare.deterministic', // two runs give identical file hashes
+    'test.no_target', // the target column is not in test.csv
+    'ids.unique', // ids unique in test, sample submission and answers
+    'ids.aligned', // the same ids in test, sample submission and answers
+    'split.no_row_leak', // no test row (features) repeated in train, no shared ids
+    'id.not_predictive', // the id column does not encode the label
+    'sample.columns', // sample submission columns = [idColumn, target]
+    'metric.perfect_answers', // answers scored against themselves reach the best bound
+    'metric.sample_valid', // the sample submission grades to a finite score
+    'metric.direction', // perfect beats the sample submission in the declared direction
+    'metric.order_invariant', // shuffled rows score the same
+    'metric.rejects_malformed', // missing, extra, duplicated, NaN rows and wrong columns raise InvalidSubmission
+    'metric.deterministic', // the same submission scores the same twice
+  ],
+  review: ['review.description_complete', 'review.metric_fits', 'review.target_meaningful', 'review.no_answer_hints'],
+  execution: ['baseline.runs', 'baseline.valid', 'baseline.beats_trivial', 'baseline.not_perfect'],
+} as const;
+
+export type Verdict = 'verified' | 'rejected';
+
+export interface VerificationReport {
+  status: Verdict;
+  checks: CheckResult[];
+  /** scores of the reference submissions, for leaderboard.csv */
+  scores?: { trivial?: number; baseline?: number };
+}
+
+export function verdictOf(checks: CheckResult[]): Verdict {
+  return checks.every((c) => c.passed) ? 'verified' : 'rejected';
+}
