@@ -24,7 +24,9 @@ export async function showProgress(handle: WorkflowHandle, done: Promise<unknown
       const line = pending.join(', ');
       if (line && line !== last) print(`  [${Math.round((Date.now() - started) / 1000)}s] running ${line}`);
       last = line;
-      const waiting = raw.pendingWorkflowTask && !raw.pendingWorkflowTask.startedTime && Date.now() - started > NO_WORKER_HINT_MS;
+      const task = raw.pendingWorkflowTask;
+      const scheduledMs = task?.scheduledTime?.seconds ? Number(task.scheduledTime.seconds) * 1000 : undefined;
+      const waiting = task && !task.startedTime && scheduledMs !== undefined && Date.now() - scheduledMs > NO_WORKER_HINT_MS;
       if (waiting && !hinted) {
         print(`  no worker has taken this workflow for ${NO_WORKER_HINT_MS / 1000}s: is a worker polling ${taskQueue}? (anvil worker --queue control)`);
         hinted = true;
