@@ -1,6 +1,7 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { type RunResult, type RunSpec, runSpecSchema, type SandboxLimits } from '../domain/sandbox';
 import type { Sandbox } from '../sandbox/sandbox';
+import { runKey, withHeartbeat } from './heartbeat';
 
 export interface SandboxActivityDeps {
   sandbox: Sandbox;
@@ -22,24 +23,11 @@ export function createSandboxActivities({ sandbox, defaults, attachGpus }: Sandb
         const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ');
         throw ApplicationFailure.nonRetryable(`invalid run spec: ${why}`, 'InvalidRunSpec');
       }
-      const ctx = Context.current();
-      const { workflowExecution, activityId } = ctx.info;
-      const runKey = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
-      const started = Date.now();
-      ctx.heartbeat({ phase: 'starting' });
-      const beat = setInterval(() => ctx.heartbeat({ phase: 'running', elapsedS: Math.round((Date.now() - started) / 1000) }), 1000);
-      try {
-        return await sandbox.run(
-          { ...parsed.data, gpu: attachGpus, limits: { ...defaults, ...parsed.data.limits } },
-          { runKey, signal: ctx.cancellationSignal },
-        );
-      } catch (err) {
-        // A cancelled run ends as the cancellation Temporal asked for, not as a sandbox error.
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        throw err;
-      } finally {
-        clearInterval(beat);
-      }
+      const key = runKey();
+      return withHeartbeat((signal, phase) => {
+        phase('running');
+        return sandbox.run({ ...parsed.data, gpu: attachGpus, limits: { ...defaults, ...parsed.data.limits } }, { runKey: key, signal });
+      });
     },
   };
 }

@@ -46,3 +46,13 @@ export interface DatasetProfile {
   textColumns: string[];
   leakageSuspects: LeakageSuspect[];
 }
+
+/** What intake returns through Temporal: the profile stays on disk, referenced by path. */
+export interface IntakeResult {
+  name: string;
+  /** profile.json beside the canonical data.csv */
+  profileFile: string;
+  rows: number;
+  columns: number;
+  candidateTargets: number;
+}

@@ -1,15 +1,21 @@
 import { Worker } from '@temporalio/worker';
+import { createCatalogActivities } from '../activities/catalog';
+import { createIntakeActivities } from '../activities/intake';
 import { createSmokeActivities } from '../activities/smoke';
 import { taskQueueName } from '../domain/queues';
 import type { WorkerDeps } from './deps';
 
-/** `<prefix>-control`: every workflow, and the cheap file activities. */
+/** `<prefix>-control`: every workflow, and the cheap file activities (staging, intake, catalog). */
 export async function createControlWorker({ connection, config, workflowBundle }: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createSmokeActivities({ artifactsDir: config.paths.artifacts }),
+    activities: {
+      ...createSmokeActivities({ artifactsDir: config.paths.artifacts }),
+      ...createIntakeActivities({ artifactsDir: config.paths.artifacts, maxDatasetMb: config.forge.maxDatasetMb }),
+      ...createCatalogActivities({ artifactsDir: config.paths.artifacts }),
+    },
   });
 }

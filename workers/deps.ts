@@ -13,6 +13,11 @@ export interface WorkerDeps {
   workflowBundle?: { code: string };
 }
 
+/** Where sandbox workers stage short-lived files (e.g. grading folders) on this host. */
+export function scratchDir(config: AnvilConfig): string {
+  return join(config.paths.artifacts, 'scratch');
+}
+
 /**
  * The sandbox of a worker that runs containers: checked (engine up, image present) and cleared of
  * containers that dead workers on this host left behind, before the worker polls.

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { createSandboxActivities } from '../activities/sandbox';
+import { createVerificationActivities } from '../activities/verification';
 import { taskQueueName } from '../domain/queues';
 import type { AnvilConfig } from '../config';
-import { readySandbox, type WorkerDeps } from './deps';
+import { readySandbox, scratchDir, type WorkerDeps } from './deps';
 
 /** GPUs on this host, as `nvidia-smi -L` lists them (0 without a driver). */
 export function countGpus(): number {
@@ -32,7 +33,10 @@ export async function createGpuWorker(deps: WorkerDeps): Promise<Worker> {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: taskQueueName(config.taskQueuePrefix, 'gpu'),
-    activities: createSandboxActivities({ sandbox, defaults: config.sandbox.limits, attachGpus: gpus > 0 }),
+    activities: {
+      ...createSandboxActivities({ sandbox, defaults: config.sandbox.limits, attachGpus: gpus > 0 }),
+      ...createVerificationActivities({ sandbox, scratchDir: scratchDir(config) }),
+    },
     // Cancellation reaches an activity only with a heartbeat's reply: send them often enough
     // that a cancelled run's container is gone within seconds.
     maxHeartbeatThrottleInterval: '2 seconds',

@@ -4,7 +4,7 @@ import { createControlWorker } from './control';
 import { createCpuWorker } from './cpu';
 import type { WorkerDeps } from './deps';
 import { countGpus, createGpuWorker } from './gpu';
-import { createLlmWorker, LLM_ACTIVITIES } from './llm';
+import { createLlmWorker } from './llm';
 
 export type { WorkerDeps } from './deps';
 
@@ -19,10 +19,7 @@ export function createWorker(kind: QueueKind, deps: WorkerDeps): Promise<Worker>
   return FACTORIES[kind](deps);
 }
 
-/** The kinds the embedded default runs in-process: those with work to do, GPU only where there is one (or emulated). */
+/** The kinds the embedded default runs in-process: all four, GPU only where there is one (or emulated). */
 export function embeddedKinds(deps: Pick<WorkerDeps, 'config'>): QueueKind[] {
-  const kinds: QueueKind[] = ['control', 'cpu'];
-  if (Object.keys(LLM_ACTIVITIES).length > 0) kinds.push('llm');
-  if (deps.config.workers.gpuEmulate || countGpus() > 0) kinds.push('gpu');
-  return kinds;
+  return deps.config.workers.gpuEmulate || countGpus() > 0 ? ['control', 'llm', 'cpu', 'gpu'] : ['control', 'llm', 'cpu'];
 }

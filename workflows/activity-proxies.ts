@@ -1,24 +1,42 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { CatalogActivities } from '../activities/catalog';
+import type { IntakeActivities } from '../activities/intake';
+import type { RoleActivities } from '../activities/roles';
 import type { SandboxActivities } from '../activities/sandbox';
 import type { SmokeActivities } from '../activities/smoke';
+import type { VerificationActivities } from '../activities/verification';
 import { siblingQueue } from '../domain/queues';
 
 /**
- * Sandbox runs go to the CPU (or GPU) queue beside this workflow's control queue. The run enforces
- * its own time limit, so startToClose is only a backstop; the heartbeat timeout is what notices a
- * lost worker and retries the run on another.
+ * Sandbox work goes to the CPU (or GPU) queue beside this workflow's control queue. Runs enforce
+ * their own time limits, so startToClose is only a backstop; the heartbeat timeout is what
+ * notices a lost worker and retries the run on another.
  */
-export function sandboxActivities(kind: 'cpu' | 'gpu' = 'cpu') {
-  return proxyActivities<SandboxActivities>({
+function onSandboxQueue<T extends object>(kind: 'cpu' | 'gpu', nonRetryable: string[]) {
+  return proxyActivities<T>({
     taskQueue: siblingQueue(workflowInfo().taskQueue, kind),
     startToCloseTimeout: '6 hours',
     heartbeatTimeout: '15 seconds',
-    retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes: ['InvalidRunSpec'] },
+    retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes: nonRetryable },
   });
 }
 
+export const sandboxActivities = (kind: 'cpu' | 'gpu' = 'cpu') => onSandboxQueue<SandboxActivities>(kind, ['InvalidRunSpec']);
+export const verificationActivities = (kind: 'cpu' | 'gpu' = 'cpu') => onSandboxQueue<VerificationActivities>(kind, []);
+
+/** Agent roles on the LLM queue; a role output that fails its schema is not retried. */
+export const roleActivities = () =>
+  proxyActivities<RoleActivities>({
+    taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
+    startToCloseTimeout: '15 minutes',
+    retry: { maximumAttempts: 4, initialInterval: '2 seconds', backoffCoefficient: 2, nonRetryableErrorTypes: ['InvalidRoleOutput'] },
+  });
+
 /** Cheap file work on the control queue itself. */
-export const smokeActivities = proxyActivities<SmokeActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['UnknownDataset'] },
-});
+const onControlQueue: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['UnknownDataset', 'BadDataset', 'BadPackage'] },
+};
+export const smokeActivities = proxyActivities<SmokeActivities>(onControlQueue);
+export const intakeActivities = proxyActivities<IntakeActivities>(onControlQueue);
+export const catalogActivities = proxyActivities<CatalogActivities>(onControlQueue);

@@ -1,3 +1,7 @@
 // Every workflow type the control worker registers.
+export { forgeDataset } from './forge-dataset';
+export { forgeTask } from './forge-task';
+export { gradeTask } from './grade-task';
 export { sandboxRun } from './sandbox-run';
 export { sandboxSmoke } from './sandbox-smoke';
+export { verifyPackage } from './verify-package';

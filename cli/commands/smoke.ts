@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
+import { SEARCH } from '../../domain/search-attributes';
 import { workflowUrl } from '../../workers/connect';
 import type { sandboxSmoke } from '../../workflows';
 import { withTemporal } from '../embedded';
@@ -18,7 +19,10 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId,
       args: [{ dataset: values.dataset }],
-      searchAttributes: { AnvilDataset: [values.dataset!], AnvilStage: ['smoke'] },
+      typedSearchAttributes: [
+        { key: SEARCH.dataset, value: values.dataset! },
+        { key: SEARCH.stage, value: 'smoke' },
+      ],
     });
     const link = temporal.uiUrl ? workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId) : undefined;
     if (!values.json) console.error(`sandboxSmoke ${workflowId} started${link ? ` — ${link}` : ''}`);

@@ -1,0 +1,32 @@
+import { Context } from '@temporalio/activity';
+
+/** Names a sandbox run stably across retries of this activity (a retry replaces a lost attempt's run). */
+export function runKey(suffix = ''): string {
+  const { workflowExecution, activityId } = Context.current().info;
+  return `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}${suffix ? `/${suffix}` : ''}`;
+}
+
+/**
+ * Runs `work` while heartbeating every second with its current phase, so a lost worker is noticed
+ * within the heartbeat timeout; `signal` aborts when Temporal cancels the activity.
+ */
+export async function withHeartbeat<T>(work: (signal: AbortSignal, phase: (name: string) => void) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const started = Date.now();
+  let current = 'starting';
+  const beat = () => ctx.heartbeat({ phase: current, elapsedS: Math.round((Date.now() - started) / 1000) });
+  beat();
+  const timer = setInterval(beat, 1000);
+  try {
+    return await work(ctx.cancellationSignal, (name) => {
+      current = name;
+      beat();
+    });
+  } catch (err) {
+    // A cancelled activity ends as the cancellation Temporal asked for, not as a sandbox error.
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+    throw err;
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { cp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { better, bestScore, improvementOver } from '../domain/metrics';
+import { type TaskManifest, taskManifestSchema } from '../domain/task';
+import { CHECKS, type CheckResult } from '../domain/verification';
+import type { Sandbox } from '../sandbox/sandbox';
+import { type GradeResult, gradeInSandbox } from './grading';
+import { runKey, withHeartbeat } from './heartbeat';
+
+const ASSERTIONS_HARNESS = join(__dirname, '..', 'sandbox', 'harness', 'verify_assertions.py');
+/** The baseline must close at least this share of the gap between trivial and perfect. */
+export const BEATS_TRIVIAL_MARGIN = 0.05;
+/** A baseline this close to perfect smells of leakage. */
+const PERFECT = 0.999;
+
+export interface ExecutionResult {
+  checks: CheckResult[];
+  scores: { trivial?: number; baseline?: number };
+}
+
+function manifestCheck(raw: string | undefined): { check: CheckResult; manifest?: TaskManifest } {
+  if (raw === undefined) return { check: { name: 'manifest.valid', passed: false, detail: 'task.json is missing' } };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    return { check: { name: 'manifest.valid', passed: false, detail: `task.json is not valid JSON: ${(err as Error).message}` } };
+  }
+  const parsed = taskManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    return { check: { name: 'manifest.valid', passed: false, detail: `task.json does not match anvil.task/v1: ${issues.join('; ')}`, evidence: issues } };
+  }
+  return { check: { name: 'manifest.valid', passed: true, detail: 'task.json matches anvil.task/v1' }, manifest: parsed.data };
+}
+
+export async function readManifest(packageDir: string): Promise<TaskManifest> {
+  const { check, manifest } = manifestCheck(await readFile(join(packageDir, 'task.json'), 'utf8').catch(() => undefined));
+  if (!manifest) throw new Error(`${packageDir}: ${check.detail}`);
+  return manifest;
+}
+
+/** CPU-queue activities of verification; they write public/ and private/ into the package. */
+export function createVerificationActivities({ sandbox, scratchDir }: { sandbox: Sandbox; scratchDir: string }) {
+  return {
+    /** The deterministic assertions: manifest here, the rest by the harness in the sandbox. */
+    async runAssertions({ packageDir }: { packageDir: string }): Promise<CheckResult[]> {
+      const { check: manifest, manifest: parsed } = manifestCheck(await readFile(join(packageDir, 'task.json'), 'utf8').catch(() => undefined));
+      const memoryMb = Math.max(2048, parsed?.resources.memoryMb ?? 0);
+      const run = await withHeartbeat(async (signal) =>
+        sandbox.run({ code: await readFile(ASSERTIONS_HARNESS, 'utf8'), dataDir: packageDir, limits: { cpus: 1, memoryMb, pids: 128, timeoutS: 900, outputBytes: 256 * 1024, tmpMb: 256 } }, { runKey: runKey(), signal }),
+      );
+      const reportFile = join(run.workspaceDir, 'report.json');
+      let checks: CheckResult[];
+      if (existsSync(reportFile)) {
+        checks = (JSON.parse(await readFile(reportFile, 'utf8')) as { checks: CheckResult[] }).checks;
+      } else {
+        const why = `the assertion harness did not finish (${run.timedOut ? 'timed out' : run.oomKilled ? 'out of memory' : `exit ${run.exitCode}`}): ${run.stderr.slice(-1000)}`;
+        checks = CHECKS.assertions.filter((n) => n !== 'manifest.valid').map((name) => ({ name, passed: false, detail: why }));
+      }
+      for (const part of ['public', 'private']) {
+        await rm(join(packageDir, part), { recursive: true, force: true });
+        if (existsSync(join(run.workspaceDir, part))) await cp(join(run.workspaceDir, part), join(packageDir, part), { recursive: true });
+      }
+      await rm(run.workspaceDir, { recursive: true, force: true });
+      return [manifest, ...checks].sort((a, b) => CHECKS.assertions.indexOf(a.name as never) - CHECKS.assertions.indexOf(b.name as never));
+    },
+
+    /**
+     * The execution stage: the trivial (sample) submission and the baseline solution, run with only
+     * public/ mounted and within the task's budget, each graded in a separate container.
+     */
+    async runExecution({ packageDir }: { packageDir: string }): Promise<ExecutionResult> {
+      const manifest = await readManifest(packageDir);
+      const { metric, resources } = manifest;
+      return withHeartbeat(async (signal, phase) => {
+        const grade = (file: string, key: string): Promise<GradeResult> => gradeInSandbox(sandbox, { packageDir, submissionFile: file, scratchDir, runKey: runKey(key), signal });
+        phase('grading the sample submission');
+        const trivial = await grade(join(packageDir, 'public', 'sample_submission.csv'), 'trivial');
+        phase('running the baseline');
+        const code = await readFile(join(packageDir, 'solutions', 'baseline.py'), 'utf8').catch(() => '');
+        const run = await sandbox.run(
+          { code: code || 'raise SystemExit("solutions/baseline.py is missing")', dataDir: join(packageDir, 'public'), limits: { cpus: resources.cpus, memoryMb: resources.memoryMb, timeoutS: resources.timeLimitS, pids: 256, outputBytes: 256 * 1024, tmpMb: 512 } },
+          { runKey: runKey('baseline'), signal },
+        );
+        const submission = join(run.workspaceDir, 'submission.csv');
+        const ran = run.exitCode === 0 && existsSync(submission);
+        const how = run.timedOut ? `timed out after ${resources.timeLimitS} s` : run.oomKilled ? `ran out of its ${resources.memoryMb} MB` : `exited ${run.exitCode}`;
+        const checks: CheckResult[] = [
+          { name: 'baseline.runs', passed: ran, detail: ran ? `finished in ${(run.wallMs / 1000).toFixed(1)} s` : `solutions/baseline.py ${how}${run.exitCode === 0 ? ' without writing submission.csv' : ''}`, evidence: ran ? undefined : { stderr: run.stderr.slice(-2000) } },
+        ];
+        phase('grading the baseline');
+        const baseline = ran ? await grade(submission, 'baseline-grade') : undefined;
+        await rm(run.workspaceDir, { recursive: true, force: true });
+        checks.push({ name: 'baseline.valid', passed: !!baseline?.valid, detail: !ran ? 'not run: baseline.runs failed' : baseline?.valid ? `scored ${baseline.score}` : `invalid submission: ${baseline?.error}` });
+        const t = trivial.valid ? trivial.score! : undefined;
+        const b = baseline?.valid ? baseline.score! : undefined;
+        if (t === undefined) {
+          checks.push({ name: 'baseline.beats_trivial', passed: false, detail: `the sample submission does not grade: ${trivial.error}` });
+        } else if (b === undefined) {
+          checks.push({ name: 'baseline.beats_trivial', passed: false, detail: 'not run: no valid baseline score' });
+        } else {
+          const gain = improvementOver(metric, b, t);
+          checks.push({ name: 'baseline.beats_trivial', passed: better(metric, b, t) && gain >= BEATS_TRIVIAL_MARGIN, detail: `baseline ${b.toPrecision(4)} vs trivial ${t.toPrecision(4)}: closes ${(gain * 100).toFixed(1)}% of the gap to perfect (needs ${BEATS_TRIVIAL_MARGIN * 100}%)`, evidence: { baseline: b, trivial: t } });
+        }
+        const best = bestScore(metric);
+        const perfect = b !== undefined && t !== undefined && (improvementOver(metric, b, t) >= PERFECT || (best !== null && Math.abs(b - best) < 1e-9));
+        checks.push({ name: 'baseline.not_perfect', passed: b !== undefined && !perfect, detail: b === undefined ? 'not run: no valid baseline score' : perfect ? `the baseline scores ${b} — (nearly) perfect, which smells of leakage` : 'the baseline leaves room to improve' });
+        return { checks, scores: { trivial: t, baseline: b } };
+      });
+    },
+
+    /** Grades any submission file against a package's private answers. */
+    async gradeSubmission({ packageDir, submissionFile }: { packageDir: string; submissionFile: string }): Promise<GradeResult> {
+      return withHeartbeat((signal) => gradeInSandbox(sandbox, { packageDir, submissionFile, scratchDir, runKey: runKey(), signal }));
+    },
+  };
+}
+
+export type VerificationActivities = ReturnType<typeof createVerificationActivities>;

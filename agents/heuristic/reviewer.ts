@@ -1,0 +1,64 @@
+import { METRICS } from '../../domain/metrics';
+import type { CheckResult } from '../../domain/verification';
+import type { ReviewInput } from '../roles';
+
+const SECTIONS: [string, RegExp][] = [
+  ['overview', /^#+\s*(overview|introduction|background)/im],
+  ['data', /^#+\s*(data|dataset|files)/im],
+  ['evaluation', /^#+\s*(evaluation|metric|scoring)/im],
+  ['submission format', /^#+\s*submission/im],
+];
+
+/** The Reviewer's rubric, applied by rules. */
+export function review({ manifest, description, trainColumns, testColumns, targetCounts, profile }: ReviewInput): CheckResult[] {
+  const missingSections = SECTIONS.filter(([, re]) => !re.test(description)).map(([name]) => name);
+  const undocumented = trainColumns.filter((c) => !description.includes(c));
+  const descriptionComplete: CheckResult = {
+    name: 'review.description_complete',
+    passed: missingSections.length === 0 && undocumented.length === 0,
+    detail: missingSections.length ? `description.md lacks: ${missingSections.join(', ')}` : undocumented.length ? `description.md does not mention columns: ${undocumented.join(', ')}` : 'all sections present and every column documented',
+    evidence: { missingSections, undocumented },
+  };
+
+  const info = METRICS[manifest.metric.name];
+  const metricFits: CheckResult = {
+    name: 'review.metric_fits',
+    passed: !!info && info.fits.includes(manifest.taskType) && info.higherIsBetter === manifest.metric.higherIsBetter,
+    detail: !info
+      ? `metric ${manifest.metric.name} is not one the reviewer knows (${Object.keys(METRICS).join(', ')}); check it by hand`
+      : !info.fits.includes(manifest.taskType)
+        ? `${manifest.metric.name} does not suit ${manifest.taskType} (it suits ${info.fits.join(', ')})`
+        : info.higherIsBetter !== manifest.metric.higherIsBetter
+          ? `${manifest.metric.name} is ${info.higherIsBetter ? 'higher' : 'lower'}-is-better, but task.json says higherIsBetter=${manifest.metric.higherIsBetter}`
+          : `${manifest.metric.name} suits ${manifest.taskType}`,
+  };
+
+  const column = profile?.columns.find((c) => c.name === manifest.target);
+  const problems: string[] = [];
+  if (!trainColumns.includes(manifest.target)) problems.push(`train.csv has no column ${manifest.target}`);
+  if (column && ['id', 'constant', 'text', 'datetime'].includes(column.kind)) problems.push(`the target is a ${column.kind} column`);
+  if (column && column.missing > 0.3) problems.push(`${Math.round(column.missing * 100)}% of target values are missing`);
+  if (targetCounts && manifest.taskType.endsWith('classification')) {
+    const counts = Object.values(targetCounts);
+    const total = counts.reduce((a, b) => a + b, 0);
+    if (counts.length < 2) problems.push('train.csv holds a single class');
+    else if (Math.min(...counts) / total < 0.01) problems.push(`a class has under 1% of the training rows (${JSON.stringify(targetCounts)})`);
+  }
+  if (column?.stats && column.stats.std === 0) problems.push('the target never varies');
+  const targetMeaningful: CheckResult = { name: 'review.target_meaningful', passed: problems.length === 0, detail: problems.join('; ') || `${manifest.target} is a meaningful target` };
+
+  // Columns the profile found nearly determining the target must not reach the solver.
+  const leaking = (profile?.leakageSuspects ?? []).filter((s) => s.target === manifest.target && (trainColumns.includes(s.column) || testColumns.includes(s.column)));
+  const mentionsPrivate = /answers\.csv|private\//i.test(description);
+  const noHints: CheckResult = {
+    name: 'review.no_answer_hints',
+    passed: leaking.length === 0 && !mentionsPrivate,
+    detail: leaking.length
+      ? `public files keep columns that nearly determine ${manifest.target}: ${leaking.map((s) => `${s.column} (${s.reason})`).join('; ')}`
+      : mentionsPrivate
+        ? 'description.md refers to the private answers'
+        : 'no column or text gives the answer away',
+    evidence: { columns: leaking.map((s) => s.column) },
+  };
+  return [descriptionComplete, metricFits, targetMeaningful, noHints];
+}

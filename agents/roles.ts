@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { DatasetProfile } from '../domain/profile';
+import { metricSpecSchema, MODALITIES, type TaskManifest, TASK_TYPES } from '../domain/task';
+import type { CheckResult } from '../domain/verification';
+
+/**
+ * The Forge's agent roles. Every provider (heuristic, openai) implements the same functions with
+ * the same zod-validated outputs; activities do the file I/O around them.
+ */
+
+export const proposalSchema = z.object({
+  /** becomes the task id */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/),
+  title: z.string().min(1),
+  target: z.string().min(1),
+  taskType: z.enum(TASK_TYPES),
+  modality: z.enum(MODALITIES),
+  metric: metricSpecSchema,
+  /** why this formulation is worth a task */
+  rationale: z.string().min(1),
+});
+export type TaskProposal = z.infer<typeof proposalSchema>;
+export const proposalsSchema = z.array(proposalSchema);
+
+/** A package as files: path relative to the package root → content. raw/ is added by the activity. */
+export const packageFilesSchema = z.record(z.string().min(1), z.string());
+export type PackageFiles = z.infer<typeof packageFilesSchema>;
+
+export const designSchema = z.object({
+  files: packageFilesSchema,
+  /** decisions the next repair round builds on (free-form, provider-specific) */
+  notes: z.record(z.string(), z.unknown()),
+});
+export type Design = z.infer<typeof designSchema>;
+
+export interface BrainstormInput {
+  profile: DatasetProfile;
+  maxTasks: number;
+}
+
+export interface DesignInput {
+  profile: DatasetProfile;
+  proposal: TaskProposal;
+  /** 0 for the first design; later rounds repair the previous one */
+  round: number;
+  /** the previous round's design and its failed checks */
+  previous?: { design: Design; failed: CheckResult[] };
+}
+
+export interface ReviewInput {
+  manifest: TaskManifest;
+  description: string;
+  /** header of public/train.csv and public/test.csv */
+  trainColumns: string[];
+  testColumns: string[];
+  /** classification: rows per label of the target in public/train.csv */
+  targetCounts?: Record<string, number>;
+  profile?: DatasetProfile;
+}
+
+export const reviewSchema = z.array(z.object({ name: z.string(), passed: z.boolean(), detail: z.string(), evidence: z.unknown().optional() }));
+
+export interface AgentProvider {
+  readonly name: string;
+  brainstorm(input: BrainstormInput): Promise<TaskProposal[]>;
+  design(input: DesignInput): Promise<Design>;
+  /** normalises a package to the v1 layout */
+  refactor(files: PackageFiles): Promise<PackageFiles>;
+  review(input: ReviewInput): Promise<CheckResult[]>;
+}

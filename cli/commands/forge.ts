@@ -1,0 +1,75 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROVIDERS, type ProviderName } from '../../agents/providers';
+import type { AnvilConfig } from '../../config';
+import { taskQueueName } from '../../domain/queues';
+import { EXAMPLE_FORGE_DATASETS, exampleDatasetPath } from '../../examples/forge-datasets';
+import { workflowUrl } from '../../workers/connect';
+import type { forgeDataset } from '../../workflows';
+import { withTemporal } from '../embedded';
+import { showForgeProgress } from '../forge-progress';
+
+export const help = `anvil forge <dataset> [--max-tasks N] [--catalog DIR] [--provider heuristic|openai] [--repair-rounds K] [--name NAME] [--json]
+  Forges verified competition-style tasks from a dataset (a CSV/TSV/JSON/JSONL/Parquet file or a
+  folder of them, or example:<name> for ${Object.keys(EXAMPLE_FORGE_DATASETS).join(', ')}).
+  Prints each task's id, verdict and reference scores; --json prints one JSON object.`;
+
+export async function run(argv: string[], config: AnvilConfig): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'max-tasks': { type: 'string' },
+      catalog: { type: 'string' },
+      provider: { type: 'string', default: 'heuristic' },
+      'repair-rounds': { type: 'string' },
+      name: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const [dataset] = positionals;
+  if (!dataset || positionals.length > 1) {
+    console.error(`usage: ${help.split('\n')[0]}`);
+    return 2;
+  }
+  const provider = values.provider as ProviderName;
+  if (!PROVIDERS.includes(provider)) {
+    console.error(`--provider must be one of ${PROVIDERS.join(', ')} (got ${values.provider})`);
+    return 2;
+  }
+  const int = (flag: string, value: string | undefined, fallback: number) => {
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value)) throw Object.assign(new Error(`--${flag} must be a whole number (got ${value})`), { code: 'ERR_PARSE_ARGS_BAD_VALUE' });
+    return Number(value);
+  };
+  const maxTasks = int('max-tasks', values['max-tasks'], config.forge.maxTasks);
+  const repairRounds = int('repair-rounds', values['repair-rounds'], config.forge.repairRounds);
+  const example = dataset.startsWith('example:') ? dataset.slice('example:'.length) : undefined;
+  const path = example ? await exampleDatasetPath(example, resolve(config.paths.home, 'examples')) : resolve(dataset);
+  const catalogDir = resolve(values.catalog ?? config.paths.catalog);
+
+  return withTemporal(config, async (temporal) => {
+    const workflowId = `forge-${(values.name ?? example ?? path.split('/').at(-1)!).replace(/[^A-Za-z0-9_.-]+/g, '-')}-${Date.now()}`;
+    const handle = await temporal.client.workflow.start<typeof forgeDataset>('forgeDataset', {
+      taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
+      workflowId,
+      args: [{ dataset: path, catalogDir, name: values.name ?? example, maxTasks, provider, repairRounds, concurrency: config.forge.concurrency }],
+    });
+    const link = temporal.uiUrl ? workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId) : undefined;
+    if (!values.json) console.error(`forgeDataset ${workflowId} started${link ? ` — ${link}` : ''}`);
+    const done = handle.result();
+    if (!values.json) await showForgeProgress(temporal.client, handle, done);
+    const result = await done;
+    if (values.json) {
+      console.log(JSON.stringify({ workflowId, tasks: result.tasks.map(({ id, status, path: p, metric, scores, failedChecks }) => ({ id, status, path: p, metric, scores, failedChecks })) }));
+    } else {
+      for (const t of result.tasks) {
+        const scores = t.scores.baseline !== undefined ? `baseline ${t.scores.baseline.toPrecision(4)} vs trivial ${t.scores.trivial?.toPrecision(4)} (${t.metric.name}, ${t.metric.higherIsBetter ? 'higher' : 'lower'} is better)` : t.metric.name;
+        console.log(`${t.status === 'verified' ? '✔' : '✘'} ${t.id}  ${t.status}  ${scores}${t.failedChecks.length ? `  failed: ${t.failedChecks.join(', ')}` : ''}\n    ${t.path}`);
+      }
+      if (link) console.log(`Temporal UI: ${link}`);
+    }
+    return result.tasks.some((t) => t.status === 'verified') ? 0 : 1;
+  });
+}

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { AnvilConfig } from '../../config';
+import { listCatalog, resolveTask } from '../catalog';
+
+export const help = `anvil tasks list [--catalog DIR] [--json]
+anvil tasks show <id> [--catalog DIR] [--json]
+  The published tasks of the catalog (default .anvil/catalog).`;
+
+export async function run(argv: string[], config: AnvilConfig): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: 'boolean', default: false }, catalog: { type: 'string' } } });
+  const catalogDir = resolve(values.catalog ?? config.paths.catalog);
+  const [verb, id] = positionals;
+  if (verb === 'list' && !id) {
+    const entries = listCatalog(catalogDir);
+    if (values.json) {
+      console.log(JSON.stringify(entries.map((e) => ({ id: e.id, path: e.path, title: e.manifest.title, taskType: e.manifest.taskType, metric: e.manifest.metric, referenceScores: e.manifest.referenceScores }))));
+    } else if (entries.length === 0) {
+      console.log(`no tasks in ${catalogDir} yet: forge some with \`anvil forge <dataset>\``);
+    } else {
+      for (const e of entries) console.log(`${e.id.padEnd(40)} ${String(e.manifest.taskType).padEnd(26)} ${e.manifest.metric?.name}`);
+    }
+    return 0;
+  }
+  if (verb === 'show' && id) {
+    const dir = resolveTask(id, catalogDir);
+    if (!dir) {
+      console.error(`no task "${id}" in ${catalogDir} (see \`anvil tasks list\`)`);
+      return 2;
+    }
+    const manifest = JSON.parse(readFileSync(join(dir, 'task.json'), 'utf8'));
+    if (values.json) {
+      console.log(JSON.stringify({ path: dir, manifest }));
+    } else {
+      console.log(`${manifest.title}\n  id: ${manifest.id}\n  path: ${dir}\n  ${manifest.taskType}, ${manifest.modality}; target ${manifest.target}; metric ${manifest.metric?.name} (${manifest.metric?.higherIsBetter ? 'higher' : 'lower'} is better)`);
+      console.log(`  reference scores: ${JSON.stringify(manifest.referenceScores ?? {})}\n  verification: ${JSON.stringify(manifest.verification ?? {})}`);
+    }
+    return 0;
+  }
+  console.error(`usage:\n${help.split('\n').slice(0, 2).join('\n')}`);
+  return 2;
+}

@@ -1,0 +1,66 @@
+import { defineQuery, executeChild, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ProviderName } from '../agents/providers';
+import type { ForgedTask, ForgeProgress, ForgeResult } from '../domain/forge';
+import { SEARCH } from '../domain/search-attributes';
+import { intakeActivities, roleActivities } from './activity-proxies';
+import { forgeTask } from './forge-task';
+
+export interface ForgeDatasetInput {
+  /** a data file or folder (CSV, TSV, JSON, JSONL, Parquet) readable by the control worker */
+  dataset: string;
+  /** where verified tasks are published */
+  catalogDir: string;
+  /** a name for the dataset (default: from the file name) */
+  name?: string;
+  maxTasks?: number;
+  provider?: ProviderName;
+  repairRounds?: number;
+  /** forgeTask children at once */
+  concurrency?: number;
+}
+
+export const forgeProgressQuery = defineQuery<ForgeProgress>('forgeProgress');
+
+/** A dataset in, several verified tasks out: intake → Brainstormer → one forgeTask per proposal. */
+export async function forgeDataset(input: ForgeDatasetInput): Promise<ForgeResult> {
+  const { maxTasks = 3, provider = 'heuristic', repairRounds = 2, concurrency = 2 } = input;
+  const { workflowId } = workflowInfo();
+  const progress: ForgeProgress = { stage: 'intake', tasks: [] };
+  setHandler(forgeProgressQuery, () => progress);
+  upsertSearchAttributes([{ key: SEARCH.stage, value: 'intake' }]);
+
+  const intake = await intakeActivities.intakeDataset({ path: input.dataset, name: input.name });
+  upsertSearchAttributes([{ key: SEARCH.dataset, value: intake.name }, { key: SEARCH.stage, value: 'brainstorm' }]);
+  progress.stage = 'brainstorm';
+  const proposals = await roleActivities().brainstorm({ profileFile: intake.profileFile, maxTasks, provider });
+
+  progress.stage = 'tasks';
+  upsertSearchAttributes([{ key: SEARCH.stage, value: 'tasks' }]);
+  progress.tasks = proposals.map((p) => ({ id: p.id, workflowId: `${workflowId}--${p.id}`, status: 'pending' }));
+  const results: ForgedTask[] = [];
+  let next = 0;
+  // A bounded window of children: each lane takes the next proposal when its child finishes.
+  const lane = async () => {
+    while (next < proposals.length) {
+      const i = next++;
+      const proposal = proposals[i]!;
+      const entry = progress.tasks[i]!;
+      entry.status = 'running';
+      try {
+        results[i] = await executeChild(forgeTask, {
+          workflowId: entry.workflowId,
+          args: [{ forgeId: workflowId, profileFile: intake.profileFile, proposal, provider, repairRounds, catalogDir: input.catalogDir }],
+          typedSearchAttributes: [{ key: SEARCH.dataset, value: intake.name }],
+        });
+      } catch (err) {
+        // A crashed child is a rejected task with its reason, not a lost forge.
+        results[i] = { id: proposal.id, status: 'rejected', path: '', metric: proposal.metric, scores: {}, failedChecks: [`forgeTask failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`], rounds: 0 };
+      }
+      entry.status = results[i]!.status;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+  progress.stage = 'done';
+  upsertSearchAttributes([{ key: SEARCH.stage, value: 'done' }]);
+  return { workflowId, dataset: intake.name, tasks: results };
+}

@@ -1,0 +1,65 @@
+import { defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ProviderName } from '../agents/providers';
+import type { TaskProposal } from '../agents/roles';
+import type { ForgedTask, TaskProgress } from '../domain/forge';
+import { SEARCH } from '../domain/search-attributes';
+import type { CheckResult, VerificationReport } from '../domain/verification';
+import { catalogActivities, roleActivities } from './activity-proxies';
+import { verifyPackageDir } from './verification';
+
+export interface ForgeTaskInput {
+  forgeId: string;
+  profileFile: string;
+  proposal: TaskProposal;
+  provider: ProviderName;
+  /** rounds after the first design that may repair failed checks */
+  repairRounds: number;
+  catalogDir: string;
+}
+
+export const taskProgressQuery = defineQuery<TaskProgress>('taskProgress');
+
+/**
+ * One proposal to a published task: Designer → Refactorer → verification; a failed verification
+ * goes back to the Designer with its evidence, up to `repairRounds` times, then the task is
+ * rejected. Every round's draft and report stay in the artifact store.
+ */
+export async function forgeTask(input: ForgeTaskInput): Promise<ForgedTask> {
+  const { proposal, provider } = input;
+  const roles = roleActivities();
+  const progress: TaskProgress = { stage: 'design', round: 0 };
+  setHandler(taskProgressQuery, () => progress);
+  const stage = (s: TaskProgress['stage']) => {
+    progress.stage = s;
+    upsertSearchAttributes([{ key: SEARCH.stage, value: s }]);
+  };
+  upsertSearchAttributes([{ key: SEARCH.taskId, value: proposal.id }]);
+
+  let draftDir: string | undefined;
+  let failed: CheckResult[] = [];
+  let report: VerificationReport | undefined;
+  for (let round = 0; round <= input.repairRounds; round++) {
+    progress.round = round;
+    stage('design');
+    const design = await roles.design({ profileFile: input.profileFile, proposal, draft: { forgeId: input.forgeId, taskId: proposal.id, round }, previousDraftDir: draftDir, failed, provider });
+    if (design.giveUp) break; // the Designer knows no repair: the last report stands
+    draftDir = design.draftDir;
+    stage('refactor');
+    await roles.refactor({ draftDir, provider });
+    stage('verify');
+    report = await verifyPackageDir(draftDir, { provider, profileFile: input.profileFile });
+    await catalogActivities.writeReport({ packageDir: draftDir, report, provenance: { workflowId: workflowInfo().workflowId, provider, rounds: round + 1 } });
+    failed = report.checks.filter((c) => !c.passed);
+    if (report.status === 'verified') break;
+  }
+
+  const verified = report?.status === 'verified';
+  let path = draftDir ?? '';
+  if (verified) {
+    stage('publish');
+    path = await catalogActivities.publishTask({ packageDir: draftDir!, catalogDir: input.catalogDir });
+  }
+  stage(verified ? 'verified' : 'rejected');
+  upsertSearchAttributes([{ key: SEARCH.verdict, value: verified ? 'verified' : 'rejected' }]);
+  return { id: proposal.id, status: verified ? 'verified' : 'rejected', path, metric: proposal.metric, scores: report?.scores ?? {}, failedChecks: failed.map((c) => c.name), rounds: progress.round + 1 };
+}

@@ -1,0 +1,21 @@
+import type { ProviderName } from '../agents/providers';
+import { CHECKS, type CheckResult, type VerificationReport, verdictOf } from '../domain/verification';
+import { roleActivities, verificationActivities } from './activity-proxies';
+
+const notRun = (names: readonly string[], because: string): CheckResult[] => names.map((name) => ({ name, passed: false, detail: `not run: ${because} failed` }));
+
+/**
+ * Verifies a package folder: assertions in the sandbox, then — once prepare and the manifest hold —
+ * the Reviewer and the execution stage side by side.
+ */
+export async function verifyPackageDir(packageDir: string, { provider, profileFile }: { provider: ProviderName; profileFile?: string }): Promise<VerificationReport> {
+  const assertions = await verificationActivities().runAssertions({ packageDir });
+  const blocker = ['manifest.valid', 'prepare.runs'].find((name) => !assertions.find((c) => c.name === name)?.passed);
+  if (blocker) {
+    const checks = [...assertions, ...notRun(CHECKS.review, blocker), ...notRun(CHECKS.execution, blocker)];
+    return { status: verdictOf(checks), checks };
+  }
+  const [review, execution] = await Promise.all([roleActivities().review({ packageDir, profileFile, provider }), verificationActivities().runExecution({ packageDir })]);
+  const checks = [...assertions, ...review, ...execution.checks];
+  return { status: verdictOf(checks), checks, scores: execution.scores };
+}
