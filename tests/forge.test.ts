@@ -1,0 +1,64 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ForgeResult } from '../domain/forge';
+import { better } from '../domain/metrics';
+import { SEARCH } from '../domain/search-attributes';
+import { exampleDatasetPath } from '../examples/forge-datasets';
+import type { forgeDataset } from '../workflows';
+import { createTestEnv, type TestEnv } from './helpers/env';
+
+describe('forgeDataset on real datasets', () => {
+  let t: TestEnv;
+  let catalogDir: string;
+  beforeAll(async () => {
+    t = await createTestEnv();
+    catalogDir = t.config.paths.catalog;
+    for (const kind of ['control', 'llm', 'cpu'] as const) await t.startWorker(kind);
+  });
+  afterAll(() => t?.close());
+
+  const forge = async (name: string): Promise<ForgeResult> =>
+    t.client.workflow.execute<typeof forgeDataset>('forgeDataset', {
+      taskQueue: t.controlQueue,
+      workflowId: `forge-${name}-${Date.now()}`,
+      args: [{ dataset: await exampleDatasetPath(name, join(t.config.paths.home, 'examples')), name, catalogDir, maxTasks: 3, repairRounds: 1, concurrency: 2 }],
+    });
+
+  it.each(['penguins', 'iris', 'boston-housing'])('%s yields at least two verified, distinct tasks whose baselines beat the trivial submission', async (name) => {
+    const result = await forge(name);
+    const verified = result.tasks.filter((task) => task.status === 'verified');
+    expect(verified.length, JSON.stringify(result.tasks, null, 1)).toBeGreaterThanOrEqual(2);
+
+    const targets = verified.map((task) => JSON.parse(readFileSync(join(task.path, 'task.json'), 'utf8')).target);
+    expect(new Set(targets).size).toBe(verified.length);
+    for (const task of verified) {
+      expect(task.path).toBe(join(catalogDir, task.id));
+      expect(better(task.metric, task.scores.baseline!, task.scores.trivial!)).toBe(true);
+      for (const file of ['task.json', 'description.md', 'prepare.py', 'metric.py', 'solutions/baseline.py', 'public/train.csv', 'public/test.csv', 'public/sample_submission.csv', 'private/answers.csv', 'leaderboard.csv', 'verification.json']) {
+        expect(existsSync(join(task.path, file)), `${task.id}/${file}`).toBe(true);
+      }
+      const report = JSON.parse(readFileSync(join(task.path, 'verification.json'), 'utf8'));
+      expect(report.status).toBe('verified');
+      expect(report.checks.filter((c: { passed: boolean }) => !c.passed)).toEqual([]);
+      const manifest = JSON.parse(readFileSync(join(task.path, 'task.json'), 'utf8'));
+      expect(manifest.referenceScores).toEqual(task.scores);
+      expect(manifest.provenance).toMatchObject({ provider: 'heuristic', workflowId: `${result.workflowId}--${task.id}` });
+      expect(readFileSync(join(task.path, 'leaderboard.csv'), 'utf8')).toMatch(/^entry,score,kind\ntrivial,.*\nbaseline,/);
+    }
+    // Rejected drafts keep their report in the artifact store.
+    for (const task of result.tasks.filter((x) => x.status === 'rejected')) {
+      expect(task.failedChecks.length).toBeGreaterThan(0);
+      if (task.path) expect(existsSync(join(task.path, 'verification.json'))).toBe(true);
+    }
+    // No half-published folders are left behind.
+    expect(readdirSync(catalogDir).filter((d) => d.startsWith('.'))).toEqual([]);
+
+    // Every child can be found by the dataset's search attribute.
+    const children = [];
+    for await (const wf of t.client.workflow.list({ query: `AnvilDataset = '${name}' AND WorkflowType = 'forgeTask'` })) children.push(wf.workflowId);
+    expect(children.length).toBe(result.tasks.length);
+    const first = await t.client.workflow.getHandle(`${result.workflowId}--${verified[0]!.id}`).describe();
+    expect(first.typedSearchAttributes.get(SEARCH.verdict)).toBe('verified');
+  });
+});
