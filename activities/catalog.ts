@@ -72,6 +72,10 @@ export function createCatalogActivities({ artifactsDir }: { artifactsDir: string
     async publishTask({ packageDir, catalogDir }: { packageDir: string; catalogDir: string }): Promise<string> {
       const { id } = await readManifest(packageDir);
       await mkdir(catalogDir, { recursive: true });
+      // What an attempt killed mid-copy left behind (never visible: hidden names).
+      for (const leftover of (await readdir(catalogDir)).filter((n) => n.startsWith(`.staging-${id}-`) || n.startsWith(`.old-${id}-`))) {
+        await rm(join(catalogDir, leftover), { recursive: true, force: true });
+      }
       const staging = join(catalogDir, `.staging-${id}-${randomUUID().slice(0, 8)}`);
       await cp(packageDir, staging, { recursive: true, filter: (src) => !src.endsWith('/design.json') });
       const target = join(catalogDir, id);
