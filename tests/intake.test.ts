@@ -156,11 +156,14 @@ describe('profiling real datasets', () => {
     expect(profile.candidateTargets.find((c) => c.column === 'chas')).toMatchObject({ taskType: 'binary-classification' });
   });
 
-  it('spam assassin: label is a binary target, subject and body are text', async () => {
+  it('spam assassin: label is a binary target, category a multiclass one, each leaking the other; subject and body are text', async () => {
     const profile = await example('spam-assassin');
     expect(profile.rows).toBe(6046);
     expect(column(profile, 'label').top).toEqual([{ value: 'ham', count: 4150 }, { value: 'spam', count: 1896 }]);
-    expect(profile.candidateTargets.map((c) => [c.column, c.taskType])).toEqual([['label', 'binary-classification']]);
+    expect(profile.candidateTargets.map((c) => [c.column, c.taskType]).sort()).toEqual([['category', 'multiclass-classification'], ['label', 'binary-classification']]);
+    expect(column(profile, 'category').top).toEqual([{ value: 'easy-ham', count: 3900 }, { value: 'spam', count: 1896 }, { value: 'hard-ham', count: 250 }]);
+    // category = spam exactly when label = spam: a task on one must not see the other
+    expect(profile.leakageSuspects).toContainEqual(expect.objectContaining({ column: 'category', target: 'label' }));
     expect(profile.textColumns).toEqual(['subject', 'body']);
     expect(column(profile, 'body').meanLength).toBeGreaterThan(500);
     expect(column(profile, 'body').meanLength).toBeLessThanOrEqual(2000);
