@@ -22,7 +22,7 @@ sandbox-image: node_modules/.installed docker
 	@scripts/ensure-sandbox-image.sh
 
 demo: setup
-	./bin/anvil.js smoke
+	./bin/anvil.js forge example:penguins
 
 typecheck: node_modules/.installed
 	npx tsc --noEmit
@@ -36,3 +36,4 @@ test: setup typecheck lint
 
 bench: setup
 	npx tsx bench/sandbox-overhead.ts
+	npx tsx bench/forge.ts

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import Docker from 'dockerode';
+import { type AnvilConfig, loadConfig } from '../config';
+import type { QueueKind } from '../domain/queues';
+import { createWorker } from '../workers';
+import { connectTemporal } from '../workers/connect';
+import { installQuietRuntime } from '../workers/runtime';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+export interface Embedded {
+  client: Client;
+  config: AnvilConfig;
+  stop(): Promise<void>;
+}
+
+/** A private dev server (temporary SQLite, own ports) with the given workers in this process. */
+export async function startEmbedded(kinds: QueueKind[]): Promise<Embedded> {
+  installQuietRuntime();
+  const home = mkdtempSync(join(tmpdir(), 'anvil-bench-'));
+  const config = loadConfig({
+    ANVIL_HOME: home,
+    ANVIL_CONFIG: join(__dirname, '..', 'tests', 'helpers', 'empty-config.json'),
+    ANVIL_DEV_SERVER_PORT: String(await freePort()),
+    ANVIL_DEV_SERVER_UI_PORT: String(await freePort()),
+    ANVIL_TASK_QUEUE_PREFIX: 'bench',
+  });
+  const temporal = await connectTemporal(config, { detachServer: false });
+  const deps = { connection: temporal.workerConnection, config, docker: new Docker() };
+  const workers = await Promise.all(kinds.map((kind) => createWorker(kind, deps)));
+  const running = workers.map((w) => w.run());
+  return {
+    client: temporal.client,
+    config,
+    async stop() {
+      for (const w of workers) w.shutdown();
+      await Promise.all(running);
+      await temporal.close();
+      temporal.devServer?.process?.kill('SIGTERM');
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
