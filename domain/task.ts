@@ -10,7 +10,7 @@ export const metricSpecSchema = z.looseObject({
   /** e.g. accuracy, macro-f1, log-loss, roc-auc, rmse, mae, rmsle */
   name: z.string().min(1),
   higherIsBetter: z.boolean(),
-  /** [worst-or-lowest, best-or-highest] values the metric can take; null = unbounded */
+  /** [lowest, highest] values the metric can take, whatever its direction; null = unbounded on that side */
   bounds: z.tuple([z.number().nullable(), z.number().nullable()]).optional(),
 });
 export type MetricSpec = z.infer<typeof metricSpecSchema>;
@@ -36,7 +36,7 @@ export const taskManifestSchema = z.looseObject({
 });
 export type TaskManifest = z.infer<typeof taskManifestSchema>;
 
-/** The files every package must have (public/ and private/ are made by prepare.py). */
+/** The files every package must have, beside a non-empty raw/ (public/ and private/ are made by prepare.py). */
 export const PACKAGE_FILES = ['task.json', 'description.md', 'prepare.py', 'metric.py', 'solutions/baseline.py'] as const;
 /** What prepare.py must write. */
 export const PUBLIC_FILES = ['train.csv', 'test.csv', 'sample_submission.csv'] as const;

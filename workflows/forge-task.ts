@@ -38,6 +38,7 @@ export async function forgeTask(input: ForgeTaskInput): Promise<ForgedTask> {
   let draftDir: string | undefined;
   let failed: CheckResult[] = [];
   let report: VerificationReport | undefined;
+  let verifications = 0;
   for (let round = 0; round <= input.repairRounds; round++) {
     progress.round = round;
     stage('design');
@@ -48,6 +49,7 @@ export async function forgeTask(input: ForgeTaskInput): Promise<ForgedTask> {
     await roles.refactor({ draftDir, provider });
     stage('verify');
     report = await verifyPackageDir(draftDir, { provider, profileFile: input.profileFile });
+    verifications += 1;
     await catalogActivities.writeReport({ packageDir: draftDir, report, provenance: { workflowId: workflowInfo().workflowId, provider, rounds: round + 1 } });
     failed = report.checks.filter((c) => !c.passed);
     if (report.status === 'verified') break;
@@ -61,5 +63,5 @@ export async function forgeTask(input: ForgeTaskInput): Promise<ForgedTask> {
   }
   stage(verified ? 'verified' : 'rejected');
   upsertSearchAttributes([{ key: SEARCH.verdict, value: verified ? 'verified' : 'rejected' }]);
-  return { id: proposal.id, status: verified ? 'verified' : 'rejected', path, metric: proposal.metric, scores: report?.scores ?? {}, failedChecks: failed.map((c) => c.name), rounds: progress.round + 1 };
+  return { id: proposal.id, status: verified ? 'verified' : 'rejected', path, metric: proposal.metric, scores: report?.scores ?? {}, failedChecks: failed.map((c) => c.name), rounds: verifications };
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
@@ -36,7 +36,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   return withTemporal(config, async (temporal) => {
     const result = await temporal.client.workflow.execute<typeof gradeTask>('gradeTask', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
-      workflowId: `grade-${task.replace(/[^A-Za-z0-9_.-]+/g, '-')}-${Date.now()}`,
+      workflowId: `grade-${basename(packageDir)}-${Date.now()}`,
       args: [{ packageDir, submissionFile }],
     });
     console.log(values.json ? JSON.stringify(result) : result.valid ? `valid: score ${result.score}` : `invalid: ${result.error}`);

@@ -1,0 +1,57 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnv, type TestEnv } from './helpers/env';
+import { listBrokenFixtures, listGoodPackages, materializePackage } from './helpers/fixture-packages';
+
+interface VerifyOutput {
+  status: 'verified' | 'rejected';
+  checks: { name: string; passed: boolean; detail: string }[];
+}
+
+// Every package of the corpus through the real `anvil verify` command, a client of the test's
+// Temporal server whose workers run here.
+describe.concurrent('anvil verify on the package corpus', () => {
+  let t: TestEnv;
+  beforeAll(async () => {
+    t = await createTestEnv();
+    for (const kind of ['control', 'llm', 'cpu'] as const) await t.startWorker(kind);
+  });
+  afterAll(() => t?.close());
+
+  async function verify(nameOrDefect: string): Promise<{ code: number; out: VerifyOutput; stderr: string }> {
+    const dir = await materializePackage(nameOrDefect, join(mkdtempSync(join(tmpdir(), 'anvil-corpus-')), nameOrDefect));
+    const cli = join(__dirname, '..', 'bin', 'anvil.js');
+    const done = await promisify(execFile)(process.execPath, [cli, 'verify', dir, '--json'], { env: t.env }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    return { code: done.code, out: JSON.parse(done.stdout) as VerifyOutput, stderr: done.stderr };
+  }
+
+  it.each(listGoodPackages())('verifies the correct package %s: every check passes, exit 0', async (name) => {
+    const { code, out } = await verify(name);
+    expect(out.checks.filter((c) => !c.passed)).toEqual([]);
+    expect(out.status).toBe('verified');
+    expect(code).toBe(0);
+  });
+
+  it.each(listBrokenFixtures().map((f) => [f.defect, f.failingCheck, f.base] as const))('rejects %s, naming %s (twin: %s), exit 1', async (defect, failingCheck) => {
+    const { code, out } = await verify(defect);
+    expect(out.status).toBe('rejected');
+    expect(code).toBe(1);
+    const check = out.checks.find((c) => c.name === failingCheck);
+    expect(check, `checks: ${out.checks.map((c) => c.name).join(', ')}`).toBeDefined();
+    expect(check!.passed, check!.detail).toBe(false);
+    expect(check!.detail.length).toBeGreaterThan(10);
+  });
+
+  it('refuses unusable input with exit 2', async () => {
+    const cli = join(__dirname, '..', 'bin', 'anvil.js');
+    const missing = await promisify(execFile)(process.execPath, [cli, 'verify', '/no/such/package'], { env: t.env }).catch((e: { code: number; stderr: string }) => e);
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('/no/such/package is not a folder') });
+  });
+});
