@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForgeResult } from '../domain/forge';
@@ -60,5 +60,43 @@ describe('forgeDataset on real datasets', () => {
     expect(children.length).toBe(result.tasks.length);
     const first = await t.client.workflow.getHandle(`${result.workflowId}--${verified[0]!.id}`).describe();
     expect(first.typedSearchAttributes.get(SEARCH.verdict)).toBe('verified');
+  });
+
+  describe('the repair loop, on penguins exported three times over (every row repeated)', () => {
+    let dataset: string;
+    beforeAll(async () => {
+      const rows = JSON.parse(readFileSync(await exampleDatasetPath('penguins', join(t.config.paths.home, 'examples')), 'utf8'));
+      dataset = join(t.config.paths.home, 'penguins-tripled.json');
+      writeFileSync(dataset, JSON.stringify([...rows, ...rows, ...rows]));
+    });
+    const forgeTripled = (repairRounds: number) =>
+      t.client.workflow.execute<typeof forgeDataset>('forgeDataset', {
+        taskQueue: t.controlQueue,
+        workflowId: `forge-tripled-${repairRounds}-${Date.now()}`,
+        args: [{ dataset, name: `tripled-${repairRounds}`, catalogDir, maxTasks: 1, repairRounds }],
+      });
+
+    it('sends the failed check back to the Designer, whose next round repairs it', async () => {
+      const { tasks: [task] } = await forgeTripled(2);
+      expect(task!.status).toBe('verified');
+      expect(task!.rounds).toBe(2);
+      // Round 0: the baseline memorised rows repeated across the split; its report stays.
+      const drafts = join(t.config.paths.artifacts, 'forge');
+      const forgeDir = readdirSync(drafts).find((d) => d.startsWith('forge-tripled-2-'))!;
+      const first = JSON.parse(readFileSync(join(drafts, forgeDir, task!.id, 'round-0', 'verification.json'), 'utf8'));
+      expect(first.status).toBe('rejected');
+      expect(first.checks.filter((c: { passed: boolean }) => !c.passed).map((c: { name: string }) => c.name)).toEqual(['baseline.not_perfect']);
+      expect(first.scores.baseline).toBe(1);
+      // Round 1 removed the repeats and the baseline is no longer perfect.
+      expect(JSON.parse(readFileSync(join(drafts, forgeDir, task!.id, 'round-1', 'design.json'), 'utf8')).config.dedupe).toBe(true);
+      expect(task!.scores.baseline).toBeLessThan(1);
+    });
+
+    it('rejects the task, keeping its report, when no repair round is allowed', async () => {
+      const { tasks: [task] } = await forgeTripled(0);
+      expect(task).toMatchObject({ status: 'rejected', failedChecks: ['baseline.not_perfect'], rounds: 1 });
+      expect(JSON.parse(readFileSync(join(task!.path, 'verification.json'), 'utf8')).status).toBe('rejected');
+      expect(existsSync(join(catalogDir, task!.id))).toBe(false);
+    });
   });
 });

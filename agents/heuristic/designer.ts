@@ -88,7 +88,8 @@ function featureKinds(profile: DatasetProfile, target: string, drop: string[]) {
 function repaired(profile: DatasetProfile, config: DesignConfig, failed: { name: string; evidence?: unknown }[]): DesignConfig | null {
   const next = { ...config, drop: [...config.drop] };
   for (const check of failed) {
-    if (check.name === 'split.no_row_leak') next.dedupe = true;
+    // Repeated rows on both sides of the split let a model look answers up.
+    if (check.name === 'split.no_row_leak' || check.name === 'baseline.not_perfect') next.dedupe = true;
     if (check.name === 'baseline.not_perfect' || check.name === 'review.no_answer_hints') {
       // Columns the reviewer names, else every column the profile ties to the target.
       const named = (check.evidence as { columns?: string[] } | undefined)?.columns ?? [];
