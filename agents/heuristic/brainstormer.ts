@@ -7,7 +7,11 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(
 
 function metricFor(c: CandidateTarget, profile: DatasetProfile) {
   if (c.taskType === 'binary-classification') return metricSpec('roc-auc');
-  if (c.taskType === 'multiclass-classification') return metricSpec('macro-f1');
+  if (c.taskType === 'multiclass-classification') {
+    // Balanced classes: plain accuracy says it best; imbalanced ones need every class to count.
+    const counts = (profile.columns.find((col) => col.name === c.column)?.top ?? []).map((t) => t.count);
+    return counts.length > 0 && Math.min(...counts) >= 0.5 * Math.max(...counts) ? metricSpec('accuracy') : metricSpec('macro-f1');
+  }
   if (c.taskType === 'forecasting') return metricSpec('mae');
   // Positive, strongly skewed targets (prices, counts) are judged on relative error.
   const stats = profile.columns.find((col) => col.name === c.column)?.stats;
