@@ -29,7 +29,7 @@ describe('heuristic roles on real profiles', () => {
   let seattle: DatasetProfile;
   let iris: DatasetProfile;
   beforeAll(async () => {
-    [penguins, seattle, iris] = await Promise.all(['penguins', 'seattle-weather', 'iris'].map(profileOf));
+    [penguins, seattle, iris] = (await Promise.all(['penguins', 'seattle-weather', 'iris'].map(profileOf))) as [DatasetProfile, DatasetProfile, DatasetProfile];
   });
   const proposalFor = (profile: DatasetProfile, target: string) => brainstorm({ profile, maxTasks: 10 }).find((p) => p.target === target)!;
 
