@@ -99,7 +99,7 @@ describe('heuristic roles on real profiles', () => {
     it('fails each rubric item for its own reason', () => {
       expect(verdicts({ description: '# T\n## Overview\nx\n## Data\nSpecies Island Beak Length (mm) id\n## Evaluation\nx' })['review.description_complete']).toMatchObject({ passed: false, detail: 'description.md lacks: submission format' });
       expect(verdicts({ manifest: manifest({ metric: metricSpec('rmse') }) })['review.metric_fits']).toMatchObject({ passed: false, detail: expect.stringContaining('rmse does not suit multiclass-classification') });
-      expect(verdicts({ manifest: manifest({ metric: { ...metricSpec('macro-f1'), higherIsBetter: false } }) })['review.metric_fits'].detail).toContain('higher-is-better, but task.json says higherIsBetter=false');
+      expect(verdicts({ manifest: manifest({ metric: { ...metricSpec('macro-f1'), higherIsBetter: false } }) })['review.metric_fits']?.detail).toContain('higher-is-better, but task.json says higherIsBetter=false');
       expect(verdicts({ targetCounts: { Adelie: 500, Gentoo: 3 } })['review.target_meaningful']).toMatchObject({ passed: false, detail: expect.stringContaining('under 1%') });
       const leaky = { ...penguins, leakageSuspects: [{ column: 'Island', target: 'Species', reason: 'purity 0.99' }] };
       expect(verdicts({ profile: leaky })['review.no_answer_hints']).toMatchObject({ passed: false, evidence: { columns: ['Island'] } });
