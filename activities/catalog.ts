@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
+import { PROMPTS_DIRS, type ProviderName } from '../agents/providers';
+import type { Usage } from '../domain/usage';
 import type { VerificationReport } from '../domain/verification';
 import { readManifest } from './verification';
 
@@ -26,9 +28,10 @@ async function hashDir(dir: string): Promise<string> {
 
 export interface Provenance {
   workflowId: string;
-  provider: string;
+  provider: ProviderName;
   model?: string;
   rounds?: number;
+  usage?: Usage;
 }
 
 /** Control-queue activities: package folders in the artifact store and the catalog. */
@@ -58,8 +61,7 @@ export function createCatalogActivities({ artifactsDir }: { artifactsDir: string
         return; // a broken task.json is already a failed check; leave the author's file alone
       }
       if (!manifest || typeof manifest !== 'object') return;
-      const templates = join(__dirname, '..', 'agents', provenance.provider, 'templates');
-      manifest.provenance = { ...provenance, promptsHash: existsSync(templates) ? await hashDir(templates) : undefined };
+      manifest.provenance = { ...provenance, promptsHash: await hashDir(PROMPTS_DIRS[provenance.provider]) };
       manifest.verification = { status: report.status, failed: report.checks.filter((c) => !c.passed).map((c) => c.name), checks: report.checks.length };
       manifest.referenceScores = report.scores;
       await writeFile(join(packageDir, 'task.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { parse } from 'csv-parse/sync';
 import { type ProviderName, providerFor } from '../agents/providers';
-import { type Design, designSchema, type PackageFiles, packageFilesSchema, proposalsSchema, reviewSchema, type TaskProposal } from '../agents/roles';
+import { type Design, designSchema, type PackageFiles, packageFilesSchema, proposalsSchema, reviewSchema, type TaskProposal, type ToolCall, type ToolResult } from '../agents/roles';
+import type { AnvilConfig } from '../config';
 import type { DatasetProfile } from '../domain/profile';
+import type { Usage } from '../domain/usage';
 import type { CheckResult } from '../domain/verification';
 import { readPackageFiles, writePackageFiles } from './package-files';
 import { readManifest } from './verification';
@@ -41,21 +43,48 @@ export interface DraftKey {
   round: number;
 }
 
-/** LLM-queue activities: the Forge's agent roles, with the package files on disk around them. */
-export function createRoleActivities({ artifactsDir }: { artifactsDir: string }) {
+export interface DesignStepResult {
+  /** the draft, once the Designer answered with a design */
+  draftDir?: string;
+  giveUp?: string;
+  /** code the Designer asks to run first (then call design again with the results) */
+  toolCalls?: ToolCall[];
+  conversationFile?: string;
+  usage: Usage;
+  /** the model behind the Designer, for provenance (none for the heuristic provider) */
+  model?: string;
+}
+
+/**
+ * LLM-queue activities: the Forge's agent roles, with the package files on disk around them. The
+ * endpoint's settings (and key) stay with the worker; workflows only name the provider.
+ */
+export function createRoleActivities({ artifactsDir, llm }: { artifactsDir: string; llm: AnvilConfig['llm'] }) {
+  const provider = (name: ProviderName) => providerFor(name, llm, join(artifactsDir, 'llm-failures'));
   /** Each round of each task of each forge gets its own draft folder; nothing is overwritten. */
   const draftDir = (d: DraftKey) => join(artifactsDir, 'forge', ...[d.forgeId, d.taskId, `round-${d.round}`].map((p) => p.replace(/[^A-Za-z0-9_.-]+/g, '_')));
   return {
-    async brainstorm({ profileFile, maxTasks, provider }: { profileFile: string; maxTasks: number; provider: ProviderName }): Promise<TaskProposal[]> {
-      const proposals = await providerFor(provider).brainstorm({ profile: await readProfile(profileFile), maxTasks });
-      return validated('Brainstormer', proposalsSchema, proposals).slice(0, maxTasks);
+    async brainstorm({ profileFile, maxTasks, provider: name }: { profileFile: string; maxTasks: number; provider: ProviderName }): Promise<{ proposals: TaskProposal[]; usage: Usage }> {
+      const p = provider(name);
+      const proposals = validated('Brainstormer', proposalsSchema, await p.brainstorm({ profile: await readProfile(profileFile), maxTasks })).slice(0, maxTasks);
+      return { proposals, usage: p.usage };
     },
 
     /**
-     * Writes a fresh draft: the Designer's files, raw/data.csv and design.json (its notes, for the
-     * next repair round). Returns `giveUp` when the Designer knows no repair for the failures.
+     * One step of the Designer. With a design, writes a fresh draft: its files, raw/data.csv and
+     * design.json (its notes, for the next repair round). With tool calls, keeps the conversation
+     * beside the draft and returns them; the workflow runs them and calls again with the results.
      */
-    async design(input: { profileFile: string; proposal: TaskProposal; draft: DraftKey; previousDraftDir?: string; failed?: CheckResult[]; provider: ProviderName }): Promise<{ draftDir: string; giveUp?: string }> {
+    async design(input: {
+      profileFile: string;
+      proposal: TaskProposal;
+      draft: DraftKey;
+      previousDraftDir?: string;
+      failed?: CheckResult[];
+      provider: ProviderName;
+      resume?: { conversationFile: string; toolResults: ToolResult[] };
+      toolsAllowed: boolean;
+    }): Promise<DesignStepResult> {
       const dir = draftDir(input.draft);
       const profile = await readProfile(input.profileFile);
       let previous: { design: Design; failed: CheckResult[] } | undefined;
@@ -65,29 +94,41 @@ export function createRoleActivities({ artifactsDir }: { artifactsDir: string })
         delete files[DESIGN_FILE];
         previous = { design: { files, notes }, failed: input.failed ?? [] };
       }
-      const design = validated('Designer', designSchema, await providerFor(input.provider).design({ profile, proposal: input.proposal, round: input.draft.round, previous }));
+      const resume = input.resume ? { conversation: JSON.parse(await readFile(input.resume.conversationFile, 'utf8')) as unknown[], toolResults: input.resume.toolResults } : undefined;
+      const p = provider(input.provider);
+      const step = await p.design({ profile, proposal: input.proposal, round: input.draft.round, previous, resume, toolsAllowed: input.toolsAllowed });
+      if ('toolCalls' in step) {
+        const conversationFile = `${dir}.conversation.json`;
+        await mkdir(join(dir, '..'), { recursive: true });
+        await writeFile(conversationFile, JSON.stringify(step.conversation));
+        return { toolCalls: step.toolCalls, conversationFile, usage: p.usage };
+      }
+      const design = validated('Designer', designSchema, step);
       await rm(dir, { recursive: true, force: true });
       await mkdir(join(dir, 'raw'), { recursive: true });
       await copyFile(profile.dataFile, join(dir, 'raw', 'data.csv'));
       await writePackageFiles(dir, design.files);
       await writeFile(join(dir, DESIGN_FILE), JSON.stringify(design.notes, null, 2));
-      return { draftDir: dir, giveUp: typeof design.notes.giveUp === 'string' ? design.notes.giveUp : undefined };
+      return { draftDir: dir, giveUp: typeof design.notes.giveUp === 'string' ? design.notes.giveUp : undefined, usage: p.usage, model: input.provider === 'openai' ? (llm.models.designer ?? llm.model) : undefined };
     },
 
     /** The Refactorer normalises the draft's files to the v1 layout, in place. */
-    async refactor({ draftDir, provider }: { draftDir: string; provider: ProviderName }): Promise<void> {
-      const files: PackageFiles = await readPackageFiles(draftDir);
+    async refactor({ draftDir: dir, provider: name }: { draftDir: string; provider: ProviderName }): Promise<{ usage: Usage }> {
+      const files: PackageFiles = await readPackageFiles(dir);
       const notes = files[DESIGN_FILE];
       delete files[DESIGN_FILE];
-      const normalised = validated('Refactorer', packageFilesSchema, await providerFor(provider).refactor(files));
-      await writePackageFiles(draftDir, notes === undefined ? normalised : { ...normalised, [DESIGN_FILE]: notes });
+      const p = provider(name);
+      const normalised = validated('Refactorer', packageFilesSchema, await p.refactor(files));
+      await writePackageFiles(dir, notes === undefined ? normalised : { ...normalised, [DESIGN_FILE]: notes });
+      return { usage: p.usage };
     },
 
     /** The Reviewer's rubric verdicts on a prepared package. */
-    async review({ packageDir, profileFile, provider }: { packageDir: string; profileFile?: string; provider: ProviderName }): Promise<CheckResult[]> {
+    async review({ packageDir, profileFile, provider: name }: { packageDir: string; profileFile?: string; provider: ProviderName }): Promise<{ checks: CheckResult[]; usage: Usage }> {
       const manifest = await readManifest(packageDir);
       const train = await readCsv(join(packageDir, 'public', 'train.csv'));
-      const checks = await providerFor(provider).review({
+      const p = provider(name);
+      const checks = await p.review({
         manifest,
         description: await readFile(join(packageDir, 'description.md'), 'utf8').catch(() => ''),
         trainColumns: train.columns,
@@ -95,7 +136,7 @@ export function createRoleActivities({ artifactsDir }: { artifactsDir: string })
         targetCounts: manifest.taskType.endsWith('classification') && train.columns.includes(manifest.target) ? countValues(train.rows, manifest.target) : undefined,
         profile: profileFile ? await readProfile(profileFile) : undefined,
       });
-      return validated('Reviewer', reviewSchema, checks);
+      return { checks: validated('Reviewer', reviewSchema, checks), usage: p.usage };
     },
   };
 }

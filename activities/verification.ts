@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { cp, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { better, bestScore, improvementOver } from '../domain/metrics';
 import { type TaskManifest, taskManifestSchema } from '../domain/task';
 import { CHECKS, type CheckResult } from '../domain/verification';
@@ -109,6 +109,19 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
         checks.push({ name: 'baseline.not_perfect', passed: b !== undefined && !perfect, detail: b === undefined ? 'not run: no valid baseline score' : perfect ? `the baseline scores ${b} — (nearly) perfect, which smells of leakage` : 'the baseline leaves room to improve' });
         return { checks, scores: { trivial: t, baseline: b } };
       });
+    },
+
+    /**
+     * The Designer's tool: its code, run in the sandbox with the dataset (data.csv, profile.json)
+     * read-only at /data. Returns what a model should see: how it ended and the output's tails.
+     */
+    async runDesignerCode({ profileFile, code }: { profileFile: string; code: string }): Promise<string> {
+      const run = await withHeartbeat((signal) =>
+        sandbox.run({ code, dataDir: dirname(profileFile), limits: { cpus: 1, memoryMb: 2048, pids: 64, timeoutS: 120, outputBytes: 16 * 1024, tmpMb: 256 } }, { runKey: runKey(), signal }),
+      );
+      await rm(run.workspaceDir, { recursive: true, force: true });
+      const how = run.timedOut ? 'killed at its 120 s limit' : run.oomKilled ? 'killed for using over 2 GB' : `exit ${run.exitCode}`;
+      return `${how}\n--- stdout ---\n${run.stdout.slice(-6000)}\n--- stderr ---\n${run.stderr.slice(-3000)}`;
     },
 
     /** Grades any submission file against a package's private answers. */

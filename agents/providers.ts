@@ -1,11 +1,19 @@
+import { join } from 'node:path';
+import type { AnvilConfig } from '../config';
 import { heuristicProvider } from './heuristic';
+import { createOpenAiProvider, PROMPTS_DIR } from './openai';
 import type { AgentProvider } from './roles';
 
 export const PROVIDERS = ['heuristic', 'openai'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
-/** The provider for a name; the openai provider is not built yet and says so. */
-export function providerFor(name: ProviderName): AgentProvider {
-  if (name === 'heuristic') return heuristicProvider;
-  throw new Error('the openai provider is not available yet: use --provider heuristic');
+/** Where a provider's prompts (or templates) live: their hash goes into each task's provenance. */
+export const PROMPTS_DIRS: Record<ProviderName, string> = {
+  heuristic: join(__dirname, 'heuristic', 'templates'),
+  openai: PROMPTS_DIR,
+};
+
+/** A provider for one activity call (the openai one counts the tokens of that call). */
+export function providerFor(name: ProviderName, llm: AnvilConfig['llm'], failuresDir: string): AgentProvider {
+  return name === 'heuristic' ? heuristicProvider : createOpenAiProvider(llm, failuresDir);
 }

@@ -18,6 +18,7 @@ function defaults(home: string): Tree {
       backend: 'docker',
       limits: { cpus: 1, memoryMb: 2048, pids: 256, timeoutS: 600, outputBytes: 1 << 20, tmpMb: 256 },
     },
+    llm: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini', models: {}, timeoutS: 120, outputRetries: 2, designerToolSteps: 4, pricePerMTokIn: 0, pricePerMTokOut: 0 },
     forge: { maxTasks: 3, repairRounds: 2, concurrency: 2, maxDatasetMb: 256 },
     workers: { cpuConcurrency: Math.max(1, cpus().length), llmConcurrency: 4, gpuEmulate: false },
   };

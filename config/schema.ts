@@ -29,6 +29,28 @@ export const configSchema = z.strictObject({
     image: z.string().min(1).optional(),
     limits: sandboxLimitsSchema,
   }),
+  /** the `openai` provider: any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp, SGLang) */
+  llm: z.strictObject({
+    baseUrl: z.string().url('expected a URL such as https://api.openai.com/v1 or http://localhost:8000/v1'),
+    apiKey: z.string().min(1).optional(),
+    /** the model every role uses unless `models` names one for it */
+    model: z.string().min(1),
+    models: z.strictObject({
+      brainstormer: z.string().min(1).optional(),
+      designer: z.string().min(1).optional(),
+      refactorer: z.string().min(1).optional(),
+      reviewer: z.string().min(1).optional(),
+    }),
+    /** one request's time limit */
+    timeoutS: positiveInt,
+    /** re-asks after an output that fails its schema, before the role fails for good */
+    outputRetries: z.coerce.number().int().min(0).max(10),
+    /** code runs the Designer may ask for per design */
+    designerToolSteps: z.coerce.number().int().min(0).max(50),
+    /** US dollars per million tokens, for the cost estimate in provenance */
+    pricePerMTokIn: z.coerce.number().min(0),
+    pricePerMTokOut: z.coerce.number().min(0),
+  }),
   forge: z.strictObject({
     /** proposals the Brainstormer may make per dataset */
     maxTasks: positiveInt.max(20),
@@ -69,6 +91,17 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_SANDBOX_PIDS: 'sandbox.limits.pids',
   ANVIL_SANDBOX_TIMEOUT_S: 'sandbox.limits.timeoutS',
   ANVIL_SANDBOX_OUTPUT_BYTES: 'sandbox.limits.outputBytes',
+  OPENAI_BASE_URL: 'llm.baseUrl',
+  OPENAI_API_KEY: 'llm.apiKey',
+  ANVIL_MODEL: 'llm.model',
+  ANVIL_MODEL_BRAINSTORMER: 'llm.models.brainstormer',
+  ANVIL_MODEL_DESIGNER: 'llm.models.designer',
+  ANVIL_MODEL_REFACTORER: 'llm.models.refactorer',
+  ANVIL_MODEL_REVIEWER: 'llm.models.reviewer',
+  ANVIL_LLM_TIMEOUT_S: 'llm.timeoutS',
+  ANVIL_LLM_OUTPUT_RETRIES: 'llm.outputRetries',
+  ANVIL_LLM_PRICE_IN: 'llm.pricePerMTokIn',
+  ANVIL_LLM_PRICE_OUT: 'llm.pricePerMTokOut',
   ANVIL_FORGE_MAX_TASKS: 'forge.maxTasks',
   ANVIL_FORGE_REPAIR_ROUNDS: 'forge.repairRounds',
   ANVIL_FORGE_CONCURRENCY: 'forge.concurrency',

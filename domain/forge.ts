@@ -1,4 +1,5 @@
 import type { MetricSpec } from './task';
+import type { Usage } from './usage';
 import type { Verdict } from './verification';
 
 /** One task's outcome, as `anvil forge --json` prints it. */
@@ -11,12 +12,16 @@ export interface ForgedTask {
   scores: { trivial?: number; baseline?: number };
   failedChecks: string[];
   rounds: number;
+  /** LLM tokens and cost of this task's roles */
+  usage: Usage;
 }
 
 export interface ForgeResult {
   workflowId: string;
   dataset: string;
   tasks: ForgedTask[];
+  /** summed over the Brainstormer and every task */
+  usage: Usage;
 }
 
 /** Live state of a forge, for the CLI's progress lines (workflow queries). */

@@ -9,7 +9,7 @@ export async function createLlmWorker({ connection, config }: WorkerDeps): Promi
     connection,
     namespace: config.temporal.namespace,
     taskQueue: taskQueueName(config.taskQueuePrefix, 'llm'),
-    activities: createRoleActivities({ artifactsDir: config.paths.artifacts }),
+    activities: createRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
     maxConcurrentActivityTaskExecutions: config.workers.llmConcurrency,
   });
 }

@@ -2,6 +2,7 @@ import { defineQuery, executeChild, setHandler, upsertSearchAttributes, workflow
 import type { ProviderName } from '../agents/providers';
 import type { ForgedTask, ForgeProgress, ForgeResult } from '../domain/forge';
 import { SEARCH } from '../domain/search-attributes';
+import { addUsage, NO_USAGE } from '../domain/usage';
 import { intakeActivities, roleActivities } from './activity-proxies';
 import { forgeTask } from './forge-task';
 
@@ -17,13 +18,15 @@ export interface ForgeDatasetInput {
   repairRounds?: number;
   /** forgeTask children at once */
   concurrency?: number;
+  /** code runs the Designer may ask for per design (openai provider) */
+  designerToolSteps?: number;
 }
 
 export const forgeProgressQuery = defineQuery<ForgeProgress>('forgeProgress');
 
 /** A dataset in, several verified tasks out: intake → Brainstormer → one forgeTask per proposal. */
 export async function forgeDataset(input: ForgeDatasetInput): Promise<ForgeResult> {
-  const { maxTasks = 3, provider = 'heuristic', repairRounds = 2, concurrency = 2 } = input;
+  const { maxTasks = 3, provider = 'heuristic', repairRounds = 2, concurrency = 2, designerToolSteps = 4 } = input;
   const { workflowId } = workflowInfo();
   const progress: ForgeProgress = { stage: 'intake', tasks: [] };
   setHandler(forgeProgressQuery, () => progress);
@@ -32,7 +35,7 @@ export async function forgeDataset(input: ForgeDatasetInput): Promise<ForgeResul
   const intake = await intakeActivities.intakeDataset({ path: input.dataset, name: input.name });
   upsertSearchAttributes([{ key: SEARCH.dataset, value: intake.name }, { key: SEARCH.stage, value: 'brainstorm' }]);
   progress.stage = 'brainstorm';
-  const proposals = await roleActivities().brainstorm({ profileFile: intake.profileFile, maxTasks, provider });
+  const { proposals, usage: brainstormUsage } = await roleActivities().brainstorm({ profileFile: intake.profileFile, maxTasks, provider });
 
   progress.stage = 'tasks';
   upsertSearchAttributes([{ key: SEARCH.stage, value: 'tasks' }]);
@@ -49,12 +52,12 @@ export async function forgeDataset(input: ForgeDatasetInput): Promise<ForgeResul
       try {
         results[i] = await executeChild(forgeTask, {
           workflowId: entry.workflowId,
-          args: [{ forgeId: workflowId, profileFile: intake.profileFile, proposal, provider, repairRounds, catalogDir: input.catalogDir }],
+          args: [{ forgeId: workflowId, profileFile: intake.profileFile, proposal, provider, repairRounds, catalogDir: input.catalogDir, designerToolSteps }],
           typedSearchAttributes: [{ key: SEARCH.dataset, value: intake.name }],
         });
       } catch (err) {
         // A crashed child is a rejected task with its reason, not a lost forge.
-        results[i] = { id: proposal.id, status: 'rejected', path: '', metric: proposal.metric, scores: {}, failedChecks: [`forgeTask failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`], rounds: 0 };
+        results[i] = { id: proposal.id, status: 'rejected', path: '', metric: proposal.metric, scores: {}, failedChecks: [`forgeTask failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`], rounds: 0, usage: NO_USAGE };
       }
       entry.status = results[i]!.status;
     }
@@ -62,5 +65,5 @@ export async function forgeDataset(input: ForgeDatasetInput): Promise<ForgeResul
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
   progress.stage = 'done';
   upsertSearchAttributes([{ key: SEARCH.stage, value: 'done' }]);
-  return { workflowId, dataset: intake.name, tasks: results };
+  return { workflowId, dataset: intake.name, tasks: results, usage: results.reduce((sum, t) => addUsage(sum, t.usage), brainstormUsage) };
 }

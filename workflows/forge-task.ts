@@ -3,8 +3,9 @@ import type { ProviderName } from '../agents/providers';
 import type { TaskProposal } from '../agents/roles';
 import type { ForgedTask, TaskProgress } from '../domain/forge';
 import { SEARCH } from '../domain/search-attributes';
+import { addUsage, NO_USAGE, type Usage } from '../domain/usage';
 import type { CheckResult, VerificationReport } from '../domain/verification';
-import { catalogActivities, roleActivities } from './activity-proxies';
+import { catalogActivities, roleActivities, verificationActivities } from './activity-proxies';
 import { verifyPackageDir } from './verification';
 
 export interface ForgeTaskInput {
@@ -15,6 +16,8 @@ export interface ForgeTaskInput {
   /** rounds after the first design that may repair failed checks */
   repairRounds: number;
   catalogDir: string;
+  /** code runs the Designer may ask for per design */
+  designerToolSteps: number;
 }
 
 export const taskProgressQuery = defineQuery<TaskProgress>('taskProgress');
@@ -39,18 +42,32 @@ export async function forgeTask(input: ForgeTaskInput): Promise<ForgedTask> {
   let failed: CheckResult[] = [];
   let report: VerificationReport | undefined;
   let verifications = 0;
+  let usage: Usage = NO_USAGE;
   for (let round = 0; round <= input.repairRounds; round++) {
     progress.round = round;
     stage('design');
-    const design = await roles.design({ profileFile: input.profileFile, proposal, draft: { forgeId: input.forgeId, taskId: proposal.id, round }, previousDraftDir: draftDir, failed, provider });
-    if (design.giveUp) break; // the Designer knows no repair: the last report stands
+    const draft = { forgeId: input.forgeId, taskId: proposal.id, round };
+    const ask = (resume?: { conversationFile: string; toolResults: { id: string; output: string }[] }, toolsAllowed = true) =>
+      roles.design({ profileFile: input.profileFile, proposal, draft, previousDraftDir: draftDir, failed, provider, resume, toolsAllowed });
+    let design = await ask();
+    usage = addUsage(usage, design.usage);
+    // The Designer may run code (each run an anvil-cpu activity) before it answers, within a budget.
+    for (let step = 1; design.toolCalls?.length; step++) {
+      const calls = design.toolCalls;
+      const toolResults = await Promise.all(calls.map(async (c) => ({ id: c.id, output: await verificationActivities().runDesignerCode({ profileFile: input.profileFile, code: c.code }) })));
+      design = await ask({ conversationFile: design.conversationFile!, toolResults }, step < input.designerToolSteps);
+      usage = addUsage(usage, design.usage);
+    }
+    if (design.giveUp || !design.draftDir) break; // the Designer knows no repair: the last report stands
     draftDir = design.draftDir;
     stage('refactor');
-    await roles.refactor({ draftDir, provider });
+    usage = addUsage(usage, (await roles.refactor({ draftDir, provider })).usage);
     stage('verify');
-    report = await verifyPackageDir(draftDir, { provider, profileFile: input.profileFile });
+    const verification = await verifyPackageDir(draftDir, { provider, profileFile: input.profileFile });
+    report = verification.report;
+    usage = addUsage(usage, verification.usage);
     verifications += 1;
-    await catalogActivities.writeReport({ packageDir: draftDir, report, provenance: { workflowId: workflowInfo().workflowId, provider, rounds: round + 1 } });
+    await catalogActivities.writeReport({ packageDir: draftDir, report, provenance: { workflowId: workflowInfo().workflowId, provider, model: design.model, rounds: round + 1, usage } });
     failed = report.checks.filter((c) => !c.passed);
     if (report.status === 'verified') break;
   }
@@ -63,5 +80,5 @@ export async function forgeTask(input: ForgeTaskInput): Promise<ForgedTask> {
   }
   stage(verified ? 'verified' : 'rejected');
   upsertSearchAttributes([{ key: SEARCH.verdict, value: verified ? 'verified' : 'rejected' }]);
-  return { id: proposal.id, status: verified ? 'verified' : 'rejected', path, metric: proposal.metric, scores: report?.scores ?? {}, failedChecks: failed.map((c) => c.name), rounds: verifications };
+  return { id: proposal.id, status: verified ? 'verified' : 'rejected', path, metric: proposal.metric, scores: report?.scores ?? {}, failedChecks: failed.map((c) => c.name), rounds: verifications, usage };
 }

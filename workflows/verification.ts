@@ -1,4 +1,5 @@
 import type { ProviderName } from '../agents/providers';
+import { NO_USAGE, type Usage } from '../domain/usage';
 import { CHECKS, type CheckResult, type VerificationReport, verdictOf } from '../domain/verification';
 import { roleActivities, verificationActivities } from './activity-proxies';
 
@@ -8,14 +9,14 @@ const notRun = (names: readonly string[], because: string): CheckResult[] => nam
  * Verifies a package folder: assertions in the sandbox, then — once prepare and the manifest hold —
  * the Reviewer and the execution stage side by side.
  */
-export async function verifyPackageDir(packageDir: string, { provider, profileFile }: { provider: ProviderName; profileFile?: string }): Promise<VerificationReport> {
+export async function verifyPackageDir(packageDir: string, { provider, profileFile }: { provider: ProviderName; profileFile?: string }): Promise<{ report: VerificationReport; usage: Usage }> {
   const assertions = await verificationActivities().runAssertions({ packageDir });
   const blocker = ['manifest.valid', 'prepare.runs'].find((name) => !assertions.find((c) => c.name === name)?.passed);
   if (blocker) {
     const checks = [...assertions, ...notRun(CHECKS.review, blocker), ...notRun(CHECKS.execution, blocker)];
-    return { status: verdictOf(checks), checks };
+    return { report: { status: verdictOf(checks), checks }, usage: NO_USAGE };
   }
   const [review, execution] = await Promise.all([roleActivities().review({ packageDir, profileFile, provider }), verificationActivities().runExecution({ packageDir })]);
-  const checks = [...assertions, ...review, ...execution.checks];
-  return { status: verdictOf(checks), checks, scores: execution.scores };
+  const checks = [...assertions, ...review.checks, ...execution.checks];
+  return { report: { status: verdictOf(checks), checks, scores: execution.scores }, usage: review.usage };
 }

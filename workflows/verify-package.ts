@@ -16,7 +16,7 @@ export async function verifyPackage({ sourceDir, provider = 'heuristic' }: Verif
   const { workflowId } = workflowInfo();
   upsertSearchAttributes([{ key: SEARCH.stage, value: 'verify' }]);
   const packageDir = await catalogActivities.stagePackage({ sourceDir, key: workflowId });
-  const report = await verifyPackageDir(packageDir, { provider });
+  const { report } = await verifyPackageDir(packageDir, { provider });
   await catalogActivities.writeReport({ packageDir, report, provenance: { workflowId, provider } });
   upsertSearchAttributes([{ key: SEARCH.verdict, value: report.status }]);
   return { ...report, packageDir };

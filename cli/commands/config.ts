@@ -5,7 +5,11 @@ export const help = `anvil config
   Prints the resolved configuration as JSON (env vars > anvil.config.json > defaults).`;
 
 export async function run(_argv: string[], config: AnvilConfig): Promise<number> {
-  const resolved = { ...config, sandbox: { ...config.sandbox, image: config.sandbox.image ?? sandboxImageTag() } };
+  const resolved = {
+    ...config,
+    sandbox: { ...config.sandbox, image: config.sandbox.image ?? sandboxImageTag() },
+    llm: { ...config.llm, apiKey: config.llm.apiKey ? '(set)' : undefined }, // never print a secret
+  };
   console.log(JSON.stringify(resolved, null, 2));
   return 0;
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkEndpoint } from '../../agents/openai/preflight';
 import { PROVIDERS, type ProviderName } from '../../agents/providers';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
@@ -43,6 +44,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     if (!/^\d+$/.test(value)) throw Object.assign(new Error(`--${flag} must be a whole number (got ${value})`), { code: 'ERR_PARSE_ARGS_BAD_VALUE' });
     return Number(value);
   };
+  // Before any work: an unusable endpoint fails now, naming the setting, not mid-forge.
+  if (provider === 'openai') await checkEndpoint(config.llm);
   const maxTasks = int('max-tasks', values['max-tasks'], config.forge.maxTasks);
   const repairRounds = int('repair-rounds', values['repair-rounds'], config.forge.repairRounds);
   const example = dataset.startsWith('example:') ? dataset.slice('example:'.length) : undefined;
@@ -54,7 +57,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     const handle = await temporal.client.workflow.start<typeof forgeDataset>('forgeDataset', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId,
-      args: [{ dataset: path, catalogDir, name: values.name ?? example, maxTasks, provider, repairRounds, concurrency: config.forge.concurrency }],
+      args: [{ dataset: path, catalogDir, name: values.name ?? example, maxTasks, provider, repairRounds, concurrency: config.forge.concurrency, designerToolSteps: config.llm.designerToolSteps }],
     });
     const link = temporal.uiUrl ? workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId) : undefined;
     if (!values.json) console.error(`forgeDataset ${workflowId} started${link ? ` — ${link}` : ''}`);
@@ -62,12 +65,14 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     if (!values.json) await showForgeProgress(temporal.client, handle, done);
     const result = await done;
     if (values.json) {
-      console.log(JSON.stringify({ workflowId, tasks: result.tasks.map(({ id, status, path: p, metric, scores, failedChecks }) => ({ id, status, path: p, metric, scores, failedChecks })) }));
+      console.log(JSON.stringify({ workflowId, tasks: result.tasks.map(({ id, status, path: p, metric, scores, failedChecks, usage }) => ({ id, status, path: p, metric, scores, failedChecks, usage })), usage: result.usage }));
     } else {
       for (const t of result.tasks) {
         const scores = t.scores.baseline !== undefined ? `baseline ${t.scores.baseline.toPrecision(4)} vs trivial ${t.scores.trivial?.toPrecision(4)} (${t.metric.name}, ${t.metric.higherIsBetter ? 'higher' : 'lower'} is better)` : t.metric.name;
         console.log(`${t.status === 'verified' ? '✔' : '✘'} ${t.id}  ${t.status}  ${scores}${t.failedChecks.length ? `  failed: ${t.failedChecks.join(', ')}` : ''}\n    ${t.path}`);
       }
+      const u = result.usage;
+      if (u.promptTokens + u.completionTokens > 0) console.log(`LLM usage: ${u.promptTokens} prompt + ${u.completionTokens} completion tokens, about $${u.costUsd.toFixed(4)}`);
       if (link) console.log(`Temporal UI: ${link}`);
     }
     return result.tasks.some((t) => t.status === 'verified') ? 0 : 1;

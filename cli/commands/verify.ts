@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
+import { checkEndpoint } from '../../agents/openai/preflight';
 import { PROVIDERS, type ProviderName } from '../../agents/providers';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
@@ -26,6 +27,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     console.error(`--provider must be one of ${PROVIDERS.join(', ')} (got ${values.provider})`);
     return 2;
   }
+  if (values.provider === 'openai') await checkEndpoint(config.llm);
   return withTemporal(config, async (temporal) => {
     const handle = await temporal.client.workflow.start<typeof verifyPackage>('verifyPackage', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
