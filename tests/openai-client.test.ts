@@ -47,6 +47,13 @@ describe('LlmClient against an OpenAI-compatible server', () => {
     expect(server.requests[1]!.messages.at(-2)).toMatchObject({ role: 'assistant', content: 'Sure! {"answer": "forty-two"}' });
   });
 
+  it('reads a JSON reply whose strings hold code fences of their own', async () => {
+    const withFence = z.object({ answer: z.number(), text: z.string() });
+    const content = JSON.stringify({ answer: 5, text: 'Submission format:\n```\nid,y\n1,2\n```\n' });
+    const { client } = await clientFor(() => ({ content }));
+    expect(await client.structured('designer', withFence, [{ role: 'user', content: 'q' }])).toMatchObject({ kind: 'value', value: { answer: 5 } });
+  });
+
   it('fails for good after the bounded retries, keeping the raw replies for inspection', async () => {
     const { client, server, failuresDir } = await clientFor(() => ({ content: '{"answer": null}' }), { ANVIL_LLM_OUTPUT_RETRIES: '1' });
     const err = await client.structured('refactorer', schema, [{ role: 'user', content: 'q' }]).catch((e: unknown) => e);

@@ -13,15 +13,24 @@ export type Message = ChatCompletionMessageParam;
 /** The outcome of one structured call: a validated value, or the tool calls the model asked for. */
 export type Reply<T> = { kind: 'value'; value: T; messages: Message[] } | { kind: 'tools'; calls: { id: string; name: string; arguments: string }[]; messages: Message[] };
 
-/** The first JSON object or array in a text, with or without a ```json fence around it. */
+/**
+ * The JSON in a reply: the whole reply when it is JSON (its strings may hold ``` fences of their
+ * own), else a fenced ```json block, else the outermost braces or brackets.
+ */
 export function extractJson(text: string): unknown {
-  const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(text);
-  const body = (fenced ? fenced[1]! : text).trim();
-  const start = body.search(/[[{]/);
-  if (start < 0) throw new Error('no JSON object in the reply');
-  const open = body[start]!;
-  const end = body.lastIndexOf(open === '{' ? '}' : ']');
-  return JSON.parse(body.slice(start, end + 1));
+  const attempts = [text.trim()];
+  const fenced = /```(?:json)?\s*\n([\s\S]*?)\n```/.exec(text);
+  if (fenced) attempts.push(fenced[1]!.trim());
+  const start = text.search(/[[{]/);
+  if (start >= 0) attempts.push(text.slice(start, text.lastIndexOf(text[start] === '{' ? '}' : ']') + 1));
+  for (const candidate of attempts) {
+    try {
+      return JSON.parse(candidate);
+    } catch {
+      // try the next reading
+    }
+  }
+  throw new Error(start < 0 ? 'no JSON object in the reply' : 'the reply\'s JSON does not parse');
 }
 
 /**
