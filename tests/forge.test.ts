@@ -54,9 +54,10 @@ describe('forgeDataset on real datasets', () => {
     // No half-published folders are left behind.
     expect(readdirSync(catalogDir).filter((d) => d.startsWith('.'))).toEqual([]);
 
-    // Every child can be found by the dataset's search attribute.
+    // Every child can be found by the dataset's search attribute (this file's task queue: other
+    // files forge the same datasets on the same server).
     const children = [];
-    for await (const wf of t.client.workflow.list({ query: `AnvilDataset = '${name}' AND WorkflowType = 'forgeTask'` })) children.push(wf.workflowId);
+    for await (const wf of t.client.workflow.list({ query: `AnvilDataset = '${name}' AND WorkflowType = 'forgeTask' AND TaskQueue = '${t.controlQueue}'` })) children.push(wf.workflowId);
     expect(children.length).toBe(result.tasks.length);
     const first = await t.client.workflow.getHandle(`${result.workflowId}--${verified[0]!.id}`).describe();
     expect(first.typedSearchAttributes.get(SEARCH.verdict)).toBe('verified');
