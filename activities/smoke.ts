@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import { EXAMPLE_DATASETS, type ExampleDatasetName } from '../examples/datasets';
+import { exampleDatasetPath } from '../examples/forge-datasets';
+
+/** The example datasets the smoke workflow can train on, with its training script for each. */
+const SMOKE_SCRIPTS: Record<string, string> = {
+  penguins: join(__dirname, '..', 'examples', 'smoke', 'train_penguins.py'),
+};
 
 export interface StagedSmoke {
   /** artifact-store folder mounted as /data */
@@ -20,20 +25,20 @@ export function createSmokeActivities({ artifactsDir }: { artifactsDir: string }
      * second run reuses it) and returns it by reference with the script that trains on it.
      */
     async stageSmoke({ dataset }: { dataset: string }): Promise<StagedSmoke> {
-      const example = EXAMPLE_DATASETS[dataset as ExampleDatasetName];
-      if (!example) {
-        const known = Object.keys(EXAMPLE_DATASETS).join(', ');
-        throw ApplicationFailure.nonRetryable(`unknown example dataset "${dataset}"; choose one of: ${known}`, 'UnknownDataset');
+      const script = SMOKE_SCRIPTS[dataset];
+      if (!script) {
+        throw ApplicationFailure.nonRetryable(`unknown example dataset "${dataset}"; choose one of: ${Object.keys(SMOKE_SCRIPTS).join(', ')}`, 'UnknownDataset');
       }
-      const bytes = await readFile(example.file);
+      const file = await exampleDatasetPath(dataset, join(artifactsDir, 'examples'));
+      const bytes = await readFile(file);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const dataDir = join(artifactsDir, 'datasets', `${dataset}-${sha256.slice(0, 12)}`);
       await mkdir(dataDir, { recursive: true });
-      const target = join(dataDir, example.fileName);
+      const target = join(dataDir, basename(file));
       // write-then-rename: a crash never leaves a half-copied dataset behind
-      await copyFile(example.file, `${target}.partial`);
+      await copyFile(file, `${target}.partial`);
       await rename(`${target}.partial`, target);
-      return { dataDir, code: await readFile(example.smokeScript, 'utf8'), sha256 };
+      return { dataDir, code: await readFile(script, 'utf8'), sha256 };
     },
   };
 }

@@ -3,7 +3,7 @@ import { describeRunEnd } from '../domain/sandbox';
 import { sandboxActivities, smokeActivities } from './activity-proxies';
 
 export interface SandboxSmokeInput {
-  /** an example dataset name (examples/datasets.ts); default penguins */
+  /** an example dataset with a smoke script (activities/smoke.ts); default penguins */
   dataset?: string;
 }
 
