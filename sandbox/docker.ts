@@ -36,7 +36,7 @@ function pidAlive(pid: number): boolean {
 }
 
 /** The sandbox user is nobody the host knows: the data folder must be readable by "others". */
-async function assertReadableByOthers(dir: string): Promise<void> {
+export async function assertReadableByOthers(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new Error(`sandbox data folder ${dir} does not exist or is not a folder`);
   if ((info.mode & 0o005) !== 0o005) {
