@@ -3,7 +3,7 @@ import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
-import type { RunResult } from '../domain/sandbox';
+import type { RunResult, SandboxLimits } from '../domain/sandbox';
 import { CappedOutput } from './capped-output';
 import { sandboxImageTag } from './image';
 import type { ResolvedRunSpec, RunOptions, Sandbox } from './sandbox';
@@ -33,6 +33,27 @@ function pidAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * What every sandbox container gets, one-shot or warm: no network, CPU/memory (no swap)/pids
+ * limits, a read-only root with a small /tmp, no capabilities, and no engine log file (output
+ * is streamed and capped by the worker, so nothing can fill the disk there).
+ */
+export function isolatedHostConfig(limits: SandboxLimits, binds: string[]): Docker.HostConfig {
+  return {
+    NetworkMode: 'none',
+    Memory: limits.memoryMb * 1024 * 1024,
+    MemorySwap: limits.memoryMb * 1024 * 1024, // no swap: over the limit means OOM
+    NanoCpus: Math.round(limits.cpus * 1e9),
+    PidsLimit: limits.pids,
+    ReadonlyRootfs: true,
+    Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${limits.tmpMb}m` },
+    Binds: binds,
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
+    LogConfig: { Type: 'none', Config: {} },
+  };
 }
 
 /** The sandbox user is nobody the host knows: the data folder must be readable by "others". */
@@ -102,18 +123,7 @@ export class DockerSandbox implements Sandbox {
       Labels: { [ANVIL_LABEL]: '1', [OWNER_LABEL]: this.owner, [RUN_LABEL]: runKey.slice(0, 200) },
       NetworkDisabled: true,
       HostConfig: {
-        NetworkMode: 'none',
-        Memory: limits.memoryMb * 1024 * 1024,
-        MemorySwap: limits.memoryMb * 1024 * 1024, // no swap: over the limit means OOM
-        NanoCpus: Math.round(limits.cpus * 1e9),
-        PidsLimit: limits.pids,
-        ReadonlyRootfs: true,
-        Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${limits.tmpMb}m` },
-        Binds: binds,
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        // Output is streamed and capped here; the engine keeps no log file that could fill the disk.
-        LogConfig: { Type: 'none', Config: {} },
+        ...isolatedHostConfig(limits, binds),
         ...(spec.gpu ? { DeviceRequests: [{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }] } : {}),
       },
     });

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
 import { CappedOutput } from './capped-output';
-import { ANVIL_LABEL, assertReadableByOthers } from './docker';
+import { ANVIL_LABEL, assertReadableByOthers, isolatedHostConfig } from './docker';
 import { sandboxImageTag } from './image';
 
 export interface WarmSessionSpec {
@@ -64,7 +64,6 @@ export class WarmDockerSandbox {
     await mkdir(codeDir, { recursive: true });
     await mkdir(spec.workspaceDir, { recursive: true });
     await chmod(spec.workspaceDir, 0o777);
-    const { limits } = spec;
     const binds = [`${codeDir}:/code:ro`, `${resolve(spec.workspaceDir)}:/workspace:rw`];
     if (spec.dataDir) binds.push(`${resolve(spec.dataDir)}:/data:ro`);
     const container = await this.docker.createContainer({
@@ -74,20 +73,7 @@ export class WarmDockerSandbox {
       User: '0:0',
       Labels: { [ANVIL_LABEL]: '1', 'anvil.owner': this.owner, 'anvil.session': spec.sessionKey.slice(0, 200) },
       NetworkDisabled: true,
-      HostConfig: {
-        Init: true,
-        NetworkMode: 'none',
-        Memory: limits.memoryMb * 1024 * 1024,
-        MemorySwap: limits.memoryMb * 1024 * 1024,
-        NanoCpus: Math.round(limits.cpus * 1e9),
-        PidsLimit: limits.pids,
-        ReadonlyRootfs: true,
-        Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${limits.tmpMb}m` },
-        Binds: binds,
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        LogConfig: { Type: 'none', Config: {} },
-      },
+      HostConfig: { ...isolatedHostConfig(spec.limits, binds), Init: true },
     });
     await container.start();
     this.oomKillsSeen.set(spec.sessionKey, 0);
