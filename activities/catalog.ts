@@ -3,13 +3,31 @@ import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
+import { parse } from 'csv-parse/sync';
 import { PROMPTS_DIRS, type ProviderName } from '../agents/providers';
 import type { Usage } from '../domain/usage';
 import type { VerificationReport } from '../domain/verification';
 import { readManifest } from './verification';
 
-/** Files of a package that verification makes; a staged copy starts without them. */
-const MADE_BY_VERIFICATION = new Set(['public', 'private', 'verification.json', 'leaderboard.csv', 'design.json']);
+/** Files of a package that verification makes; a staged copy starts without them. (leaderboard.csv stays: its human entries are kept.) */
+const MADE_BY_VERIFICATION = new Set(['public', 'private', 'verification.json', 'design.json']);
+
+/**
+ * leaderboard.csv: the reference scores verification measured, after the human entries an
+ * imported competition brought (kind `human`, with their board), which are kept as they were.
+ */
+async function writeLeaderboard(packageDir: string, scores: Record<string, number | undefined>): Promise<void> {
+  const file = join(packageDir, 'leaderboard.csv');
+  const old = await readFile(file, 'utf8').catch(() => '');
+  const rows = old ? (parse(old, { columns: true, skip_empty_lines: true }) as Record<string, string>[]) : [];
+  const field = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const human = rows.filter((r) => r.kind === 'human').map((r) => `${field(r.entry ?? '')},${r.score},human,${field(r.board || 'public')}`);
+  const reference = Object.entries(scores)
+    .filter(([, s]) => s !== undefined)
+    .map(([name, s]) => `${name},${s},reference${human.length ? ',' : ''}`);
+  const header = human.length ? 'entry,score,kind,board' : 'entry,score,kind';
+  await writeFile(file, `${[header, ...human, ...reference].join('\n')}\n`);
+}
 
 async function makeReadable(dir: string): Promise<void> {
   await chmod(dir, 0o755);
@@ -51,8 +69,7 @@ export function createCatalogActivities({ artifactsDir }: { artifactsDir: string
     /** verification.json, leaderboard.csv, and the summary, scores and provenance in task.json. */
     async writeReport({ packageDir, report, provenance }: { packageDir: string; report: VerificationReport; provenance: Provenance }): Promise<void> {
       await writeFile(join(packageDir, 'verification.json'), `${JSON.stringify(report, null, 2)}\n`);
-      const rows = Object.entries(report.scores ?? {}).filter(([, s]) => s !== undefined);
-      await writeFile(join(packageDir, 'leaderboard.csv'), `entry,score,kind\n${rows.map(([name, s]) => `${name},${s},reference`).join('\n')}\n`);
+      await writeLeaderboard(packageDir, report.scores ?? {});
       const raw = await readFile(join(packageDir, 'task.json'), 'utf8').catch(() => undefined);
       let manifest: Record<string, unknown>;
       try {

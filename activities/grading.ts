@@ -1,5 +1,7 @@
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Sandbox } from '../sandbox/sandbox';
 
 export interface GradeResult {
@@ -10,6 +12,32 @@ export interface GradeResult {
 
 const GRADE_HARNESS = join(__dirname, '..', 'sandbox', 'harness', 'grade.py');
 const GRADING_LIMITS = { cpus: 1, memoryMb: 2048, pids: 64, timeoutS: 300, outputBytes: 64 * 1024, tmpMb: 64 };
+
+/** Submissions larger than this are refused before grading. */
+const MAX_SUBMISSION_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Copies a submission that sandboxed code wrote: never through a symlink (it could point at the
+ * answers on the host), only a regular file of sane size. true, or why not.
+ */
+async function copyRegularFile(from: string, to: string): Promise<true | string> {
+  let handle;
+  try {
+    handle = await open(from, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `no submission file at ${from}` : code === 'ELOOP' ? 'submission.csv is a symbolic link: write a regular file' : `cannot read ${from}: ${code}`;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return 'submission.csv is not a regular file';
+    if (info.size > MAX_SUBMISSION_BYTES) return `submission.csv is ${info.size} bytes, over the ${MAX_SUBMISSION_BYTES} byte limit`;
+    await pipeline(handle.createReadStream({ autoClose: false }), createWriteStream(to));
+    return true;
+  } finally {
+    await handle.close();
+  }
+}
 
 /**
  * Grades a submission file in a container of its own: the only one that sees the answers, and
@@ -24,11 +52,8 @@ export async function gradeInSandbox(
   try {
     await copyFile(join(packageDir, 'metric.py'), join(dir, 'metric.py'));
     await copyFile(join(packageDir, 'private', 'answers.csv'), join(dir, 'answers.csv'));
-    try {
-      await copyFile(submissionFile, join(dir, 'submission.csv'));
-    } catch {
-      return { valid: false, error: `no submission file at ${submissionFile}` };
-    }
+    const copied = await copyRegularFile(submissionFile, join(dir, 'submission.csv'));
+    if (copied !== true) return { valid: false, error: copied };
     await chmod(dir, 0o755);
     const run = await sandbox.run({ code: await readFile(GRADE_HARNESS, 'utf8'), dataDir: dir, limits: GRADING_LIMITS }, { runKey, signal });
     const line = run.stdout.trim().split('\n').at(-1) ?? '';

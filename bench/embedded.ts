@@ -37,7 +37,7 @@ export async function startEmbedded(kinds: QueueKind[]): Promise<Embedded> {
   });
   const temporal = await connectTemporal(config, { detachServer: false });
   const deps = { connection: temporal.workerConnection, config, docker: new Docker() };
-  const workers = await Promise.all(kinds.map((kind) => createWorker(kind, deps)));
+  const workers = (await Promise.all(kinds.map((kind) => createWorker(kind, deps)))).flat();
   const running = workers.map((w) => w.run());
   return {
     client: temporal.client,

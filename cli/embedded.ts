@@ -7,7 +7,7 @@ import { createWorker, embeddedKinds } from '../workers';
 
 export async function startWorkers(temporal: Temporal, config: AnvilConfig, kinds: QueueKind[]): Promise<Worker[]> {
   const deps = { connection: temporal.workerConnection, config, docker: new Docker() };
-  return Promise.all(kinds.map((kind) => createWorker(kind, deps)));
+  return (await Promise.all(kinds.map((kind) => createWorker(kind, deps)))).flat();
 }
 
 /**

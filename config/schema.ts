@@ -61,8 +61,19 @@ export const configSchema = z.strictObject({
     /** a larger dataset is refused at intake */
     maxDatasetMb: positiveInt,
   }),
+  /** Dojo sessions: the budget a session gets unless its request sets one */
+  env: z.strictObject({
+    steps: positiveInt.max(1000),
+    wallTimeS: positiveInt,
+    idleTimeoutS: positiveInt,
+    rewardMode: z.enum(['position', 'raw', 'medal']),
+  }),
   workers: z.strictObject({
     cpuConcurrency: positiveInt,
+    /** Dojo steps running at once on one host's session queue (light: they exec in warm containers) */
+    sessionConcurrency: positiveInt,
+    /** names this host's session queue; unset = the hostname */
+    hostId: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').optional(),
     llmConcurrency: positiveInt,
     /** unset = the number of GPUs on the host */
     gpuConcurrency: positiveInt.optional(),
@@ -106,7 +117,13 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_FORGE_REPAIR_ROUNDS: 'forge.repairRounds',
   ANVIL_FORGE_CONCURRENCY: 'forge.concurrency',
   ANVIL_FORGE_MAX_DATASET_MB: 'forge.maxDatasetMb',
+  ANVIL_ENV_STEPS: 'env.steps',
+  ANVIL_ENV_WALL_TIME_S: 'env.wallTimeS',
+  ANVIL_ENV_IDLE_TIMEOUT_S: 'env.idleTimeoutS',
+  ANVIL_ENV_REWARD_MODE: 'env.rewardMode',
   ANVIL_CPU_CONCURRENCY: 'workers.cpuConcurrency',
+  ANVIL_SESSION_CONCURRENCY: 'workers.sessionConcurrency',
+  ANVIL_HOST_ID: 'workers.hostId',
   ANVIL_LLM_CONCURRENCY: 'workers.llmConcurrency',
   ANVIL_GPU_CONCURRENCY: 'workers.gpuConcurrency',
   ANVIL_GPU_EMULATE: 'workers.gpuEmulate',

@@ -17,12 +17,12 @@ export type InfoKind = (typeof INFO_KINDS)[number];
 export const REWARD_MODES = ['position', 'raw', 'medal'] as const satisfies readonly RewardMode[];
 
 /** Code an agent sends is capped: it travels in Temporal payloads and the history. */
-export const MAX_CODE_BYTES = 256 * 1024;
+export const MAX_CODE_CHARS = 256 * 1024;
 
 const code = z
   .string({ error: 'params.code must be a string of Python source' })
   .min(1, 'params.code is empty: send the Python source to run')
-  .refine((s) => Buffer.byteLength(s) <= MAX_CODE_BYTES, `params.code is over ${MAX_CODE_BYTES / 1024} KiB: send a shorter script`);
+  .max(MAX_CODE_CHARS, `params.code is over ${MAX_CODE_CHARS / 1024} Ki characters: send a shorter script`);
 
 /** Params of each action; every schema is strict, so a misspelt key is a clear error. */
 export const ACTION_PARAMS = {

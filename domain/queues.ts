@@ -14,3 +14,11 @@ export function siblingQueue(controlQueue: string, kind: QueueKind): string {
   const prefix = controlQueue.replace(/-control$/, '');
   return taskQueueName(prefix, kind);
 }
+
+/**
+ * The queue only the sandbox workers of one host poll: a Dojo session's steps follow its warm
+ * container there. Several workers on one host share it (they share the Docker engine).
+ */
+export function hostQueue(prefix: string, kind: 'cpu' | 'gpu', hostId: string): string {
+  return `${taskQueueName(prefix, kind)}-host-${hostId.replace(/[^A-Za-z0-9_.-]+/g, '_')}`;
+}

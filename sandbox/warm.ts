@@ -160,6 +160,14 @@ export class WarmDockerSandbox {
     await this.run(container, ['kill', '-9', '-1'], '10001:10001');
   }
 
+  /** Stops whatever the session's steps left running and empties its /workspace; the container stays. */
+  async reset(spec: WarmSessionSpec): Promise<void> {
+    const container = await this.ensure(spec);
+    await this.killStepProcesses(container);
+    // As the sandbox user, who owns what the steps wrote (the worker may not be root).
+    await this.run(container, ['find', '/workspace', '-mindepth', '1', '-delete'], '10001:10001');
+  }
+
   /** Ends the session's container; its workspace stays on the host. */
   async stop(sessionKey: string): Promise<void> {
     await this.docker

@@ -1,13 +1,14 @@
 import { Worker } from '@temporalio/worker';
 import { createCatalogActivities } from '../activities/catalog';
+import { createEnvControlActivities } from '../activities/env/control';
 import { createIntakeActivities } from '../activities/intake';
 import { createSmokeActivities } from '../activities/smoke';
 import { taskQueueName } from '../domain/queues';
 import type { WorkerDeps } from './deps';
 
-/** `<prefix>-control`: every workflow, and the cheap file activities (staging, intake, catalog). */
-export async function createControlWorker({ connection, config, workflowBundle }: WorkerDeps): Promise<Worker> {
-  return Worker.create({
+/** `<prefix>-control`: every workflow, and the cheap file activities (staging, intake, catalog, Dojo task facts and trajectories). */
+export async function createControlWorker({ connection, config, workflowBundle }: WorkerDeps): Promise<Worker[]> {
+  const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
@@ -16,6 +17,8 @@ export async function createControlWorker({ connection, config, workflowBundle }
       ...createSmokeActivities({ artifactsDir: config.paths.artifacts }),
       ...createIntakeActivities({ artifactsDir: config.paths.artifacts, maxDatasetMb: config.forge.maxDatasetMb }),
       ...createCatalogActivities({ artifactsDir: config.paths.artifacts }),
+      ...createEnvControlActivities({ artifactsDir: config.paths.artifacts, catalogDir: config.paths.catalog }),
     },
   });
+  return [worker];
 }

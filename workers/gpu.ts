@@ -1,10 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { Worker } from '@temporalio/worker';
-import { createSandboxActivities } from '../activities/sandbox';
-import { createVerificationActivities } from '../activities/verification';
-import { taskQueueName } from '../domain/queues';
+import type { Worker } from '@temporalio/worker';
 import type { AnvilConfig } from '../config';
-import { readySandbox, scratchDir, type WorkerDeps } from './deps';
+import type { WorkerDeps } from './deps';
+import { createSandboxWorkers } from './sandbox-workers';
 
 /** GPUs on this host, as `nvidia-smi -L` lists them (0 without a driver). */
 export function countGpus(): number {
@@ -24,22 +22,8 @@ export function gpusForWorker(config: AnvilConfig): number {
   return gpus;
 }
 
-/** `<prefix>-gpu`: sandbox runs that need a GPU; one at a time per GPU unless configured. */
-export async function createGpuWorker(deps: WorkerDeps): Promise<Worker> {
-  const { connection, config } = deps;
-  const gpus = gpusForWorker(config);
-  const sandbox = await readySandbox(deps);
-  return Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: taskQueueName(config.taskQueuePrefix, 'gpu'),
-    activities: {
-      ...createSandboxActivities({ sandbox, defaults: config.sandbox.limits, attachGpus: gpus > 0 }),
-      ...createVerificationActivities({ sandbox, scratchDir: scratchDir(config) }),
-    },
-    // Cancellation reaches an activity only with a heartbeat's reply: send them often enough
-    // that a cancelled run's container is gone within seconds.
-    maxHeartbeatThrottleInterval: '2 seconds',
-    maxConcurrentActivityTaskExecutions: config.workers.gpuConcurrency ?? Math.max(1, gpus),
-  });
+/** `<prefix>-gpu` (sandbox runs that need a GPU; one at a time per GPU unless configured) and this host's GPU session queue. */
+export async function createGpuWorker(deps: WorkerDeps): Promise<Worker[]> {
+  const gpus = gpusForWorker(deps.config);
+  return createSandboxWorkers(deps, 'gpu', { gpus, concurrency: deps.config.workers.gpuConcurrency ?? Math.max(1, gpus) });
 }

@@ -8,14 +8,15 @@ import { createLlmWorker } from './llm';
 
 export type { WorkerDeps } from './deps';
 
-const FACTORIES: Record<QueueKind, (deps: WorkerDeps) => Promise<Worker>> = {
+/** A kind may run more than one Temporal worker (sandbox hosts also poll their own session queue). */
+const FACTORIES: Record<QueueKind, (deps: WorkerDeps) => Promise<Worker[]>> = {
   control: createControlWorker,
   llm: createLlmWorker,
   cpu: createCpuWorker,
   gpu: createGpuWorker,
 };
 
-export function createWorker(kind: QueueKind, deps: WorkerDeps): Promise<Worker> {
+export function createWorker(kind: QueueKind, deps: WorkerDeps): Promise<Worker[]> {
   return FACTORIES[kind](deps);
 }
 

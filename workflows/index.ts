@@ -1,6 +1,7 @@
 // Every workflow type the control worker registers.
 export { forgeDataset } from './forge-dataset';
 export { forgeTask } from './forge-task';
+export { envSession } from './env-session';
 export { gradeTask } from './grade-task';
 export { sandboxRun } from './sandbox-run';
 export { sandboxSmoke } from './sandbox-smoke';

@@ -1,7 +1,7 @@
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ProviderName } from '../agents/providers';
 import { SEARCH } from '../domain/search-attributes';
-import type { VerificationReport } from '../domain/verification';
+import { CHECKS, type VerificationReport } from '../domain/verification';
 import { catalogActivities } from './activity-proxies';
 import { verifyPackageDir } from './verification';
 
@@ -9,15 +9,24 @@ export interface VerifyPackageInput {
   /** a task package folder, hand-written or forged; it is copied, never changed */
   sourceDir: string;
   provider?: ProviderName;
+  /**
+   * Publish into this catalog afterwards: when verified, or — for imported benchmark tasks, whose
+   * reference solution may be a placeholder — when every assertion on data and metric passed.
+   */
+  publish?: { catalogDir: string; when: 'verified' | 'assertions-pass' };
 }
 
 /** `anvil verify`: the full verification of any package folder, on a copy in the artifact store. */
-export async function verifyPackage({ sourceDir, provider = 'heuristic' }: VerifyPackageInput): Promise<VerificationReport & { packageDir: string }> {
+export async function verifyPackage({ sourceDir, provider = 'heuristic', publish }: VerifyPackageInput): Promise<VerificationReport & { packageDir: string; publishedTo?: string }> {
   const { workflowId } = workflowInfo();
   upsertSearchAttributes([{ key: SEARCH.stage, value: 'verify' }]);
   const packageDir = await catalogActivities.stagePackage({ sourceDir, key: workflowId });
   const { report } = await verifyPackageDir(packageDir, { provider });
   await catalogActivities.writeReport({ packageDir, report, provenance: { workflowId, provider } });
   upsertSearchAttributes([{ key: SEARCH.verdict, value: report.status }]);
+  const assertionsPass = CHECKS.assertions.every((name) => report.checks.some((c) => c.name === name && c.passed));
+  if (publish && (report.status === 'verified' || (publish.when === 'assertions-pass' && assertionsPass))) {
+    return { ...report, packageDir, publishedTo: await catalogActivities.publishTask({ packageDir, catalogDir: publish.catalogDir }) };
+  }
   return { ...report, packageDir };
 }

@@ -18,9 +18,10 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   if (kind === 'gpu') gpusForWorker(config); // fail before connecting on a host without GPUs
   const temporal = await connectTemporal(config, { detachServer: true });
   try {
-    const [worker] = await startWorkers(temporal, config, [kind]);
-    console.log(`worker ${worker!.options.identity} polling ${worker!.options.taskQueue} on ${temporal.address}`);
-    await worker!.run();
+    const workers = await startWorkers(temporal, config, [kind]);
+    for (const w of workers) console.log(`worker ${w.options.identity} polling ${w.options.taskQueue} on ${temporal.address}`);
+    // One signal stops them all (the SDK shuts every worker down on SIGINT/SIGTERM).
+    await Promise.all(workers.map((w) => w.run()));
   } finally {
     await temporal.close();
   }

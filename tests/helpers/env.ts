@@ -18,7 +18,7 @@ export interface TestEnv {
   client: Client;
   docker: Docker;
   controlQueue: string;
-  startWorker(kind: QueueKind): Promise<Worker>;
+  startWorker(kind: QueueKind): Promise<Worker[]>;
   close(): Promise<void>;
 }
 
@@ -52,10 +52,10 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     docker,
     controlQueue: taskQueueName(config.taskQueuePrefix, 'control'),
     async startWorker(kind) {
-      const worker = await createWorker(kind, { connection: workerConnection, config, docker, workflowBundle });
-      workers.push(worker);
-      running.push(worker.run());
-      return worker;
+      const started = await createWorker(kind, { connection: workerConnection, config, docker, workflowBundle });
+      workers.push(...started);
+      running.push(...started.map((w) => w.run()));
+      return started;
     },
     async close() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();

@@ -1,0 +1,286 @@
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ENV_ACTIONS, MAX_CODE_CHARS, type Action, type CreateEnvRequest, type EnvState, type Observation, type StepResult } from '../domain/env';
+import { EnvError, type EnvService, type TaskSummary } from '../gateway/env-service';
+import { createGateway } from '../gateway/server';
+
+/**
+ * The HTTP layer alone: routing, validation, status codes and the OpenAPI document, over an
+ * in-memory stand-in for the Temporal-backed service (tested end to end elsewhere).
+ */
+
+const observation = (step: number): Observation => ({
+  step,
+  action: step === 0 ? 'open' : 'request_info',
+  status: 'ok',
+  message: 'ok',
+  budget: { stepsUsed: step, stepsLeft: 10 - step, wallTimeLeftS: 600 },
+  done: false,
+});
+
+const state = (envId: string, done: boolean): EnvState => ({
+  envId,
+  taskId: 'iris',
+  rewardMode: 'position',
+  budget: { steps: 10, wallTimeS: 600, idleTimeoutS: 60 },
+  stepsUsed: 0,
+  startedAt: '2025-01-01T00:00:00.000Z',
+  done,
+  ...(done && { doneReason: 'closed' as const }),
+  trajectory: `file:///runs/${envId}.jsonl`,
+});
+
+/** Records every call; throws `failWith` from every method when it is set. */
+class FakeEnvs implements EnvService {
+  calls: { method: keyof EnvService; args: unknown[] }[] = [];
+  failWith: Error | undefined;
+
+  private record(method: keyof EnvService, ...args: unknown[]) {
+    this.calls.push({ method, args });
+    if (this.failWith) throw this.failWith;
+  }
+  async listTasks(): Promise<TaskSummary[]> {
+    this.record('listTasks');
+    return [{ id: 'iris', title: 'Iris species', taskType: 'classification', metric: 'accuracy', synthetic: false }];
+  }
+  async create(request: CreateEnvRequest) {
+    this.record('create', request);
+    return { envId: 'env-1', observation: observation(0) };
+  }
+  async step(envId: string, action: Action, options?: { requestId?: string }): Promise<StepResult> {
+    this.record('step', envId, action, options);
+    return { observation: observation(1), reward: 0.25, done: false };
+  }
+  async get(envId: string) {
+    this.record('get', envId);
+    return state(envId, false);
+  }
+  async close(envId: string) {
+    this.record('close', envId);
+    return state(envId, true);
+  }
+}
+
+let envs: FakeEnvs;
+let app: FastifyInstance;
+beforeEach(() => {
+  envs = new FakeEnvs();
+  app = createGateway({ envs });
+});
+afterEach(() => app.close());
+
+const step = (payload: unknown, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url: '/v1/envs/env-1/step', payload: payload as object, headers });
+
+describe('routes', () => {
+  it('POST /v1/envs creates a session with the parsed request and answers 201', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/envs', payload: { taskId: 'iris', budget: { steps: 5 }, rewardMode: 'medal' } });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toEqual({ envId: 'env-1', observation: observation(0) });
+    expect(envs.calls).toEqual([{ method: 'create', args: [{ taskId: 'iris', budget: { steps: 5 }, rewardMode: 'medal' }] }]);
+  });
+
+  it('POST /v1/envs/:id/step passes the id and the parsed action, and answers the step result', async () => {
+    const res = await step({ action: 'execute_code', params: { code: 'print(1)' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ observation: observation(1), reward: 0.25, done: false });
+    expect(envs.calls).toEqual([{ method: 'step', args: ['env-1', { action: 'execute_code', params: { code: 'print(1)' } }, { requestId: undefined }] }]);
+  });
+
+  it('fills in the defaults: request_info with no params asks for the overview', async () => {
+    expect((await step({ action: 'request_info' })).statusCode).toBe(200);
+    expect((await step({ action: 'get_history' })).statusCode).toBe(200);
+    expect(envs.calls.map((c) => c.args[1])).toEqual([
+      { action: 'request_info', params: { kind: 'overview' } },
+      { action: 'get_history', params: {} },
+    ]);
+  });
+
+  it('GET and DELETE /v1/envs/:id answer the state from get and close', async () => {
+    const got = await app.inject({ method: 'GET', url: '/v1/envs/env-7' });
+    expect(got.statusCode).toBe(200);
+    expect(got.json()).toEqual(state('env-7', false));
+    const closed = await app.inject({ method: 'DELETE', url: '/v1/envs/env-7' });
+    expect(closed.statusCode).toBe(200);
+    expect(closed.json()).toMatchObject({ envId: 'env-7', done: true, doneReason: 'closed' });
+    expect(envs.calls).toEqual([{ method: 'get', args: ['env-7'] }, { method: 'close', args: ['env-7'] }]);
+  });
+
+  it('GET /v1/tasks and /healthz', async () => {
+    const tasks = await app.inject({ method: 'GET', url: '/v1/tasks' });
+    expect(tasks.json()).toEqual({ tasks: [expect.objectContaining({ id: 'iris', metric: 'accuracy' })] });
+    const health = await app.inject({ method: 'GET', url: '/healthz' });
+    expect([health.statusCode, health.json()]).toEqual([200, { ok: true }]);
+  });
+
+  it('an unknown route is a 404 that lists the routes', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/env' });
+    expect(res.statusCode).toBe(404);
+    const body = res.json();
+    expect(body.error).toBe('not-found');
+    expect(body.message).toContain('POST /v1/env');
+    for (const route of ['POST /v1/envs', 'POST /v1/envs/{id}/step', 'GET /v1/envs/{id}', 'DELETE /v1/envs/{id}', 'GET /v1/tasks']) {
+      expect(body.message).toContain(route);
+    }
+  });
+});
+
+describe('validation: a 400 that names the problem, and the service is not called', () => {
+  const oversized = 'x'.repeat(MAX_CODE_CHARS + 1);
+  it.each([
+    ['a missing action', { params: { code: 'print(1)' } }, ['action', ...ENV_ACTIONS]],
+    ['an unknown action', { action: 'run_code', params: { code: 'print(1)' } }, ['action', ...ENV_ACTIONS]],
+    ['a body that is not an object', [1, 2], ['expected object']],
+    ['a missing code', { action: 'execute_code', params: {} }, ['params.code', 'execute_code takes params {code}']],
+    ['missing params for validate_code', { action: 'validate_code' }, ['params', 'validate_code takes params {code}']],
+    ['a param of the wrong type', { action: 'get_history', params: { last: '3' } }, ['params.last', 'expected number', 'get_history takes params {last?}']],
+    ['an unknown info kind', { action: 'request_info', params: { kind: 'everything' } }, ['params.kind', 'overview', 'sample_submission']],
+    ['a misspelt param key', { action: 'request_info', params: { knd: 'data' } }, ['params', '"knd"', 'request_info takes params {kind?}']],
+    ['code over the cap', { action: 'validate_code', params: { code: oversized } }, ['params.code', `${MAX_CODE_CHARS / 1024} Ki`]],
+  ])('step with %s', async (_case, payload, expected) => {
+    const res = await step(payload);
+    expect(res.statusCode).toBe(400);
+    const body = res.json();
+    expect(body.error).toBe('bad-request');
+    for (const text of expected) expect(body.message).toContain(text);
+    expect(envs.calls).toEqual([]);
+  });
+
+  it('a body that is not JSON', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/envs/env-1/step', payload: '{"action": "reset",', headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'bad-request', message: expect.stringContaining('not JSON') });
+    expect(envs.calls).toEqual([]);
+  });
+
+  it('an empty body', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/envs', headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/^\(body\): .*expected object.*Send \{"taskId"/);
+    expect(envs.calls).toEqual([]);
+  });
+
+  it('JSON sent with a form Content-Type (curl -d) is still read as JSON', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/envs/env-1/step',
+      payload: '{"action":"reset"}',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(envs.calls[0]?.args[1]).toEqual({ action: 'reset', params: {} });
+  });
+
+  it('a body over 1 MiB is a 413', async () => {
+    const res = await step({ action: 'execute_code', params: { code: 'x'.repeat(1024 * 1024) } });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ error: 'too-large', message: expect.stringContaining('1 MiB') });
+    expect(envs.calls).toEqual([]);
+  });
+
+  it.each([
+    ['an invalid task id', { taskId: 'Iris!' }, ['taskId', 'GET /v1/tasks']],
+    ['a misspelt budget key', { taskId: 'iris', budget: { step: 5 } }, ['budget', '"step"']],
+    ['an unknown reward mode', { taskId: 'iris', rewardMode: 'elo' }, ['rewardMode', 'position']],
+  ])('create with %s', async (_case, payload, expected) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/envs', payload });
+    expect(res.statusCode).toBe(400);
+    for (const text of expected) expect(res.json().message).toContain(text);
+    expect(envs.calls).toEqual([]);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  it('is passed to the service as the requestId', async () => {
+    const res = await step({ action: 'reset' }, { 'idempotency-key': 'run-7:step-3_a.b' });
+    expect(res.statusCode).toBe(200);
+    expect(envs.calls[0]?.args[2]).toEqual({ requestId: 'run-7:step-3_a.b' });
+  });
+
+  it.each([
+    ['with a space', 'two words'],
+    ['with a slash', 'a/b'],
+    ['over 200 characters', 'k'.repeat(201)],
+  ])('a key %s is a 400 and the service is not called', async (_case, key) => {
+    const res = await step({ action: 'reset' }, { 'idempotency-key': key });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'bad-request', message: expect.stringContaining('Idempotency-Key') });
+    expect(envs.calls).toEqual([]);
+  });
+});
+
+describe("the service's errors", () => {
+  it.each([
+    ['bad-request', 400],
+    ['unknown-task', 404],
+    ['not-found', 404],
+    ['ended', 409],
+  ] as const)('EnvError %s is a %i with its kind and message', async (kind, status) => {
+    envs.failWith = new EnvError(kind, `because ${kind}`);
+    const res = await step({ action: 'reset' });
+    expect(res.statusCode).toBe(status);
+    expect(res.json()).toEqual({ error: kind, message: `because ${kind}` });
+  });
+
+  it('any other error is a 500 "internal"', async () => {
+    envs.failWith = new Error('connection refused');
+    const res = await app.inject({ method: 'GET', url: '/v1/tasks' });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({ error: 'internal', message: expect.stringContaining('connection refused') });
+  });
+});
+
+describe('GET /openapi.json', () => {
+  type Doc = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, JsonSchema> } };
+  type Operation = { requestBody?: { content: Record<string, { schema: JsonSchema }> }; responses: Record<string, unknown> };
+  type JsonSchema = { $ref?: string; oneOf?: JsonSchema[]; properties?: Record<string, JsonSchema>; const?: unknown };
+
+  const fetchDoc = async () => {
+    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    return res.json<Doc>();
+  };
+  const resolve = (doc: Doc, schema: JsonSchema | undefined) =>
+    schema?.$ref ? doc.components.schemas[schema.$ref.replace('#/components/schemas/', '')] : schema;
+
+  it('is OpenAPI 3.1 with every route, its body and its error responses', async () => {
+    const doc = await fetchDoc();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.fromEntries(Object.entries(doc.paths).map(([path, ops]) => [path, Object.keys(ops).sort()]))).toEqual({
+      '/v1/envs': ['post'],
+      '/v1/envs/{id}/step': ['post'],
+      '/v1/envs/{id}': ['delete', 'get'],
+      '/v1/tasks': ['get'],
+      '/openapi.json': ['get'],
+      '/healthz': ['get'],
+    });
+    const create = doc.paths['/v1/envs']!.post!;
+    expect(resolve(doc, create.requestBody?.content['application/json']?.schema)?.properties).toHaveProperty('taskId');
+    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '400', '404']));
+    expect(Object.keys(doc.paths['/v1/envs/{id}/step']!.post!.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '409']));
+    expect(Object.keys(doc.paths['/v1/envs/{id}']!.get!.responses)).toEqual(expect.arrayContaining(['200', '404']));
+  });
+
+  it('lists all five actions in the step request schema', async () => {
+    const doc = await fetchDoc();
+    const body = resolve(doc, doc.paths['/v1/envs/{id}/step']!.post!.requestBody?.content['application/json']?.schema);
+    expect(body?.oneOf?.map((s) => s.properties?.action?.const)).toEqual(['request_info', 'validate_code', 'execute_code', 'get_history', 'reset']);
+  });
+
+  it('every $ref points at a schema in components', async () => {
+    const doc = await fetchDoc();
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(10);
+    for (const name of refs) expect(doc.components.schemas, name).toHaveProperty(name);
+  });
+
+  it('every documented route is served', async () => {
+    const doc = await fetchDoc();
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(ops)) {
+        const res = await app.inject({ method: method.toUpperCase() as 'GET', url: path.replace('{id}', 'env-1'), payload: method === 'post' ? {} : undefined });
+        expect(res.json().message ?? '', `${method} ${path}`).not.toMatch(/^no route/);
+      }
+    }
+  });
+});
