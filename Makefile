@@ -37,3 +37,4 @@ test: setup typecheck lint
 bench: setup
 	npx tsx bench/sandbox-overhead.ts
 	npx tsx bench/forge.ts
+	npx tsx bench/env-step.ts
