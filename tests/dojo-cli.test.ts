@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -69,6 +69,26 @@ describe('anvil import, env run and env export', () => {
     const calls = record.messages.filter((m) => m.role === 'assistant').map((m) => m.tool_calls![0]!.function.name);
     expect(calls).toEqual(steps.map((s) => s.action));
     expect(record.messages.filter((m) => m.role === 'tool')).toHaveLength(steps.length);
+  });
+
+  it('env serve answers on its port with the catalog it was given, until SIGTERM', async () => {
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const child = spawn(process.execPath, [join(__dirname, '..', 'bin', 'anvil.js'), 'env', 'serve', '--port', port, '--catalog', t.config.paths.catalog], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    try {
+      for (let i = 0; i < 120 && !out.includes('Dojo gateway on'); i++) await new Promise((r) => setTimeout(r, 500));
+      expect(out).toContain(`http://127.0.0.1:${port}`);
+      const tasks = (await (await fetch(`http://127.0.0.1:${port}/v1/tasks`)).json()) as { tasks: { id: string }[] };
+      expect(tasks.tasks.map((x) => x.id)).toEqual(expect.arrayContaining(['palmer-penguins', 'car-fuel-efficiency']));
+      const doc = (await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/envs', '/v1/envs/{id}/step', '/v1/envs/{id}', '/v1/tasks']));
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('refuses bad input with a clear message and exit 2', async () => {
