@@ -176,6 +176,15 @@ print(",".join(results))`;
     await http(gateway.url, 'DELETE', `/v1/envs/${envId}`);
     expect(existsSync(join(t.config.paths.artifacts, 'trajectories', `${envId}.jsonl`))).toBe(true);
 
+    // A session nobody acts in ends by itself.
+    const idle = await open({ budget: { idleTimeoutS: 2 } });
+    let state: EnvState | undefined;
+    for (let i = 0; i < 40 && !state?.done; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      state = (await http<EnvState>(gateway.url, 'GET', `/v1/envs/${idle.envId}`)).body;
+    }
+    expect(state).toMatchObject({ done: true, doneReason: 'idle', stepsUsed: 0 });
+
     const unknown = await http(gateway.url, 'POST', '/v1/envs', { taskId: 'no-such-task' });
     expect(unknown.status).toBe(404);
     expect(String(unknown.body.message)).toContain(task.id);
