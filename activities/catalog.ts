@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { parse } from 'csv-parse/sync';
 import { PROMPTS_DIRS, type ProviderName } from '../agents/providers';
+import type { MedalThresholds } from '../domain/rewards';
 import type { Usage } from '../domain/usage';
 import type { VerificationReport } from '../domain/verification';
 import { readManifest } from './verification';
@@ -16,7 +17,7 @@ const MADE_BY_VERIFICATION = new Set(['public', 'private', 'verification.json', 
  * leaderboard.csv: the reference scores verification measured, after the human entries an
  * imported competition brought (kind `human`, with their board), which are kept as they were.
  */
-async function writeLeaderboard(packageDir: string, scores: Record<string, number | undefined>): Promise<void> {
+async function writeLeaderboard(packageDir: string, scores: Record<string, number | undefined>, thresholds?: MedalThresholds): Promise<void> {
   const file = join(packageDir, 'leaderboard.csv');
   const old = await readFile(file, 'utf8').catch(() => '');
   const rows = old ? (parse(old, { columns: true, skip_empty_lines: true }) as Record<string, string>[]) : [];
@@ -25,8 +26,10 @@ async function writeLeaderboard(packageDir: string, scores: Record<string, numbe
   const reference = Object.entries(scores)
     .filter(([, s]) => s !== undefined)
     .map(([name, s]) => `${name},${s},reference${human.length ? ',' : ''}`);
+  // A synthetic task's medal thresholds (the MLOps role's), which the Dojo's medal rewards use.
+  const medals = Object.entries(thresholds ?? {}).map(([name, s]) => `${name},${s},threshold${human.length ? ',' : ''}`);
   const header = human.length ? 'entry,score,kind,board' : 'entry,score,kind';
-  await writeFile(file, `${[header, ...human, ...reference].join('\n')}\n`);
+  await writeFile(file, `${[header, ...human, ...reference, ...medals].join('\n')}\n`);
 }
 
 async function makeReadable(dir: string): Promise<void> {
@@ -67,9 +70,9 @@ export function createCatalogActivities({ artifactsDir }: { artifactsDir: string
     },
 
     /** verification.json, leaderboard.csv, and the summary, scores and provenance in task.json. */
-    async writeReport({ packageDir, report, provenance }: { packageDir: string; report: VerificationReport; provenance: Provenance }): Promise<void> {
+    async writeReport({ packageDir, report, provenance, thresholds }: { packageDir: string; report: VerificationReport; provenance: Provenance; thresholds?: MedalThresholds }): Promise<void> {
       await writeFile(join(packageDir, 'verification.json'), `${JSON.stringify(report, null, 2)}\n`);
-      await writeLeaderboard(packageDir, report.scores ?? {});
+      await writeLeaderboard(packageDir, report.scores ?? {}, thresholds);
       const raw = await readFile(join(packageDir, 'task.json'), 'utf8').catch(() => undefined);
       let manifest: Record<string, unknown>;
       try {

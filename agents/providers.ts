@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import type { AnvilConfig } from '../config';
 import { heuristicProvider } from './heuristic';
 import { createOpenAiProvider, PROMPTS_DIR } from './openai';
+import { heuristicSynthProvider } from './heuristic/synth';
+import { createOpenAiSynthProvider } from './openai/synth';
 import type { AgentProvider } from './roles';
+import type { SynthProvider } from './synth-roles';
 
 export const PROVIDERS = ['heuristic', 'openai'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -16,4 +19,9 @@ export const PROMPTS_DIRS: Record<ProviderName, string> = {
 /** A provider for one activity call (the openai one counts the tokens of that call). */
 export function providerFor(name: ProviderName, llm: AnvilConfig['llm'], failuresDir: string): AgentProvider {
   return name === 'heuristic' ? heuristicProvider : createOpenAiProvider(llm, failuresDir);
+}
+
+/** Synth's roles for one activity call (the openai one counts the tokens of that call). */
+export function synthProviderFor(name: ProviderName, llm: AnvilConfig['llm'], failuresDir: string): SynthProvider {
+  return name === 'heuristic' ? heuristicSynthProvider : createOpenAiSynthProvider(llm, failuresDir);
 }

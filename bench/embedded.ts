@@ -36,7 +36,7 @@ export async function startEmbedded(kinds: QueueKind[]): Promise<Embedded> {
     ANVIL_TASK_QUEUE_PREFIX: 'bench',
   });
   const temporal = await connectTemporal(config, { detachServer: false });
-  const deps = { connection: temporal.workerConnection, config, docker: new Docker() };
+  const deps = { connection: temporal.workerConnection, client: temporal.client, config, docker: new Docker() };
   const workers = (await Promise.all(kinds.map((kind) => createWorker(kind, deps)))).flat();
   const running = workers.map((w) => w.run());
   return {

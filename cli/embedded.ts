@@ -6,7 +6,7 @@ import { connectTemporal, type Temporal } from '../workers/connect';
 import { createWorker, embeddedKinds } from '../workers';
 
 export async function startWorkers(temporal: Temporal, config: AnvilConfig, kinds: QueueKind[]): Promise<Worker[]> {
-  const deps = { connection: temporal.workerConnection, config, docker: new Docker() };
+  const deps = { connection: temporal.workerConnection, client: temporal.client, config, docker: new Docker() };
   return (await Promise.all(kinds.map((kind) => createWorker(kind, deps)))).flat();
 }
 

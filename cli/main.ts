@@ -6,13 +6,15 @@ import * as env from './commands/env';
 import * as forge from './commands/forge';
 import * as grade from './commands/grade';
 import * as importCommand from './commands/import';
+import * as rollout from './commands/rollout';
 import * as server from './commands/server';
 import * as smoke from './commands/smoke';
+import * as synth from './commands/synth';
 import * as tasks from './commands/tasks';
 import * as verify from './commands/verify';
 import * as worker from './commands/worker';
 
-const COMMANDS = { forge, verify, grade, tasks, env, import: importCommand, smoke, config, dev, worker, server } as const;
+const COMMANDS = { forge, verify, grade, tasks, env, synth, rollout, import: importCommand, smoke, config, dev, worker, server } as const;
 
 const USAGE = `anvil — verified MLE tasks, environments and rollouts for LLM agents, on Temporal
 

@@ -40,6 +40,13 @@ export const configSchema = z.strictObject({
       designer: z.string().min(1).optional(),
       refactorer: z.string().min(1).optional(),
       reviewer: z.string().min(1).optional(),
+      /** Synth's roles: Data Strategist, ML Developer, MLOps, Writer */
+      strategist: z.string().min(1).optional(),
+      developer: z.string().min(1).optional(),
+      mlops: z.string().min(1).optional(),
+      writer: z.string().min(1).optional(),
+      /** the `openai` policy: the agent of episodes and RL rollouts */
+      policy: z.string().min(1).optional(),
     }),
     /** one request's time limit */
     timeoutS: positiveInt,
@@ -109,6 +116,11 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_MODEL_DESIGNER: 'llm.models.designer',
   ANVIL_MODEL_REFACTORER: 'llm.models.refactorer',
   ANVIL_MODEL_REVIEWER: 'llm.models.reviewer',
+  ANVIL_MODEL_STRATEGIST: 'llm.models.strategist',
+  ANVIL_MODEL_DEVELOPER: 'llm.models.developer',
+  ANVIL_MODEL_MLOPS: 'llm.models.mlops',
+  ANVIL_MODEL_WRITER: 'llm.models.writer',
+  ANVIL_MODEL_POLICY: 'llm.models.policy',
   ANVIL_LLM_TIMEOUT_S: 'llm.timeoutS',
   ANVIL_LLM_OUTPUT_RETRIES: 'llm.outputRetries',
   ANVIL_LLM_PRICE_IN: 'llm.pricePerMTokIn',

@@ -44,6 +44,17 @@ export function medalThresholds(scores: number[], metric: Pick<MetricSpec, 'high
   return { gold: at(positions[0]), silver: at(positions[1]), bronze: at(positions[2]), median: median(scores) };
 }
 
+/**
+ * Ten leaderboard scores whose medalThresholds are exactly `t` (in either metric direction): gold,
+ * silver, bronze twice, median twice, then four entries at `floor` (the worst score to count from,
+ * e.g. the sample submission's). How a task's own thresholds become a leaderboard.
+ */
+export function thresholdLadder(t: MedalThresholds, floor: number): number[] {
+  // the direction shows in the thresholds; a floor above the median would move the median
+  const worst = t.gold >= t.median ? Math.min(floor, t.median) : Math.max(floor, t.median);
+  return [t.gold, t.silver, t.bronze, t.bronze, t.median, t.median, worst, worst, worst, worst];
+}
+
 const reaches = (score: number, threshold: number, metric: Pick<MetricSpec, 'higherIsBetter'>) => (metric.higherIsBetter ? score >= threshold : score <= threshold);
 
 export function medalOf(score: number, t: MedalThresholds, metric: Pick<MetricSpec, 'higherIsBetter'>): Medal {

@@ -93,7 +93,7 @@ function openingOf(entries: TrajectoryEntry[]): string {
 }
 
 /** The observation without what the tool call already says (step, action), outputs cut to their tails. */
-function compact(observation: Observation): Record<string, unknown> {
+export function compact(observation: Observation): Record<string, unknown> {
   const kept = Object.entries(observation).filter(([key]) => key !== 'step' && key !== 'action');
   const { run } = observation;
   return { ...Object.fromEntries(kept), ...(run && { run: { ...run, stdout: tail(run.stdout), stderr: tail(run.stderr) } }) };

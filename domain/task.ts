@@ -33,6 +33,10 @@ export const taskManifestSchema = z.looseObject({
   idColumn: z.string().min(1),
   metric: metricSpecSchema,
   resources: resourcesSchema,
+  /** a task made by Synth: its seed task, row counts, and the generator that wrote raw/ */
+  synthetic: z
+    .looseObject({ seedTaskId: z.string().min(1), rows: z.object({ train: z.number().int().positive(), test: z.number().int().positive() }), generator: z.string().min(1) })
+    .optional(),
 });
 export type TaskManifest = z.infer<typeof taskManifestSchema>;
 

@@ -16,6 +16,7 @@ import {
   type StepResult,
 } from '../domain/env';
 import type { Medal } from '../domain/rewards';
+import { rolloutInputSchema } from '../domain/rollouts';
 import type { EnvService, TaskSummary } from './env-service';
 import type { ErrorBody } from './server';
 
@@ -240,6 +241,28 @@ export function openApiDocument(): OpenApiDocument {
           summary: 'The published tasks',
           responses: {
             200: json('every task a session can open', object<{ tasks: TaskSummary[] }>({ tasks: { type: 'array', items: ref('TaskSummary') } })),
+            500: internal,
+          },
+        },
+      },
+      '/v1/rollouts': {
+        post: {
+          summary: 'Start a batch of agent episodes (rolloutBatch) for RL',
+          requestBody: { required: true, content: { 'application/json': { schema: fromZod(rolloutInputSchema, 'input') } } },
+          responses: {
+            202: json('the batch started; poll GET /v1/rollouts/{id}', object<{ id: string }>({ id: string })),
+            400: error('the body is not a valid rollout request'),
+            500: internal,
+          },
+        },
+      },
+      '/v1/rollouts/{id}': {
+        get: {
+          summary: "A batch's progress, or its result: per episode reward, status and trajectory; per task mean, std and normalised advantages",
+          parameters: [{ name: 'id', in: 'path', required: true, schema: string, description: 'the id POST /v1/rollouts returned' }],
+          responses: {
+            200: json('running (progress), completed (result) or failed (error)', { type: 'object', required: ['id', 'status'], properties: { id: string, status: { enum: ['running', 'completed', 'failed'] }, progress: { type: 'object' }, result: { type: 'object' }, error: string } }),
+            404: error('no rollout has this id'),
             500: internal,
           },
         },

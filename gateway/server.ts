@@ -13,6 +13,7 @@ import {
 } from '../domain/env';
 import { EnvError, type EnvErrorKind, type EnvService } from './env-service';
 import { idempotencyKeySchema, openApiDocument } from './openapi';
+import type { RolloutService } from './rollouts';
 
 /** The biggest legitimate body is a script of MAX_CODE_CHARS, JSON-escaped; anything past this is refused. */
 const BODY_LIMIT = 1024 * 1024;
@@ -76,7 +77,7 @@ function errorResponse(err: unknown): { status: number; body: ErrorBody } {
 }
 
 /** The HTTP API over an EnvService: bodies are checked with domain/env.ts's zod schemas here, not by ajv. */
-export function createGateway({ envs, logger }: { envs: EnvService; logger?: boolean }): FastifyInstance {
+export function createGateway({ envs, rollouts, logger }: { envs: EnvService; rollouts?: RolloutService; logger?: boolean }): FastifyInstance {
   const app = Fastify({ logger: logger ?? false, bodyLimit: BODY_LIMIT });
   const document = openApiDocument();
   const routes = Object.entries(document.paths).flatMap(([path, operations]) =>
@@ -118,6 +119,15 @@ export function createGateway({ envs, logger }: { envs: EnvService; logger?: boo
   app.get<{ Params: { id: string } }>('/v1/envs/:id', async (request) => envs.get(request.params.id));
   app.delete<{ Params: { id: string } }>('/v1/envs/:id', async (request) => envs.close(request.params.id));
   app.get('/v1/tasks', async () => ({ tasks: await envs.listTasks() }));
+  app.post('/v1/rollouts', async (request, reply) => {
+    if (!rollouts) throw new EnvError('not-found', 'this gateway serves no rollouts');
+    reply.code(202);
+    return rollouts.start(request.body);
+  });
+  app.get<{ Params: { id: string } }>('/v1/rollouts/:id', async (request) => {
+    if (!rollouts) throw new EnvError('not-found', 'this gateway serves no rollouts');
+    return rollouts.get(request.params.id);
+  });
   app.get('/openapi.json', async () => document);
   app.get('/healthz', async () => ({ ok: true }));
   return app;

@@ -11,7 +11,8 @@ export interface TemporalEnvOptions {
   controlQueue: string;
   /** the catalog sessions read their task from (passed to the workflow) */
   catalogDir: string;
-  listTasks(): TaskSummary[];
+  /** the catalog's tasks; unset = create() leaves checking the task to the session (rollouts on workers) */
+  listTasks?(): TaskSummary[];
   defaults: { budget: Pick<Budget, 'steps' | 'wallTimeS' | 'idleTimeoutS'>; rewardMode: RewardMode };
   /** start a new workflow run every this many steps (tests); unset = when Temporal suggests it */
   stepsPerRun?: number;
@@ -52,12 +53,12 @@ export function createTemporalEnvService(options: TemporalEnvOptions): EnvServic
 
   return {
     async listTasks() {
-      return options.listTasks();
+      return options.listTasks?.() ?? [];
     },
 
     async create(request: CreateEnvRequest) {
-      const tasks = options.listTasks();
-      if (!tasks.some((t) => t.id === request.taskId)) {
+      const tasks = options.listTasks?.();
+      if (tasks && !tasks.some((t) => t.id === request.taskId)) {
         const known = tasks.map((t) => t.id);
         throw new EnvError('unknown-task', `no task "${request.taskId}" in the catalog ${catalogDir}${known.length ? `; known: ${known.slice(0, 20).join(', ')}` : ' (it is empty: forge or import a task first)'}`);
       }

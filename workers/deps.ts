@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import type { AnvilConfig } from '../config';
@@ -7,6 +8,8 @@ import { DockerSandbox } from '../sandbox/docker';
 /** What every worker factory is given; tests pass real local clients. */
 export interface WorkerDeps {
   connection: NativeConnection;
+  /** a client of the same cluster, for activities that act on other workflows (rollouts on Dojo sessions) */
+  client: Client;
   config: AnvilConfig;
   docker: Docker;
   /** a prebuilt workflow bundle (tests build it once); unset = bundle workflows/ at start */

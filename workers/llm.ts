@@ -1,15 +1,26 @@
+import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { createRoleActivities } from '../activities/roles';
+import { createSynthRoleActivities } from '../activities/synth-roles';
+import { createPolicyActivities } from '../activities/rollouts';
+import { createHeuristicPolicy } from '../agents/heuristic/policy';
+import { createOpenAiPolicy } from '../agents/openai/policy';
 import { taskQueueName } from '../domain/queues';
 import type { WorkerDeps } from './deps';
 
-/** `<prefix>-llm`: agent-role calls, at most `llmConcurrency` at once (the endpoint's rate limit). */
+/** `<prefix>-llm`: agent-role and policy calls, at most `llmConcurrency` at once (the endpoint's rate limit). */
 export async function createLlmWorker({ connection, config }: WorkerDeps): Promise<Worker[]> {
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: taskQueueName(config.taskQueuePrefix, 'llm'),
-    activities: createRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
+    activities: {
+      ...createRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
+      ...createSynthRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
+      ...createPolicyActivities({
+        policies: { heuristic: createHeuristicPolicy, openai: () => createOpenAiPolicy({ llm: config.llm, failuresDir: join(config.paths.artifacts, 'llm-failures') }) },
+      }),
+    },
     maxConcurrentActivityTaskExecutions: config.workers.llmConcurrency,
   });
   return [worker];

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { createEnvSandboxActivities } from '../activities/env/sandbox';
 import { createSandboxActivities } from '../activities/sandbox';
+import { createSynthSandboxActivities } from '../activities/synth-sandbox';
 import { createVerificationActivities } from '../activities/verification';
 import { hostQueue, taskQueueName } from '../domain/queues';
 import { WarmDockerSandbox } from '../sandbox/warm';
@@ -39,6 +40,7 @@ export async function createSandboxWorkers(deps: WorkerDeps, kind: 'cpu' | 'gpu'
       activities: {
         ...createSandboxActivities({ sandbox, defaults: config.sandbox.limits, attachGpus: gpus > 0 }),
         ...createVerificationActivities({ sandbox, scratchDir: scratchDir(config) }),
+        ...createSynthSandboxActivities({ sandbox, scratchDir: scratchDir(config) }),
         placeSession: env.placeSession,
       },
       maxConcurrentActivityTaskExecutions: concurrency,

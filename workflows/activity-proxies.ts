@@ -4,6 +4,9 @@ import type { IntakeActivities } from '../activities/intake';
 import type { RoleActivities } from '../activities/roles';
 import type { SandboxActivities } from '../activities/sandbox';
 import type { SmokeActivities } from '../activities/smoke';
+import type { SynthPackageActivities } from '../activities/synth-package';
+import type { SynthRoleActivities } from '../activities/synth-roles';
+import type { SynthSandboxActivities } from '../activities/synth-sandbox';
 import type { VerificationActivities } from '../activities/verification';
 import { siblingQueue } from '../domain/queues';
 
@@ -23,10 +26,19 @@ function onSandboxQueue<T extends object>(kind: 'cpu' | 'gpu', nonRetryable: str
 
 export const sandboxActivities = (kind: 'cpu' | 'gpu' = 'cpu') => onSandboxQueue<SandboxActivities>(kind, ['InvalidRunSpec']);
 export const verificationActivities = (kind: 'cpu' | 'gpu' = 'cpu') => onSandboxQueue<VerificationActivities>(kind, []);
+export const synthSandboxActivities = () => onSandboxQueue<SynthSandboxActivities>('cpu', []);
 
 /** Agent roles on the LLM queue; a role output that fails its schema is not retried. */
 export const roleActivities = () =>
   proxyActivities<RoleActivities>({
+    taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
+    startToCloseTimeout: '15 minutes',
+    retry: { maximumAttempts: 4, initialInterval: '2 seconds', backoffCoefficient: 2, nonRetryableErrorTypes: ['InvalidRoleOutput'] },
+  });
+
+/** Synth's roles on the LLM queue, with the same options as the Forge's. */
+export const synthRoleActivities = () =>
+  proxyActivities<SynthRoleActivities>({
     taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
     startToCloseTimeout: '15 minutes',
     retry: { maximumAttempts: 4, initialInterval: '2 seconds', backoffCoefficient: 2, nonRetryableErrorTypes: ['InvalidRoleOutput'] },
@@ -40,3 +52,4 @@ const onControlQueue: ActivityOptions = {
 export const smokeActivities = proxyActivities<SmokeActivities>(onControlQueue);
 export const intakeActivities = proxyActivities<IntakeActivities>(onControlQueue);
 export const catalogActivities = proxyActivities<CatalogActivities>(onControlQueue);
+export const synthPackageActivities = proxyActivities<SynthPackageActivities>({ ...onControlQueue, retry: { ...onControlQueue.retry, nonRetryableErrorTypes: ['UnknownSeed'] } });

@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   defineQuery,
   defineUpdate,
   log,
@@ -59,7 +60,11 @@ interface Carried {
   best?: Scores;
   history: HistoryEntry[];
   placement?: string;
+  /** the last steps' results by update id: a client retrying a step (even into a new run) gets the result, not a second step */
+  recent?: { updateId: string; result: StepResult }[];
 }
+
+const RECENT_KEPT = 4;
 
 /** get_history answers from the last this-many steps; older ones are in the trajectory file. */
 const HISTORY_KEPT = 200;
@@ -215,11 +220,16 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
   }
 
   /** One agent action: serialized, counted, recorded, answered. */
+  const recentResult = (updateId: string | undefined) => (updateId ? carried?.recent?.find((r) => r.updateId === updateId)?.result : undefined);
+
   async function act(action: EnvAction, rawParams: unknown): Promise<StepResult> {
     actionsSeen += 1;
+    const updateId = currentUpdateInfo()?.id;
     await condition(() => !busy && carried !== undefined);
     busy = true;
     try {
+      const again = recentResult(updateId);
+      if (again) return again;
       if (done) return { observation: endedObservation(), reward: 0, done: true };
       const c = carried!;
       const params = ACTION_PARAMS[action].parse(rawParams ?? {}) as Record<string, unknown>;
@@ -239,7 +249,9 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
         file: c.trajectory,
         entry: { envId, taskId: input.taskId, step, action, params, observation, reward, done, timings: { startedAt: new Date(startedAt).toISOString(), endedAt: new Date(endedAt).toISOString(), ms: endedAt - startedAt } },
       });
-      return { observation, reward, done };
+      const result = { observation, reward, done };
+      if (updateId) c.recent = [...(c.recent ?? []), { updateId, result }].slice(-RECENT_KEPT);
+      return result;
     } finally {
       busy = false;
     }
@@ -255,6 +267,7 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
   for (const action of ENV_ACTIONS) {
     setHandler(actionUpdates[action], (params) => act(action, params), {
       validator: (params) => {
+        if (recentResult(currentUpdateInfo()?.id)) return; // a retry of a step already taken
         refuseWhenEnded();
         const parsed = ACTION_PARAMS[action].safeParse(params ?? {});
         if (!parsed.success) throw new Error(`${action}: ${describeIssues(parsed.error)}`);

@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Leaderboard, TaskInfo } from '../../domain/env';
+import { thresholdLadder } from '../../domain/rewards';
 import { profileTable } from '../intake/profile';
 import { readTable } from '../intake/read-table';
 import { readManifest } from '../verification';
@@ -19,13 +20,23 @@ export class BadTaskError extends Error {
 
 /**
  * leaderboard.csv: `entry,score,kind[,board]`. Human entries (imported from a competition) make
- * the leaderboards, one per board; without any, the reference entries (trivial, baseline) do.
+ * the leaderboards, one per board. Without any, a synthetic task's medal thresholds (kind
+ * `threshold`: entries gold, silver, bronze, median) make one board, `thresholds`, whose medal
+ * thresholds are exactly those (see thresholdLadder); else the reference entries (trivial,
+ * baseline) make the `reference` board.
  */
 export function parseLeaderboards(csv: string): Leaderboard[] {
   const rows = parse(csv, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
   const scored = rows.filter((r) => r.score !== undefined && r.score !== '' && Number.isFinite(Number(r.score)));
   const human = scored.filter((r) => r.kind === 'human');
-  const chosen = human.length > 0 ? human : scored;
+  const threshold = (entry: string) => scored.find((r) => r.kind === 'threshold' && r.entry === entry);
+  const [gold, silver, bronze, median] = ['gold', 'silver', 'bronze', 'median'].map((e) => threshold(e));
+  if (human.length === 0 && gold && silver && bronze && median) {
+    const trivial = scored.find((r) => r.kind === 'reference' && r.entry === 'trivial') ?? median;
+    const t = { gold: Number(gold.score), silver: Number(silver.score), bronze: Number(bronze.score), median: Number(median.score) };
+    return [{ name: 'thresholds', scores: thresholdLadder(t, Number(trivial.score)) }];
+  }
+  const chosen = human.length > 0 ? human : scored.filter((r) => r.kind !== 'threshold');
   const boards = new Map<string, number[]>();
   for (const r of chosen) {
     const name = human.length > 0 ? r.board || 'public' : 'reference';

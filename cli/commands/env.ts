@@ -7,6 +7,7 @@ import { REWARD_MODES, type TrajectoryEntry } from '../../domain/env';
 import { taskQueueName } from '../../domain/queues';
 import type { RewardMode } from '../../domain/rewards';
 import { ENV_TOOLS, toSftRecord } from '../../domain/sft';
+import { createRolloutService } from '../../gateway/rollouts';
 import { createGateway } from '../../gateway/server';
 import { createTemporalEnvService } from '../../gateway/temporal-envs';
 import type { Temporal } from '../../workers/connect';
@@ -16,7 +17,7 @@ import { runEpisode } from '../episode';
 
 export const help = `anvil env serve [--port P] [--host H] [--catalog DIR]
   The Dojo's HTTP gateway (POST /v1/envs, POST /v1/envs/:id/step, GET/DELETE /v1/envs/:id,
-  GET /v1/tasks, GET /openapi.json) until Ctrl-C.
+  GET /v1/tasks, POST /v1/rollouts, GET /v1/rollouts/:id, GET /openapi.json) until Ctrl-C.
 anvil env run <task-id> --policy heuristic [--steps N] [--reward position|raw|medal] [--catalog DIR] [--json]
   Plays one whole episode with the built-in baseline policy and prints each step and the reward.
 anvil env export <env-id|trajectory.jsonl> --format sft [--out FILE]
@@ -42,7 +43,8 @@ async function serve(argv: string[], config: AnvilConfig): Promise<number> {
   }
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
   return withTemporal(config, async (temporal) => {
-    const app = createGateway({ envs: envService(temporal, config, catalogDir), logger: false });
+    const rollouts = createRolloutService({ client: temporal.client, controlQueue: taskQueueName(config.taskQueuePrefix, 'control'), catalogDir });
+    const app = createGateway({ envs: envService(temporal, config, catalogDir), rollouts, logger: false });
     await app.listen({ port, host: values.host });
     console.log(`Dojo gateway on http://${values.host}:${port} (tasks from ${catalogDir}; OpenAPI at /openapi.json); Ctrl-C stops it`);
     await new Promise<void>((done) => {

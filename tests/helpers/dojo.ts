@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { listCatalog } from '../../cli/catalog';
 import type { Action, StepResult, TrajectoryEntry } from '../../domain/env';
 import type { EnvService } from '../../gateway/env-service';
+import type { RolloutService } from '../../gateway/rollouts';
 import { createGateway } from '../../gateway/server';
 import { createTemporalEnvService } from '../../gateway/temporal-envs';
 import type { verifyPackage } from '../../workflows';
@@ -35,8 +36,8 @@ export async function publishFixture(t: TestEnv, name: string): Promise<string> 
 }
 
 /** The gateway on a free local port. */
-export async function startGateway(envs: EnvService): Promise<{ app: FastifyInstance; url: string }> {
-  const app = createGateway({ envs });
+export async function startGateway(envs: EnvService, rollouts?: RolloutService): Promise<{ app: FastifyInstance; url: string }> {
+  const app = createGateway({ envs, rollouts });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
 }

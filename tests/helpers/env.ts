@@ -42,17 +42,18 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
   const connection = await Connection.connect({ address });
   const workerConnection = await NativeConnection.connect({ address });
   const docker = new Docker();
+  const client = new Client({ connection, namespace: config.temporal.namespace });
   const workflowBundle = { code: readFileSync(inject('workflowBundlePath'), 'utf8') };
   const workers: Worker[] = [];
   const running: Promise<void>[] = [];
   return {
     config,
     env,
-    client: new Client({ connection, namespace: config.temporal.namespace }),
+    client,
     docker,
     controlQueue: taskQueueName(config.taskQueuePrefix, 'control'),
     async startWorker(kind) {
-      const started = await createWorker(kind, { connection: workerConnection, config, docker, workflowBundle });
+      const started = await createWorker(kind, { connection: workerConnection, client, config, docker, workflowBundle });
       workers.push(...started);
       running.push(...started.map((w) => w.run()));
       return started;

@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { AnvilConfig } from '../../config';
+import { taskQueueName } from '../../domain/queues';
+import type { RolloutProgress } from '../../domain/rollouts';
+import { EnvError } from '../../gateway/env-service';
+import { createRolloutService } from '../../gateway/rollouts';
+import type { rolloutBatch } from '../../workflows';
+import { withTemporal } from '../embedded';
+
+export const help = `anvil rollout --task <id> [--task <id> …] --policy heuristic|openai --samples K [--max-steps N]
+              [--concurrency C] [--reward position|raw|medal] [--catalog DIR] [--json]
+  Runs a rolloutBatch: K episodes per task with the policy against Dojo environments. Prints per
+  episode the reward, status and trajectory file, and per task the group mean, std and
+  normalised advantages (GRPO). --json: {workflowId, episodes, groups}.`;
+
+const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+
+export async function run(argv: string[], config: AnvilConfig): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      task: { type: 'string', multiple: true },
+      policy: { type: 'string', default: 'heuristic' },
+      samples: { type: 'string', default: '1' },
+      'max-steps': { type: 'string' },
+      concurrency: { type: 'string' },
+      reward: { type: 'string' },
+      catalog: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const input = {
+    tasks: values.task ?? [],
+    policy: values.policy,
+    samplesPerTask: int(values.samples),
+    ...(values['max-steps'] ? { maxSteps: int(values['max-steps']) } : {}),
+    ...(values.concurrency ? { concurrency: int(values.concurrency) } : {}),
+    ...(values.reward ? { rewardMode: values.reward } : {}),
+  };
+  return withTemporal(config, async (temporal) => {
+    const rollouts = createRolloutService({ client: temporal.client, controlQueue: taskQueueName(config.taskQueuePrefix, 'control'), catalogDir: resolve(values.catalog ?? config.paths.catalog) });
+    let id: string;
+    try {
+      ({ id } = await rollouts.start(input));
+    } catch (err) {
+      if (!(err instanceof EnvError)) throw err;
+      console.error(`anvil rollout: ${err.message}`);
+      return 2;
+    }
+    if (!values.json) console.log(`rolloutBatch ${id} started`);
+    const handle = temporal.client.workflow.getHandle<typeof rolloutBatch>(id);
+    const done = handle.result();
+    if (!values.json) {
+      let finished = false;
+      void done.finally(() => (finished = true)).catch(() => undefined);
+      while (!finished) {
+        await new Promise((r) => setTimeout(r, 2000));
+        const p = await handle.query<RolloutProgress>('rolloutProgress').catch(() => undefined);
+        if (p && !finished) console.log(`  ${p.done}/${p.total} episodes done, ${p.running} running`);
+      }
+    }
+    const result = await done;
+    if (values.json) {
+      console.log(JSON.stringify(result));
+    } else {
+      for (const e of result.episodes) console.log(`${e.task.padEnd(32)} #${String(e.sample).padEnd(3)} ${e.status.padEnd(10)} reward ${e.reward.toFixed(4)}  ${e.trajectory ?? e.error ?? ''}`);
+      for (const g of result.groups) console.log(`\n${g.task}: mean ${g.mean.toFixed(4)}, std ${g.std.toFixed(4)} over ${g.episodes} episodes${g.flagged ? ` (${g.flagged} flagged)` : ''}; advantages ${g.advantages.map((a) => a.toFixed(2)).join(' ')}`);
+    }
+    return result.episodes.every((e) => e.status === 'completed') ? 0 : 1;
+  });
+}

@@ -1,0 +1,68 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkEndpoint } from '../../agents/openai/preflight';
+import { PROVIDERS, type ProviderName } from '../../agents/providers';
+import type { AnvilConfig } from '../../config';
+import { taskQueueName } from '../../domain/queues';
+import { DEFAULT_SYNTH_ROWS } from '../../domain/synth';
+import { workflowUrl } from '../../workers/connect';
+import type { synthesizeTasks } from '../../workflows';
+import { withTemporal } from '../embedded';
+
+export const help = `anvil synth <task-id> [--count N] [--rows MIN-MAX] [--catalog DIR] [--provider heuristic|openai] [--json]
+  Grows N (default 3) verified micro tasks (MIN-MAX training rows, default ${DEFAULT_SYNTH_ROWS.join('-')}) from a published
+  seed task, published as <task-id>-synth-<n>. --json prints {workflowId, tasks: [{id, status, path, …}]}.`;
+
+const usageError = (message: string) => Object.assign(new Error(message), { code: 'ERR_PARSE_ARGS_BAD_VALUE' });
+
+export async function run(argv: string[], config: AnvilConfig): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      count: { type: 'string', default: '3' },
+      rows: { type: 'string', default: DEFAULT_SYNTH_ROWS.join('-') },
+      catalog: { type: 'string' },
+      provider: { type: 'string', default: 'heuristic' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const [seedTaskId] = positionals;
+  if (!seedTaskId || positionals.length > 1) {
+    console.error(`usage: ${help.split('\n')[0]}`);
+    return 2;
+  }
+  const provider = values.provider as ProviderName;
+  if (!PROVIDERS.includes(provider)) {
+    console.error(`--provider must be one of ${PROVIDERS.join(', ')} (got ${values.provider})`);
+    return 2;
+  }
+  if (!/^\d+$/.test(values.count)) throw usageError(`--count must be a whole number (got ${values.count})`);
+  const range = /^(\d+)-(\d+)$/.exec(values.rows);
+  if (!range) throw usageError(`--rows must be MIN-MAX, e.g. 50-200 (got ${values.rows})`);
+  if (provider === 'openai') await checkEndpoint(config.llm);
+  const catalogDir = resolve(values.catalog ?? config.paths.catalog);
+
+  return withTemporal(config, async (temporal) => {
+    const workflowId = `synth-${seedTaskId}-${Date.now()}`;
+    const handle = await temporal.client.workflow.start<typeof synthesizeTasks>('synthesizeTasks', {
+      taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
+      workflowId,
+      args: [{ seedTaskId, catalogDir, count: Number(values.count), rows: [Number(range[1]), Number(range[2])], provider, repairRounds: config.forge.repairRounds }],
+    });
+    const link = temporal.uiUrl ? workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId) : undefined;
+    if (!values.json) console.error(`synthesizeTasks ${workflowId} started${link ? ` — ${link}` : ''}`);
+    const result = await handle.result();
+    if (values.json) {
+      console.log(JSON.stringify({ workflowId, tasks: result.tasks.map(({ id, status, path, rows, scores, thresholds, failedChecks }) => ({ id, status, path, rows, scores, thresholds, failedChecks })), usage: result.usage }));
+    } else {
+      for (const t of result.tasks) {
+        const medals = t.thresholds ? `  gold ${t.thresholds.gold.toPrecision(4)} / silver ${t.thresholds.silver.toPrecision(4)} / bronze ${t.thresholds.bronze.toPrecision(4)} / median ${t.thresholds.median.toPrecision(4)}` : '';
+        console.log(`${t.status === 'verified' ? '✔' : '✘'} ${t.id}  ${t.status}  ${t.rows.train}+${t.rows.test} rows${medals}${t.failedChecks.length ? `  failed: ${t.failedChecks.join(', ')}` : ''}\n    ${t.path}`);
+      }
+      if (link) console.log(`Temporal UI: ${link}`);
+    }
+    return result.tasks.some((t) => t.status === 'verified') ? 0 : 1;
+  });
+}

@@ -1,0 +1,71 @@
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { PolicyTurn } from '../agents/policy';
+import type { EpisodeEnvActivities, PolicyActivities } from '../activities/rollouts';
+import type { RewardMode } from '../domain/rewards';
+import type { EpisodeOutcome } from '../domain/rollouts';
+import { siblingQueue } from '../domain/queues';
+
+export interface EpisodeInput {
+  task: string;
+  sample: number;
+  policy: string;
+  maxSteps: number;
+  rewardMode: RewardMode;
+  catalogDir?: string;
+}
+
+/** Env actions wait for a whole step (run + grading): long, but heartbeating. */
+const env = proxyActivities<EpisodeEnvActivities>({
+  startToCloseTimeout: '24 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['Env:unknown-task', 'Env:not-found', 'Env:ended', 'Env:bad-request'] },
+});
+
+const policyOn = () =>
+  proxyActivities<PolicyActivities>({
+    taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
+    startToCloseTimeout: '15 minutes',
+    retry: { maximumAttempts: 4, initialInterval: '2 seconds', backoffCoefficient: 2, nonRetryableErrorTypes: ['InvalidPolicyOutput', 'UnknownPolicy'] },
+  });
+
+const messageOf = (err: unknown) => (err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message);
+
+/**
+ * One agent episode: the policy (on the LLM queue) acts on a Dojo session (a workflow of its own,
+ * which records the trajectory) until it stops or the session's budget ends.
+ */
+export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
+  const { workflowId } = workflowInfo();
+  const base = { task: input.task, sample: input.sample };
+  let opened;
+  try {
+    opened = await env.openEnv({ request: { taskId: input.task, budget: { steps: input.maxSteps }, rewardMode: input.rewardMode }, catalogDir: input.catalogDir });
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(`episode on ${input.task} could not start: ${messageOf(err)}`, 'EpisodeStartFailed');
+  }
+  const { envId } = opened;
+  const turns: PolicyTurn[] = [{ observation: opened.observation, reward: 0, done: opened.observation.done }];
+  const policy = policyOn();
+  let error: string | undefined;
+  try {
+    for (let i = 0; !turns.at(-1)!.done; i++) {
+      const action = await policy.policyNext({ policy: input.policy, turns });
+      if (!action) break;
+      // The request id makes a retried step (after a lost worker) the same update, never a second step.
+      const result = await env.stepEnv({ envId, action, requestId: `${workflowId}/${i}` });
+      turns.push({ ...result, action });
+    }
+  } catch (err) {
+    error = messageOf(err);
+  }
+  const state = await env.closeEnv({ envId });
+  return {
+    ...base,
+    status: error ? 'failed' : 'completed',
+    reward: Math.max(0, ...turns.map((t) => t.reward)),
+    steps: state.stepsUsed,
+    envId,
+    trajectory: state.trajectory,
+    ...(error ? { error } : {}),
+  };
+}
