@@ -251,6 +251,8 @@ describe('GET /openapi.json', () => {
       '/v1/envs/{id}/step': ['post'],
       '/v1/envs/{id}': ['delete', 'get'],
       '/v1/tasks': ['get'],
+      '/v1/rollouts': ['post'],
+      '/v1/rollouts/{id}': ['get'],
       '/openapi.json': ['get'],
       '/healthz': ['get'],
     });
