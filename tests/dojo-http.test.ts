@@ -109,10 +109,11 @@ print("wrote", len(test), "rows")`;
   it('hostile code finds no copy of the answers, reaches no network, and a runaway step is stopped with the session still usable', async () => {
     const { envId } = await open({ budget: { runTimeoutS: 60, memoryMb: 256 } });
     const answers = readFileSync(join(task.path, 'private', 'answers.csv'));
+    // Every readable regular file of the sandbox is hashed (the answers' bytes could sit under any name).
     const walk = `import hashlib, json, os
-size, found, seen = ${answers.length}, [], 0
+hashes, seen = set(), 0
 for root, dirs, files in os.walk("/", onerror=lambda e: None):
-    if root in ("/proc", "/sys"):
+    if root in ("/proc", "/sys", "/dev"):
         dirs[:] = []
         continue
     for name in files:
@@ -120,16 +121,21 @@ for root, dirs, files in os.walk("/", onerror=lambda e: None):
         try:
             if os.path.islink(path) or not os.path.isfile(path):
                 continue
+            digest = hashlib.sha256()
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+            hashes.add(digest.hexdigest())
             seen += 1
-            if os.path.getsize(path) == size:
-                found.append(hashlib.sha256(open(path, "rb").read()).hexdigest())
         except OSError:
             pass
-print(json.dumps({"seen": seen, "hashes": found}))`;
+json.dump(sorted(hashes), open("/workspace/hashes.json", "w"))
+print(seen)`;
     const walked = await step(gateway.url, envId, 'validate_code', { code: walk });
     expect(walked.observation.status, JSON.stringify(walked.observation)).toBe('ok');
-    const { seen, hashes } = JSON.parse(walked.observation.run!.stdout.trim().split('\n').at(-1)!) as { seen: number; hashes: string[] };
-    expect(seen).toBeGreaterThan(5000); // the whole image was walked
+    expect(Number(walked.observation.run!.stdout.trim())).toBeGreaterThan(5000); // the whole image was walked
+    const hashes = JSON.parse(readFileSync(join(t.config.paths.artifacts, 'sessions', envId, 'workspace', 'hashes.json'), 'utf8')) as string[];
+    expect(hashes.length).toBeGreaterThan(1000);
     expect(hashes).not.toContain(createHash('sha256').update(answers).digest('hex'));
 
     const network = `import socket
