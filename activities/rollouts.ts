@@ -1,5 +1,4 @@
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Policy, PolicyTurn } from '../agents/policy';
 import type { Action, CreateEnvRequest, EnvState, Observation, StepResult } from '../domain/env';
 import type { EnvService } from '../gateway/env-service';

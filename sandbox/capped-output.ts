@@ -45,3 +45,14 @@ export class CappedOutput extends Writable {
     return `${head}\n[... ${omitted} bytes omitted by the sandbox's output cap ...]\n${tail.toString('utf8')}`;
   }
 }
+
+/** The output fields of a RunResult, from a run's two capped streams. */
+export function outputOf(stdout: CappedOutput, stderr: CappedOutput) {
+  return {
+    stdout: stdout.text(),
+    stderr: stderr.text(),
+    stdoutBytes: stdout.total,
+    stderrBytes: stderr.total,
+    outputTruncated: stdout.truncated || stderr.truncated,
+  };
+}

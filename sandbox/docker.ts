@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
-import { CappedOutput } from './capped-output';
+import { CappedOutput, outputOf } from './capped-output';
 import { sandboxImageTag } from './image';
 import type { ResolvedRunSpec, RunOptions, Sandbox } from './sandbox';
 
@@ -161,11 +161,7 @@ export class DockerSandbox implements Sandbox {
         exitCode: killed ? null : exit.StatusCode,
         timedOut,
         oomKilled: state.OOMKilled,
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        stdoutBytes: stdout.total,
-        stderrBytes: stderr.total,
-        outputTruncated: stdout.truncated || stderr.truncated,
+        ...outputOf(stdout, stderr),
         wallMs,
         workspaceDir,
       };

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
-import { CappedOutput } from './capped-output';
+import { CappedOutput, outputOf } from './capped-output';
 import { ANVIL_LABEL, assertReadableByOthers, isolatedHostConfig } from './docker';
 import { sandboxImageTag } from './image';
 
@@ -125,11 +125,7 @@ export class WarmDockerSandbox {
       exitCode: timedOut || oomKilled ? null : ExitCode,
       timedOut,
       oomKilled,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      stdoutBytes: stdout.total,
-      stderrBytes: stderr.total,
-      outputTruncated: stdout.truncated || stderr.truncated,
+      ...outputOf(stdout, stderr),
       wallMs,
       workspaceDir: resolve(spec.workspaceDir),
     };

@@ -176,7 +176,7 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
     const { run, submission } = step;
     const movedNote = moved ? ' (the session moved to another host: /workspace started empty)' : '';
     const error = runError(run, limits);
-    if (error) return { status: 'error', message: `the code ${describeRunEnd({ ...run, stdoutBytes: 0, stderrBytes: 0, workspaceDir: '' }, limits)}${movedNote}`, run, error };
+    if (error) return { status: 'error', message: `the code ${describeRunEnd(run, limits)}${movedNote}`, run, error };
     if (grade === 'check') {
       const checked = submission ? { valid: submission.valid, ...(submission.error ? { error: submission.error } : {}) } : undefined;
       const what = !checked ? 'no submission.csv written' : checked.valid ? 'submission.csv would be accepted' : `submission.csv would be rejected: ${checked.error}`;

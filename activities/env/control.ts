@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { TaskInfo, TrajectoryEntry } from '../../domain/env';
@@ -6,11 +6,24 @@ import { BadTaskError, readTaskInfo } from './task-info';
 
 /** Control-queue activities of a Dojo session: the task's public facts, and the trajectory file. */
 export function createEnvControlActivities({ artifactsDir, catalogDir }: { artifactsDir: string; catalogDir: string }) {
+  // Sessions on the same task share its facts: train.csv is profiled once per published copy
+  // (a republished task is a new task.json, so a new inode).
+  const known = new Map<string, { stamp: string; task: TaskInfo }>();
+  async function taskInfo(taskId: string, packageDir: string): Promise<TaskInfo> {
+    const info = await stat(join(packageDir, 'task.json')).catch(() => undefined);
+    const stamp = info ? `${info.ino}:${info.mtimeMs}` : '';
+    const cached = known.get(packageDir);
+    if (info && cached?.stamp === stamp) return cached.task;
+    const task = await readTaskInfo(taskId, packageDir);
+    known.set(packageDir, { stamp, task });
+    return task;
+  }
+
   return {
     /** Reads the task (from `catalogDir`, else this worker's catalog) and names the session's trajectory file. */
     async openTask({ envId, taskId, catalogDir: catalog }: { envId: string; taskId: string; catalogDir?: string }): Promise<{ task: TaskInfo; trajectory: string }> {
       try {
-        const task = await readTaskInfo(taskId, join(catalog ?? catalogDir, taskId));
+        const task = await taskInfo(taskId, join(catalog ?? catalogDir, taskId));
         const dir = join(artifactsDir, 'trajectories');
         await mkdir(dir, { recursive: true });
         return { task, trajectory: join(dir, `${envId.replace(/[^A-Za-z0-9_.-]+/g, '_')}.jsonl`) };

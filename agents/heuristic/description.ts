@@ -1,4 +1,5 @@
 import type { ColumnProfile, DatasetProfile } from '../../domain/profile';
+import type { MetricSpec } from '../../domain/task';
 import { METRICS } from '../../domain/metrics';
 import type { TaskProposal } from '../roles';
 import type { DesignConfig } from './designer';
@@ -19,7 +20,6 @@ export function writeDescription(profile: DatasetProfile, proposal: TaskProposal
     : `The test rows are a ${config.stratify ? 'stratified ' : ''}random ${Math.round(config.testFraction * 100)}% of the data (seed ${config.seed}).`;
   const binary = config.positive !== undefined ? ` In these files \`${target}\` is 1 where the original value was \`${config.positive}\`, else 0; predict the probability that it is 1.` : '';
   const example = config.positive !== undefined ? '0.5' : proposal.taskType.endsWith('classification') ? '<label>' : '<number>';
-  const metric = METRICS[proposal.metric.name];
   return `# ${proposal.title}
 
 ## Overview
@@ -40,9 +40,14 @@ ${split}${binary} Every row has an id \`${id}\` (a random number that carries no
 | \`${id}\` | row id |
 ${kept.map((c) => `| \`${c.name}\` | ${c.name === target ? 'the target; ' : ''}${describeColumn(c)}${c.missing > 0 ? `, ${Math.round(c.missing * 1000) / 10}% missing` : ''} |`).join('\n')}
 
-## Evaluation
+${evaluationAndSubmission(proposal.metric, id, target, example)}`;
+}
 
-Submissions are scored with ${proposal.metric.name}: ${metric?.explain ?? (proposal.metric.higherIsBetter ? 'higher is better' : 'lower is better')}.
+/** The Evaluation and Submission format sections every heuristic description ends with. */
+export function evaluationAndSubmission(metric: MetricSpec, id: string, target: string, example: string): string {
+  return `## Evaluation
+
+Submissions are scored with ${metric.name}: ${METRICS[metric.name]?.explain ?? (metric.higherIsBetter ? 'higher is better' : 'lower is better')}.
 
 ## Submission format
 

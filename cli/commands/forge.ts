@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkEndpoint } from '../../agents/openai/preflight';
-import { PROVIDERS, type ProviderName } from '../../agents/providers';
+import { providerOption } from '../provider-option';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
 import { EXAMPLE_FORGE_DATASETS, exampleDatasetPath } from '../../examples/forge-datasets';
@@ -34,11 +34,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     console.error(`usage: ${help.split('\n')[0]}`);
     return 2;
   }
-  const provider = values.provider as ProviderName;
-  if (!PROVIDERS.includes(provider)) {
-    console.error(`--provider must be one of ${PROVIDERS.join(', ')} (got ${values.provider})`);
-    return 2;
-  }
+  const provider = providerOption(values.provider);
+  if (!provider) return 2;
   const int = (flag: string, value: string | undefined, fallback: number) => {
     if (value === undefined) return fallback;
     if (!/^\d+$/.test(value)) throw Object.assign(new Error(`--${flag} must be a whole number (got ${value})`), { code: 'ERR_PARSE_ARGS_BAD_VALUE' });

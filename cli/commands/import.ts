@@ -1,7 +1,6 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
 import { TASK_TYPES, type TaskType } from '../../domain/task';
@@ -10,7 +9,7 @@ import { withTemporal } from '../embedded';
 import { ImportError, type ImportOptions, type ImportResult } from '../import/common';
 import { importMleBench } from '../import/mle-bench';
 import { importMleDojo } from '../import/mle-dojo';
-import { showProgress } from '../progress';
+import { resultWithProgress } from '../workflow-result';
 
 export const help = `anvil import mle-bench|mle-dojo <competition-dir> [--raw DIR] [--id ID] [--target COL] [--id-column COL]
              [--task-type TYPE] [--catalog DIR] [--json]
@@ -72,15 +71,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       workflowId: `import-${imported.taskId}-${Date.now()}`,
       args: [{ sourceDir: imported.packageDir, publish: { catalogDir, when: 'assertions-pass' } }],
     });
-    const done = handle.result();
-    if (!values.json) await showProgress(handle, done);
-    let report;
-    try {
-      report = await done;
-    } catch (err) {
-      console.error(`anvil import: ${((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message ?? (err as Error).message}`);
-      return 2;
-    }
+    const report = await resultWithProgress<typeof verifyPackage>('anvil import', handle, values.json);
+    if (!report) return 2;
     const failed = report.checks.filter((c) => !c.passed);
     if (values.json) {
       console.log(JSON.stringify({ taskId: imported.taskId, status: report.status, publishedTo: report.publishedTo, failed: failed.map((c) => ({ name: c.name, detail: c.detail })), warnings: imported.warnings }));

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkEndpoint } from '../../agents/openai/preflight';
-import { PROVIDERS, type ProviderName } from '../../agents/providers';
+import { providerOption } from '../provider-option';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
 import { DEFAULT_SYNTH_ROWS } from '../../domain/synth';
@@ -33,11 +33,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     console.error(`usage: ${help.split('\n')[0]}`);
     return 2;
   }
-  const provider = values.provider as ProviderName;
-  if (!PROVIDERS.includes(provider)) {
-    console.error(`--provider must be one of ${PROVIDERS.join(', ')} (got ${values.provider})`);
-    return 2;
-  }
+  const provider = providerOption(values.provider);
+  if (!provider) return 2;
   if (!/^\d+$/.test(values.count)) throw usageError(`--count must be a whole number (got ${values.count})`);
   const range = /^(\d+)-(\d+)$/.exec(values.rows);
   if (!range) throw usageError(`--rows must be MIN-MAX, e.g. 50-200 (got ${values.rows})`);

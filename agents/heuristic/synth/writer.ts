@@ -1,4 +1,4 @@
-import { METRICS } from '../../../domain/metrics';
+import { evaluationAndSubmission } from '../description';
 import type { WriteInput, Writing } from '../../synth-roles';
 import { seededRandom } from './random';
 
@@ -44,19 +44,6 @@ ${domain.column}s. Your goal: predict ${what} for every row of \`test.csv\`. It 
 ${schema.columns.map((c) => `| \`${c.name}\` | ${KIND_WORDS[c.kind] ?? c.kind}; may be empty |`).join('\n')}
 | \`${target}\` | the target: ${classify ? (probability ? '1 or 0' : `one of ${schema.classes!.join(', ')}`) : 'a number'} |
 
-## Evaluation
-
-Submissions are scored with ${metric.name}: ${METRICS[metric.name]?.explain ?? (metric.higherIsBetter ? 'higher is better' : 'lower is better')}.
-
-## Submission format
-
-A CSV file with a header and exactly two columns, \`${id}\` and \`${target}\`, and one row for each
-row of \`test.csv\`:
-
-\`\`\`
-${id},${target}
-100000,${example}
-\`\`\`
-`,
+${evaluationAndSubmission(metric, id, target, String(example))}`,
   };
 }
