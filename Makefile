@@ -3,9 +3,9 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export NPM_CONFIG_UPDATE_NOTIFIER := false
 
-.PHONY: setup demo test typecheck lint bench docker sandbox-image
+.PHONY: setup demo test typecheck lint bench docker compose sandbox-image
 
-setup: node_modules/.installed .tools/bin/temporal docker sandbox-image
+setup: node_modules/.installed .tools/bin/temporal docker compose sandbox-image
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -17,6 +17,10 @@ node_modules/.installed: package.json package-lock.json
 
 docker:
 	@scripts/ensure-docker.sh
+
+# docker-compose validates docker-compose.yml in tests/compose.test.ts
+compose:
+	@scripts/ensure-compose.sh
 
 sandbox-image: node_modules/.installed docker
 	@scripts/ensure-sandbox-image.sh

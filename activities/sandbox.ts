@@ -7,11 +7,9 @@ export interface SandboxActivityDeps {
   sandbox: Sandbox;
   /** limits a spec does not set */
   defaults: SandboxLimits;
-  /** give runs the host's GPUs (GPU workers); false on CPU workers and emulated GPU workers */
-  attachGpus: boolean;
 }
 
-export function createSandboxActivities({ sandbox, defaults, attachGpus }: SandboxActivityDeps) {
+export function createSandboxActivities({ sandbox, defaults }: SandboxActivityDeps) {
   return {
     /**
      * Runs Python in a fresh sandbox. Heartbeats while it runs, so a lost worker is noticed within
@@ -26,7 +24,8 @@ export function createSandboxActivities({ sandbox, defaults, attachGpus }: Sandb
       const key = runKey();
       return withHeartbeat((signal, phase) => {
         phase('running');
-        return sandbox.run({ ...parsed.data, gpu: attachGpus, limits: { ...defaults, ...parsed.data.limits } }, { runKey: key, signal });
+        // `gpu` only routed the run to this queue; a GPU worker's sandbox hands out the device itself.
+        return sandbox.run({ ...parsed.data, gpu: undefined, limits: { ...defaults, ...parsed.data.limits } }, { runKey: key, signal });
       });
     },
   };

@@ -32,7 +32,8 @@ function manifestCheck(raw: string | undefined): { check: CheckResult; manifest?
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     return { check: { name: 'manifest.valid', passed: false, detail: `task.json does not match anvil.task/v1: ${issues.join('; ')}`, evidence: issues } };
   }
-  return { check: { name: 'manifest.valid', passed: true, detail: 'task.json matches anvil.task/v1' }, manifest: parsed.data };
+  // `gpu` tells the verifying workflow where the execution stage runs.
+  return { check: { name: 'manifest.valid', passed: true, detail: 'task.json matches anvil.task/v1', evidence: { gpu: parsed.data.resources.gpu } }, manifest: parsed.data };
 }
 
 export async function readManifest(packageDir: string): Promise<TaskManifest> {

@@ -11,10 +11,11 @@ import * as server from './commands/server';
 import * as smoke from './commands/smoke';
 import * as synth from './commands/synth';
 import * as tasks from './commands/tasks';
+import * as train from './commands/train';
 import * as verify from './commands/verify';
 import * as worker from './commands/worker';
 
-const COMMANDS = { forge, verify, grade, tasks, env, synth, rollout, import: importCommand, smoke, config, dev, worker, server } as const;
+const COMMANDS = { forge, verify, grade, tasks, env, synth, rollout, train, import: importCommand, smoke, config, dev, worker, server } as const;
 
 const USAGE = `anvil — verified MLE tasks, environments and rollouts for LLM agents, on Temporal
 

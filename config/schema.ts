@@ -24,7 +24,10 @@ export const configSchema = z.strictObject({
     catalog: z.string().min(1),
   }),
   sandbox: z.strictObject({
-    backend: z.enum(['docker']),
+    /** `local`: plain processes, for hosts without Docker — trusted code only, weaker isolation (sandbox/local.ts) */
+    backend: z.enum(['docker', 'local']),
+    /** the local backend's Python interpreter; unset = `python3` from PATH */
+    python: z.string().min(1).optional(),
     /** unset = the image built from sandbox/image (anvil/sandbox-python:<recipe hash>) */
     image: z.string().min(1).optional(),
     limits: sandboxLimitsSchema,
@@ -82,8 +85,10 @@ export const configSchema = z.strictObject({
     /** names this host's session queue; unset = the hostname */
     hostId: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').optional(),
     llmConcurrency: positiveInt,
-    /** unset = the number of GPUs on the host */
+    /** unset = the number of GPUs the worker uses (one run per GPU) */
     gpuConcurrency: positiveInt.optional(),
+    /** the GPUs the GPU worker uses, as `nvidia-smi` numbers them (env: comma-separated); unset = all */
+    gpuIds: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v), z.array(z.string().regex(/^(\d+|GPU-[0-9A-Fa-f-]+)$/, 'a GPU index such as 0, or a GPU UUID')).min(1)).optional(),
     /** run the GPU worker without a GPU (tests, CPU-only hosts); GPU runs get no device */
     gpuEmulate: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()),
   }),
@@ -104,6 +109,7 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_CATALOG: 'paths.catalog',
   ANVIL_SANDBOX_BACKEND: 'sandbox.backend',
   ANVIL_SANDBOX_IMAGE: 'sandbox.image',
+  ANVIL_SANDBOX_PYTHON: 'sandbox.python',
   ANVIL_SANDBOX_CPUS: 'sandbox.limits.cpus',
   ANVIL_SANDBOX_MEMORY_MB: 'sandbox.limits.memoryMb',
   ANVIL_SANDBOX_PIDS: 'sandbox.limits.pids',
@@ -138,5 +144,6 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_HOST_ID: 'workers.hostId',
   ANVIL_LLM_CONCURRENCY: 'workers.llmConcurrency',
   ANVIL_GPU_CONCURRENCY: 'workers.gpuConcurrency',
+  ANVIL_GPU_IDS: 'workers.gpuIds',
   ANVIL_GPU_EMULATE: 'workers.gpuEmulate',
 };

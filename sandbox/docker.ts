@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
 import { CappedOutput, outputOf } from './capped-output';
@@ -24,6 +26,21 @@ export interface DockerSandboxOptions {
 
 function isNotFound(err: unknown): boolean {
   return (err as { statusCode?: number }).statusCode === 404;
+}
+
+/**
+ * Who started a container: host, pid and a token of this process. The token tells a restarted
+ * worker from its crashed predecessor when both got the same pid (pid 1 of a worker container).
+ */
+const PROCESS_TOKEN = randomUUID().slice(0, 8);
+export const containerOwner = () => `${hostname()}:${process.pid}:${PROCESS_TOKEN}`;
+
+/** Whether the process that labelled a container `owner` is gone from this host. */
+function ownerGone(owner: string): boolean {
+  const [ownerHost, ownerPid, token] = owner.split(':');
+  if (ownerHost !== hostname()) return false; // another host's worker reaps its own
+  if (Number(ownerPid) === process.pid) return token !== undefined && token !== PROCESS_TOKEN;
+  return !pidAlive(Number(ownerPid));
 }
 
 function pidAlive(pid: number): boolean {
@@ -65,10 +82,63 @@ export async function assertReadableByOthers(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Splits a byte stream into lines (UTF-8, `\n` or `\r\n`) and calls `onLine` for each complete
+ * one, and for the last partial one at `end`. A line over `maxChars` is cut there (the rest up to
+ * its newline is dropped), so hostile output cannot grow the buffer. `onLine` errors are ignored.
+ */
+export class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
+  private skipping = false;
+
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly maxChars = 64 * 1024,
+  ) {}
+
+  push(chunk: Buffer): void {
+    this.take(this.decoder.write(chunk));
+  }
+
+  end(): void {
+    this.take(this.decoder.end());
+    if (this.partial && !this.skipping) this.emit(this.partial);
+    this.partial = '';
+    this.skipping = false;
+  }
+
+  private take(text: string): void {
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      const line = this.partial + text.slice(start, nl);
+      if (!this.skipping) this.emit(line);
+      this.partial = '';
+      this.skipping = false;
+      start = nl + 1;
+    }
+    if (this.skipping) return;
+    this.partial += text.slice(start);
+    if (this.partial.length > this.maxChars) {
+      this.emit(this.partial.slice(0, this.maxChars));
+      this.partial = '';
+      this.skipping = true;
+    }
+  }
+
+  private emit(line: string): void {
+    try {
+      this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+    } catch {
+      // a consumer's bug must not break the run's output stream
+    }
+  }
+}
+
 /** Runs each spec in a fresh container: no network, capped CPU/memory/pids/time/output, non-root. */
 export class DockerSandbox implements Sandbox {
   private readonly image: string;
-  private readonly owner = `${hostname()}:${process.pid}`;
+  private readonly owner = containerOwner();
 
   constructor(
     private readonly docker: Docker,
@@ -92,7 +162,7 @@ export class DockerSandbox implements Sandbox {
     }
   }
 
-  async run(spec: ResolvedRunSpec, { runKey, signal }: RunOptions): Promise<RunResult> {
+  async run(spec: ResolvedRunSpec, { runKey, signal, onStdoutLine, gpus }: RunOptions): Promise<RunResult> {
     signal?.throwIfAborted();
     if (spec.dataDir) await assertReadableByOthers(spec.dataDir);
     const key = createHash('sha256').update(runKey).digest('hex').slice(0, 16);
@@ -124,19 +194,30 @@ export class DockerSandbox implements Sandbox {
       NetworkDisabled: true,
       HostConfig: {
         ...isolatedHostConfig(limits, binds),
-        ...(spec.gpu ? { DeviceRequests: [{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }] } : {}),
+        ...(gpus?.length ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: gpus, Capabilities: [['gpu']] }] } : {}),
       },
     });
 
     const stdout = new CappedOutput(limits.outputBytes);
     const stderr = new CappedOutput(limits.outputBytes);
+    // With a line callback, stdout goes both to the capped capture and, whole, to the splitter.
+    const lines = onStdoutLine ? new LineSplitter(onStdoutLine) : undefined;
+    const stdoutSink = lines
+      ? new Writable({
+          write(chunk: Buffer, _enc, done) {
+            lines.push(chunk);
+            stdout.write(chunk);
+            done();
+          },
+        })
+      : stdout;
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     const kill = () => container.kill().catch(() => undefined);
     const onAbort = () => void kill();
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-      this.docker.modem.demuxStream(stream, stdout, stderr);
+      this.docker.modem.demuxStream(stream, stdoutSink, stderr);
       const streamEnded = new Promise<void>((done) => {
         stream.on('end', done);
         stream.on('close', done);
@@ -154,6 +235,7 @@ export class DockerSandbox implements Sandbox {
       const wallMs = Date.now() - started;
       clearTimeout(timer);
       await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 2000))]);
+      lines?.end();
       signal?.throwIfAborted();
       const state = (await container.inspect()).State;
       const killed = timedOut || state.OOMKilled;
@@ -175,11 +257,9 @@ export class DockerSandbox implements Sandbox {
 
   async reapOrphans(): Promise<number> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: [ANVIL_LABEL] } });
-    const host = hostname();
     let reaped = 0;
     for (const c of containers) {
-      const [ownerHost, ownerPid] = (c.Labels[OWNER_LABEL] ?? '').split(':');
-      if (ownerHost !== host || pidAlive(Number(ownerPid))) continue;
+      if (!ownerGone(c.Labels[OWNER_LABEL] ?? '')) continue;
       await this.remove(c.Id);
       reaped += 1;
     }

@@ -8,6 +8,10 @@ export interface RunOptions {
   runKey: string;
   /** aborting kills the run at once */
   signal?: AbortSignal;
+  /** called with each complete stdout line as it arrives, before output caps apply (progress protocol) */
+  onStdoutLine?: (line: string) => void;
+  /** host GPU indices this run may use (`nvidia-smi` numbering); unset or empty = no GPU */
+  gpus?: string[];
 }
 
 /** A run with every limit resolved. */

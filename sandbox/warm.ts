@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
 import { CappedOutput, outputOf } from './capped-output';
-import { ANVIL_LABEL, assertReadableByOthers, isolatedHostConfig } from './docker';
+import { ANVIL_LABEL, assertReadableByOthers, containerOwner, isolatedHostConfig } from './docker';
 import { sandboxImageTag } from './image';
 
 export interface WarmSessionSpec {
@@ -34,13 +33,18 @@ function ended(stream: NodeJS.ReadableStream): Promise<void> {
  */
 export class WarmDockerSandbox {
   private readonly image: string;
-  private readonly owner = `${hostname()}:${process.pid}`;
+  private readonly owner = containerOwner();
   /** the cgroup's OOM-kill count each session was last seen at */
   private readonly oomKillsSeen = new Map<string, number>();
 
   constructor(
     private readonly docker: Docker,
-    private readonly options: { image?: string; runsDir: string },
+    private readonly options: {
+      image?: string;
+      runsDir: string;
+      /** host GPU ids every session container gets (a GPU host's Dojo sessions); unset or empty = none */
+      gpus?: string[];
+    },
   ) {
     this.image = options.image ?? sandboxImageTag();
   }
@@ -73,7 +77,11 @@ export class WarmDockerSandbox {
       User: '0:0',
       Labels: { [ANVIL_LABEL]: '1', 'anvil.owner': this.owner, 'anvil.session': spec.sessionKey.slice(0, 200) },
       NetworkDisabled: true,
-      HostConfig: { ...isolatedHostConfig(spec.limits, binds), Init: true },
+      HostConfig: {
+        ...isolatedHostConfig(spec.limits, binds),
+        Init: true,
+        ...(this.options.gpus?.length ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: this.options.gpus, Capabilities: [['gpu']] }] } : {}),
+      },
     });
     await container.start();
     this.oomKillsSeen.set(spec.sessionKey, 0);

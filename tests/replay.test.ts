@@ -32,7 +32,7 @@ describe('workflow determinism', () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json');
     expect(Object.keys(ids).sort()).toEqual([...files].sort());
     const types = files.map((f) => f.split('-')[0]);
-    expect(types).toEqual(expect.arrayContaining(['sandboxRun', 'sandboxSmoke', 'forgeDataset', 'forgeTask', 'verifyPackage', 'gradeTask', 'envSession', 'synthesizeTasks']));
+    expect(types).toEqual(expect.arrayContaining(['sandboxRun', 'sandboxSmoke', 'forgeDataset', 'forgeTask', 'verifyPackage', 'gradeTask', 'envSession', 'synthesizeTasks', 'rolloutBatch', 'episode', 'trainRun']));
     const results = await replay(files.map((f) => ({ workflowId: ids[f]!, history: JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')) })));
     expect(results.map((r) => [r.workflowId, r.error?.message])).toEqual(files.map((f) => [ids[f], undefined]));
   });

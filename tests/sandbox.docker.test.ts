@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxLimits } from '../domain/sandbox';
-import { DockerSandbox } from '../sandbox/docker';
+import { ANVIL_LABEL, containerOwner, DockerSandbox } from '../sandbox/docker';
+import { sandboxImageTag } from '../sandbox/image';
 
 // The hostile cases from the sandbox's acceptance list, each against the real Docker engine.
 const root = mkdtempSync(join(tmpdir(), 'anvil-sandbox-test-'));
@@ -18,7 +19,7 @@ const run = (code: string, extra: Partial<SandboxLimits> = {}, dataDir?: string)
 
 /** Containers this test process created and that still exist, per `docker ps -a`. */
 function ourContainers(): string[] {
-  const out = execFileSync('docker', ['ps', '-a', '-q', '--filter', 'label=anvil', '--filter', `label=anvil.owner=${hostname()}:${process.pid}`], { encoding: 'utf8' });
+  const out = execFileSync('docker', ['ps', '-a', '-q', '--filter', 'label=anvil', '--filter', `label=anvil.owner=${containerOwner()}`], { encoding: 'utf8' });
   return out.split('\n').filter(Boolean);
 }
 
@@ -151,6 +152,22 @@ print(json.dumps(out))`, {}, data);
     expect(readFileSync(join(data, 'train.csv'), 'utf8')).toBe('a,b\n1,2\n');
     expect(readdirSync(data)).toEqual(['train.csv']);
     expect(readFileSync(join(result.workspaceDir, 'ok.txt'), 'utf8')).toBe('tampered');
+  });
+
+  it('reaps the containers of a crashed worker whose restart got the same pid, and only those', async () => {
+    // pid 1 of a restarted worker container is the same pid as before the crash: only the token differs.
+    const docker = new Docker();
+    const make = (owner: string) => docker.createContainer({ Image: sandboxImageTag(), Cmd: ['true'], Labels: { [ANVIL_LABEL]: '1', 'anvil.owner': owner } });
+    const predecessor = await make(`${hostname()}:${process.pid}:crashed0`);
+    const mine = await make(containerOwner());
+    try {
+      expect(await sandbox.reapOrphans()).toBeGreaterThanOrEqual(1);
+      const left = (await docker.listContainers({ all: true, filters: { label: [ANVIL_LABEL] } })).map((c) => c.Id);
+      expect(left).not.toContain(predecessor.id);
+      expect(left).toContain(mine.id);
+    } finally {
+      await mine.remove({ force: true });
+    }
   });
 
   it('leaves no container with the anvil label behind', () => {

@@ -4,6 +4,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import type { AnvilConfig } from '../config';
 import { DockerSandbox } from '../sandbox/docker';
+import { LocalSandbox } from '../sandbox/local';
 
 /** What every worker factory is given; tests pass real local clients. */
 export interface WorkerDeps {
@@ -22,11 +23,13 @@ export function scratchDir(config: AnvilConfig): string {
 }
 
 /**
- * The sandbox of a worker that runs containers: checked (engine up, image present) and cleared of
- * containers that dead workers on this host left behind, before the worker polls.
+ * The sandbox of a worker that runs code, by `sandbox.backend`: checked (Docker: engine up, image
+ * present; local: Python runs) and cleared of runs that dead workers on this host left behind,
+ * before the worker polls. The local backend never touches Docker.
  */
-export async function readySandbox({ config, docker }: WorkerDeps): Promise<DockerSandbox> {
-  const sandbox = new DockerSandbox(docker, { image: config.sandbox.image, runsDir: join(config.paths.artifacts, 'runs') });
+export async function readySandbox({ config, docker }: WorkerDeps): Promise<DockerSandbox | LocalSandbox> {
+  const runsDir = join(config.paths.artifacts, 'runs');
+  const sandbox = config.sandbox.backend === 'local' ? new LocalSandbox({ runsDir, python: config.sandbox.python }) : new DockerSandbox(docker, { image: config.sandbox.image, runsDir });
   await sandbox.check();
   await sandbox.reapOrphans();
   return sandbox;

@@ -1,27 +1,40 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/activity';
+import { Runtime, Worker } from '@temporalio/worker';
 import { createEnvSandboxActivities } from '../activities/env/sandbox';
 import { createSandboxActivities } from '../activities/sandbox';
 import { createSynthSandboxActivities } from '../activities/synth-sandbox';
+import { createTrainingActivities } from '../activities/training';
 import { createVerificationActivities } from '../activities/verification';
 import { hostQueue, taskQueueName } from '../domain/queues';
+import { GpuSlots, withGpuSlots } from '../sandbox/gpu-slots';
 import { WarmDockerSandbox } from '../sandbox/warm';
 import { readySandbox, scratchDir, type WorkerDeps } from './deps';
+
+/** placeSession where there are no warm containers: retryable, so another (Docker) host may take it. */
+async function refusePlacement(): Promise<{ queue: string }> {
+  throw ApplicationFailure.retryable('this sandbox host uses the local backend, which serves no Dojo sessions: run a cpu/gpu worker with ANVIL_SANDBOX_BACKEND=docker for them', 'NoSessionsHere');
+}
 
 /**
  * The two workers of a sandbox host: one on the shared `<prefix>-cpu|gpu` queue (one-shot runs,
  * verification, placing Dojo sessions), one on this host's own queue (the steps of the sessions
  * whose warm containers live here).
  */
-export async function createSandboxWorkers(deps: WorkerDeps, kind: 'cpu' | 'gpu', { gpus, concurrency }: { gpus: number; concurrency: number }): Promise<Worker[]> {
+export async function createSandboxWorkers(deps: WorkerDeps, kind: 'cpu' | 'gpu', { gpus, concurrency }: { /** this worker's GPU ids (none on CPU workers and emulated GPU workers) */ gpus: readonly string[]; concurrency: number }): Promise<Worker[]> {
   const { connection, config, docker } = deps;
-  const sandbox = await readySandbox(deps);
+  const hostSandbox = await readySandbox(deps);
+  // On a GPU worker every run takes one of its GPUs (none when emulated) and waits while all are busy.
+  const sandbox = kind === 'gpu' ? withGpuSlots(hostSandbox, new GpuSlots(gpus)) : hostSandbox;
   const runsDir = join(config.paths.artifacts, 'runs');
   const ownQueue = hostQueue(config.taskQueuePrefix, kind, config.workers.hostId ?? hostname());
+  // Dojo sessions live in warm Docker containers: a local-backend host serves none.
+  const sessions = config.sandbox.backend === 'docker';
+  if (!sessions) Runtime.instance().logger.warn(`the ${kind} worker uses the local sandbox backend: it runs one-shot sandbox work only, no Dojo sessions (they need a Docker sandbox host)`);
   const env = createEnvSandboxActivities({
-    sandbox,
-    warm: new WarmDockerSandbox(docker, { image: config.sandbox.image, runsDir }),
+    sandbox: hostSandbox, // grading a step needs no GPU slot: the session's container holds the GPUs
+    warm: new WarmDockerSandbox(docker, { image: config.sandbox.image, runsDir, gpus: [...gpus] }),
     sessionsDir: join(config.paths.artifacts, 'sessions'),
     scratchDir: scratchDir(config),
     hostQueue: ownQueue,
@@ -38,18 +51,23 @@ export async function createSandboxWorkers(deps: WorkerDeps, kind: 'cpu' | 'gpu'
       ...common,
       taskQueue: taskQueueName(config.taskQueuePrefix, kind),
       activities: {
-        ...createSandboxActivities({ sandbox, defaults: config.sandbox.limits, attachGpus: gpus > 0 }),
+        ...createSandboxActivities({ sandbox, defaults: config.sandbox.limits }),
         ...createVerificationActivities({ sandbox, scratchDir: scratchDir(config) }),
         ...createSynthSandboxActivities({ sandbox, scratchDir: scratchDir(config) }),
-        placeSession: env.placeSession,
+        ...createTrainingActivities({ sandbox, artifactsDir: config.paths.artifacts, defaults: config.sandbox.limits }),
+        placeSession: sessions ? env.placeSession : refusePlacement,
       },
       maxConcurrentActivityTaskExecutions: concurrency,
     }),
-    Worker.create({
-      ...common,
-      taskQueue: ownQueue,
-      activities: { runStep: env.runStep, resetSession: env.resetSession, stopSession: env.stopSession },
-      maxConcurrentActivityTaskExecutions: kind === 'gpu' ? concurrency : config.workers.sessionConcurrency,
-    }),
+    ...(sessions
+      ? [
+          Worker.create({
+            ...common,
+            taskQueue: ownQueue,
+            activities: { runStep: env.runStep, resetSession: env.resetSession, stopSession: env.stopSession },
+            maxConcurrentActivityTaskExecutions: kind === 'gpu' ? concurrency : config.workers.sessionConcurrency,
+          }),
+        ]
+      : []),
   ]);
 }

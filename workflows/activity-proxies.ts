@@ -1,4 +1,4 @@
-import { type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { CatalogActivities } from '../activities/catalog';
 import type { IntakeActivities } from '../activities/intake';
 import type { RoleActivities } from '../activities/roles';
@@ -7,6 +7,7 @@ import type { SmokeActivities } from '../activities/smoke';
 import type { SynthPackageActivities } from '../activities/synth-package';
 import type { SynthRoleActivities } from '../activities/synth-roles';
 import type { SynthSandboxActivities } from '../activities/synth-sandbox';
+import type { TrainingActivities } from '../activities/training';
 import type { VerificationActivities } from '../activities/verification';
 import { siblingQueue } from '../domain/queues';
 
@@ -27,6 +28,20 @@ function onSandboxQueue<T extends object>(kind: 'cpu' | 'gpu', nonRetryable: str
 export const sandboxActivities = (kind: 'cpu' | 'gpu' = 'cpu') => onSandboxQueue<SandboxActivities>(kind, ['InvalidRunSpec']);
 export const verificationActivities = (kind: 'cpu' | 'gpu' = 'cpu') => onSandboxQueue<VerificationActivities>(kind, []);
 export const synthSandboxActivities = () => onSandboxQueue<SynthSandboxActivities>('cpu', []);
+
+/**
+ * Training runs: startToClose only backs up the run's own time limit; a lost worker is noticed
+ * within the heartbeat timeout and the retry resumes from the last checkpoint; a cancel waits
+ * until the container is stopped.
+ */
+export const trainingActivities = (kind: 'cpu' | 'gpu', timeoutS: number) =>
+  proxyActivities<TrainingActivities>({
+    taskQueue: siblingQueue(workflowInfo().taskQueue, kind),
+    startToCloseTimeout: (timeoutS + 600) * 1000,
+    heartbeatTimeout: '15 seconds',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['InvalidTrainingSpec', 'TrainingFailed'] },
+  });
 
 /** Agent roles on the LLM queue; a role output that fails its schema is not retried. */
 export const roleActivities = () =>

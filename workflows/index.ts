@@ -9,3 +9,4 @@ export { sandboxRun } from './sandbox-run';
 export { sandboxSmoke } from './sandbox-smoke';
 export { verifyPackage } from './verify-package';
 export { synthesizeTasks } from './synthesize-tasks';
+export { trainRun } from './train-run';

@@ -16,7 +16,9 @@ export async function verifyPackageDir(packageDir: string, { provider, profileFi
     const checks = [...assertions, ...notRun(CHECKS.review, blocker), ...notRun(CHECKS.execution, blocker)];
     return { report: { status: verdictOf(checks), checks }, usage: NO_USAGE };
   }
-  const [review, execution] = await Promise.all([roleActivities().review({ packageDir, profileFile, provider }), verificationActivities().runExecution({ packageDir })]);
+  // A task that needs a GPU runs its baseline and sample submission on the GPU queue.
+  const gpu = (assertions.find((c) => c.name === 'manifest.valid')?.evidence as { gpu?: boolean } | undefined)?.gpu === true;
+  const [review, execution] = await Promise.all([roleActivities().review({ packageDir, profileFile, provider }), verificationActivities(gpu ? 'gpu' : 'cpu').runExecution({ packageDir })]);
   const checks = [...assertions, ...review.checks, ...execution.checks];
   return { report: { status: verdictOf(checks), checks, scores: execution.scores }, usage: review.usage };
 }

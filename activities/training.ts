@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import { chmod, lstat, mkdir, realpath } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { describeRunEnd, type SandboxLimits } from '../domain/sandbox';
+import {
+  applyProgress,
+  parseProgressLine,
+  TRAINING_CHECKPOINT_DIR,
+  TRAINING_DATA_DIR,
+  TRAINING_DEFAULT_TIMEOUT_S,
+  TRAINING_WORKSPACE,
+  type TrainingHeartbeat,
+  type TrainingResult,
+  type TrainingSpec,
+  trainingSpecSchema,
+  workspaceRelative,
+} from '../domain/training';
+import { assertReadableByOthers } from '../sandbox/docker';
+import type { Sandbox } from '../sandbox/sandbox';
+import { runKey } from './heartbeat';
+
+export interface TrainingActivityDeps {
+  sandbox: Sandbox;
+  /** the host's artifact store; workspaces live under `<artifactsDir>/training/` */
+  artifactsDir: string;
+  /** limits a spec does not set (the time limit defaults to TRAINING_DEFAULT_TIMEOUT_S) */
+  defaults?: SandboxLimits;
+}
+
+const FALLBACK_LIMITS: SandboxLimits = { cpus: 1, memoryMb: 2048, pids: 256, timeoutS: TRAINING_DEFAULT_TIMEOUT_S, outputBytes: 1 << 20, tmpMb: 256 };
+const TAIL_CHARS = 4000;
+
+/** A path segment from any id: kept when already safe, else sanitised and made unique by a hash. */
+function segment(id: string): string {
+  if (/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/.test(id)) return id;
+  return `${id.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60)}-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
+}
+
+/** The run's workspace: the same for every attempt of one activity, never deleted by Anvil. */
+export function trainingWorkspace(artifactsDir: string, workflowId: string, runId: string, activityId: string): string {
+  return resolve(artifactsDir, 'training', segment(workflowId), segment(runId), segment(activityId), 'workspace');
+}
+
+/** The checkpoint a previous attempt reported, if it is a real file or folder inside the workspace. */
+async function resumableCheckpoint(workspaceDir: string, reported: unknown): Promise<{ checkpoint?: string; why?: string }> {
+  if (typeof reported !== 'string') return {};
+  const rel = workspaceRelative(reported);
+  if (!rel) return { why: `checkpoint "${reported}" is outside the workspace` };
+  const full = join(workspaceDir, rel);
+  const info = await lstat(full).catch(() => undefined);
+  if (!info) return { why: `checkpoint ${rel} is not in ${workspaceDir}` };
+  if (info.isSymbolicLink()) return { why: `checkpoint ${rel} is a symbolic link` };
+  const [real, root] = await Promise.all([realpath(full), realpath(workspaceDir)]);
+  if (!real.startsWith(root + sep)) return { why: `checkpoint ${rel} resolves outside the workspace` };
+  return { checkpoint: rel };
+}
+
+const tail = (text: string, chars = TAIL_CHARS) => (text.length > chars ? `…${text.slice(-chars)}` : text);
+
+export function createTrainingActivities({ sandbox, artifactsDir, defaults }: TrainingActivityDeps) {
+  return {
+    /**
+     * Runs a training script in a sandbox with a workspace that outlives attempts, heartbeating its
+     * progress (the `ANVIL_PROGRESS` lines it prints) every second. A retry after a lost worker
+     * resumes from the checkpoint in the last heartbeat; a cancel kills the container at once and
+     * keeps the workspace.
+     */
+    async runTraining(spec: TrainingSpec): Promise<TrainingResult> {
+      const parsed = trainingSpecSchema.safeParse(spec);
+      if (!parsed.success) {
+        const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ');
+        throw ApplicationFailure.nonRetryable(`invalid training spec: ${why}`, 'InvalidTrainingSpec');
+      }
+      // `gpu` only routed the run to the GPU queue; a GPU worker's sandbox hands out the device.
+      const { code, dataDir, env } = parsed.data;
+      if (dataDir) {
+        try {
+          await assertReadableByOthers(dataDir);
+        } catch (err) {
+          throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidTrainingSpec');
+        }
+      }
+      const limits: SandboxLimits = { ...FALLBACK_LIMITS, ...defaults, timeoutS: TRAINING_DEFAULT_TIMEOUT_S, ...parsed.data.limits };
+
+      const ctx = Context.current();
+      const { info } = ctx;
+      const workspaceDir = trainingWorkspace(artifactsDir, info.workflowExecution?.workflowId ?? 'no-workflow', info.workflowExecution?.runId ?? 'no-run', info.activityId);
+      const checkpointDir = join(workspaceDir, 'checkpoints');
+      await mkdir(checkpointDir, { recursive: true });
+      // the sandbox user is not the worker's user
+      await chmod(workspaceDir, 0o777);
+      await chmod(checkpointDir, 0o777);
+
+      const previous = (info.heartbeatDetails ?? {}) as Partial<TrainingHeartbeat>;
+      const { checkpoint: resumedFrom, why } = await resumableCheckpoint(workspaceDir, previous.checkpoint);
+      if (why) ctx.log.warn(`attempt ${info.attempt} cannot resume: ${why}; training starts from scratch`);
+      if (resumedFrom) ctx.log.info(`attempt ${info.attempt} resumes from checkpoint ${resumedFrom}`);
+
+      const started = Date.now();
+      let state: TrainingHeartbeat = {
+        phase: 'starting',
+        attempt: info.attempt,
+        workspaceDir,
+        elapsedS: 0,
+        ...(resumedFrom ? { resumedFrom, checkpoint: resumedFrom, checkpointStep: previous.checkpointStep, step: previous.checkpointStep } : {}),
+      };
+      const beat = () => ctx.heartbeat({ ...state, elapsedS: Math.round((Date.now() - started) / 1000) });
+      const onStdoutLine = (line: string) => {
+        const parsedLine = parseProgressLine(line);
+        if (!parsedLine) return;
+        if (!parsedLine.ok) {
+          state = { ...state, protocolError: parsedLine.error };
+          return;
+        }
+        state = { ...applyProgress(state, parsedLine.update), updatedAt: new Date().toISOString() };
+        if (parsedLine.update.checkpoint) beat(); // a new resume point: record it without waiting
+      };
+      beat();
+      const timer = setInterval(beat, 1000);
+      let result;
+      try {
+        state = { ...state, phase: 'running' };
+        result = await sandbox.run(
+          {
+            code,
+            dataDir,
+            workspaceDir,
+            limits,
+            env: {
+              ...env,
+              PYTHONUNBUFFERED: '1',
+              ANVIL_WORKSPACE: TRAINING_WORKSPACE,
+              ANVIL_CHECKPOINT_DIR: TRAINING_CHECKPOINT_DIR,
+              ANVIL_ATTEMPT: String(info.attempt),
+              ...(dataDir ? { ANVIL_DATA_DIR: TRAINING_DATA_DIR } : {}),
+              ...(resumedFrom ? { ANVIL_RESUME_FROM: `${TRAINING_WORKSPACE}/${resumedFrom}` } : {}),
+            },
+          },
+          { runKey: runKey(), signal: ctx.cancellationSignal, onStdoutLine },
+        );
+      } catch (err) {
+        // A cancelled run ends as the cancellation Temporal asked for; the workspace stays.
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        throw err;
+      } finally {
+        clearInterval(timer);
+      }
+
+      if (result.exitCode !== 0) {
+        const where = state.checkpoint ? `its last checkpoint ${state.checkpoint} is kept in ${workspaceDir}` : `nothing was checkpointed (workspace ${workspaceDir})`;
+        throw ApplicationFailure.create({
+          type: 'TrainingFailed',
+          nonRetryable: true,
+          message: `training code ${describeRunEnd(result, limits)} at step ${state.step ?? '?'}; ${where}. Fix the script and start a new run; its stderr ends with:\n${tail(result.stderr, 2000)}`,
+          details: [{ workspaceDir, checkpoint: state.checkpoint, step: state.step }],
+        });
+      }
+      const { step, epoch, metric, checkpoint, checkpointStep, message } = state;
+      return {
+        step,
+        epoch,
+        metric,
+        checkpoint,
+        checkpointStep,
+        message,
+        attempt: info.attempt,
+        resumedFrom,
+        workspaceDir,
+        checkpointDir,
+        wallMs: result.wallMs,
+        stdoutTail: tail(result.stdout),
+        stderrTail: tail(result.stderr),
+      };
+    },
+  };
+}
+
+export type TrainingActivities = ReturnType<typeof createTrainingActivities>;

@@ -1,0 +1,184 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trainingDetails } from '../cli/commands/train';
+import type { TrainingHeartbeat, TrainingSpec } from '../domain/training';
+import { DockerSandbox } from '../sandbox/docker';
+import type { trainRun } from '../workflows';
+import { containersOf, waitFor } from './helpers/containers';
+import { createTestEnv, type TestEnv } from './helpers/env';
+import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+
+/**
+ * Softmax regression by mini-batch SGD on the Palmer penguins (species from 4 measurements). Each
+ * step's batch depends only on the step, so a resumed run computes what an unbroken one would.
+ */
+const TRAIN_PY = String.raw`
+import json, os, time
+import numpy as np
+
+ws, ckdir = os.environ["ANVIL_WORKSPACE"], os.environ["ANVIL_CHECKPOINT_DIR"]
+STEPS, EVERY, SLEEP = int(os.environ["STEPS"]), int(os.environ["CHECKPOINT_EVERY"]), float(os.environ["STEP_SLEEP"])
+cols = ["Beak Length (mm)", "Beak Depth (mm)", "Flipper Length (mm)", "Body Mass (g)"]
+rows = [r for r in json.load(open(os.path.join(os.environ["ANVIL_DATA_DIR"], "penguins.json"))) if all(r.get(c) is not None for c in cols)]
+species = sorted({r["Species"] for r in rows})
+X = np.array([[r[c] for c in cols] for r in rows], float)
+X = (X - X.mean(0)) / X.std(0)
+y = np.array([species.index(r["Species"]) for r in rows])
+W, b, start = np.zeros((X.shape[1], len(species))), np.zeros(len(species)), 1
+
+def progress(**fields):
+    print("ANVIL_PROGRESS " + json.dumps(fields), flush=True)
+
+def probs(A):
+    z = A @ W + b
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+if os.environ.get("ANVIL_RESUME_FROM"):
+    ck = np.load(os.environ["ANVIL_RESUME_FROM"])
+    W, b, start = ck["W"], ck["b"], int(ck["step"]) + 1
+    progress(message="resumed from " + os.environ["ANVIL_RESUME_FROM"])
+
+log = open(os.path.join(ws, "steps.log"), "a")
+for step in range(start, STEPS + 1):
+    idx = np.random.default_rng(step).choice(len(y), 32, replace=False)
+    g = probs(X[idx]); g[np.arange(len(idx)), y[idx]] -= 1
+    W -= 0.2 * X[idx].T @ g / len(idx)
+    b -= 0.2 * g.mean(0)
+    log.write(f"{step}\n"); log.flush()
+    loss = float(-np.log(probs(X)[np.arange(len(y)), y]).mean())
+    update = {"step": step, "epoch": round(step * 32 / len(y), 3), "metric": {"name": "loss", "value": loss}}
+    if step % EVERY == 0:
+        path = os.path.join(ckdir, f"step-{step:05d}.npz")
+        with open(path + ".tmp", "wb") as f:
+            np.savez(f, W=W, b=b, step=step)
+        os.replace(path + ".tmp", path)
+        update["checkpoint"] = os.path.relpath(path, ws)
+    progress(**update)
+    time.sleep(SLEEP)
+acc = float((probs(X).argmax(1) == y).mean())
+progress(step=STEPS, metric={"name": "accuracy", "value": acc}, message="done")
+`;
+
+const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+const penguins = join(dirname(require.resolve('vega-datasets')), '..', 'data', 'penguins.json');
+
+describe('long-running training', () => {
+  let t: TestEnv;
+  let dataDir: string;
+  const workers: WorkerProcess[] = [];
+  const spec = (env: Record<string, string>, gpu: boolean): TrainingSpec => ({ code: TRAIN_PY, dataDir, gpu, limits: { cpus: 1, memoryMb: 512, timeoutS: 900 }, env });
+  const details = (workflowId: string) => trainingDetails(t.client, t.client.workflow.getHandle(workflowId)).catch(() => undefined);
+
+  beforeAll(async () => {
+    t = await createTestEnv({ ANVIL_GPU_EMULATE: '1' });
+    await t.startWorker('control');
+    await t.startWorker('cpu');
+    // the sandbox user must be able to read the data
+    dataDir = mkdtempSync(join(tmpdir(), 'anvil-train-data-'));
+    copyFileSync(penguins, join(dataDir, 'penguins.json'));
+    chmodSync(join(dataDir, 'penguins.json'), 0o644);
+    chmodSync(dataDir, 0o755);
+  });
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await t?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('streams stdout lines to onStdoutLine, the last partial one included', async () => {
+    const sandbox = new DockerSandbox(t.docker, { runsDir: join(t.config.paths.artifacts, 'runs') });
+    const lines: string[] = [];
+    const code = 'import sys\nfor i in range(3000):\n    print(f"line {i} é", flush=i % 500 == 0)\nsys.stdout.write("partial")';
+    const result = await sandbox.run({ code, limits: { ...t.config.sandbox.limits, outputBytes: 4096 } }, { runKey: `train-lines/${process.pid}`, onStdoutLine: (l) => lines.push(l) });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.outputTruncated).toBe(true); // the capture is capped, the line feed is not
+    expect(lines).toEqual([...Array.from({ length: 3000 }, (_, i) => `line ${i} é`), 'partial']);
+  });
+
+  it('anvil train runs a script and prints its progress; --watch follows a run by id', async () => {
+    const script = join(dataDir, 'short.py');
+    const anvil = (args: string[]) => promisify(execFile)(process.execPath, [join(__dirname, '..', 'bin', 'anvil.js'), 'train', ...args], { env: t.env });
+    // the CLI passes no env to the script: set its knobs in the script itself
+    writeFileSync(script, `import os\nos.environ.update(STEPS="6", CHECKPOINT_EVERY="3", STEP_SLEEP="1.5")\n${TRAIN_PY}`);
+    const { stdout, stderr } = await anvil([script, '--data', dataDir, '--timeout', '120']);
+    expect(stderr).toMatch(/trainRun (train-short-\d+) started on the cpu queue/);
+    expect(stderr).toMatch(/\] attempt 1, step \d, epoch [\d.]+, loss [\d.]+/);
+    expect(stdout).toMatch(/^finished: attempt 1, step 6, epoch [\d.]+, accuracy [\d.]+, checkpoint checkpoints\/step-00006.npz, — done\nworkspace: \//);
+    const workflowId = /trainRun (\S+) started/.exec(stderr)![1]!;
+    const watched = JSON.parse((await anvil(['--watch', workflowId, '--json'])).stdout);
+    expect(watched).toMatchObject({ workflowId, step: 6, checkpoint: 'checkpoints/step-00006.npz', attempt: 1 });
+  });
+
+  it('a GPU-queue run (CPU-emulated) whose worker is killed resumes from its last heartbeat checkpoint and never repeats earlier steps', async () => {
+    const STEPS = 180; // about three minutes of training at 1 s a step
+    workers.push(await startWorkerProcess('gpu', t.env));
+    const workflowId = `train-kill-${Date.now()}`;
+    const handle = await t.client.workflow.start<typeof trainRun>('trainRun', {
+      taskQueue: t.controlQueue,
+      workflowId,
+      args: [spec({ STEPS: String(STEPS), CHECKPOINT_EVERY: '10', STEP_SLEEP: '1' }, true)],
+    });
+    // Kill the worker once Temporal holds a checkpoint from step 40 on.
+    const seen = await waitFor('a heartbeat with a checkpoint', async () => {
+      const d = await details(workflowId);
+      return d?.checkpoint && (d.checkpointStep ?? 0) >= 60 ? d : undefined;
+    }, 150_000);
+    workers[0]!.child.kill('SIGKILL');
+    await workers[0]!.exited;
+    workers.push(await startWorkerProcess('gpu', t.env));
+
+    const result = await handle.result();
+    const resumedStep = Number(/step-(\d+)\.npz$/.exec(result.resumedFrom ?? '')?.[1]);
+    expect(result.attempt).toBeGreaterThanOrEqual(2);
+    // the checkpoint heartbeated before the kill (or, if one more got out before it died, that one)
+    expect(resumedStep).toBeGreaterThanOrEqual(seen.checkpointStep!);
+    expect(resumedStep).toBeLessThan(STEPS);
+    expect(result).toMatchObject({ step: STEPS, message: 'done', metric: { name: 'accuracy' } });
+    expect(result.metric!.value).toBeGreaterThan(0.9);
+
+    // The step log is attempt 1 (steps 1..k, k >= the checkpoint) then attempt 2 (checkpoint+1..end):
+    // every step ran, and none up to the checkpoint ran twice.
+    const steps = readFileSync(join(result.workspaceDir, 'steps.log'), 'utf8').split('\n').filter(Boolean).map(Number);
+    const drop = steps.findIndex((s, i) => i > 0 && s <= steps[i - 1]!);
+    const lastOfFirst = drop === -1 ? resumedStep : steps[drop - 1]!;
+    expect(lastOfFirst).toBeGreaterThanOrEqual(resumedStep);
+    expect(steps).toEqual([...range(1, lastOfFirst), ...range(resumedStep + 1, STEPS)]);
+    for (let s = 1; s <= resumedStep; s++) expect(steps.filter((x) => x === s), `step ${s}`).toHaveLength(1);
+    expect(existsSync(join(result.workspaceDir, result.resumedFrom!))).toBe(true);
+    expect(await containersOf(t.docker, workflowId)).toEqual([]);
+  }, 240_000);
+
+  it('a cancelled run stops its container within 10 s and keeps its checkpoints', async () => {
+    const workflowId = `train-cancel-${Date.now()}`;
+    const handle = await t.client.workflow.start<typeof trainRun>('trainRun', {
+      taskQueue: t.controlQueue,
+      workflowId,
+      args: [spec({ STEPS: '100000', CHECKPOINT_EVERY: '2', STEP_SLEEP: '0.2' }, false)],
+    });
+    const running: TrainingHeartbeat = await waitFor('a running container with a checkpoint', async () => {
+      const d = await details(workflowId);
+      const up = (await containersOf(t.docker, workflowId)).some((c) => c.State === 'running');
+      return up && d?.checkpoint ? d : undefined;
+    });
+    await handle.cancel();
+    const cancelledAt = Date.now();
+    await waitFor('the container to be gone', async () => ((await containersOf(t.docker, workflowId)).length === 0 ? true : undefined), 10_000);
+    expect(Date.now() - cancelledAt).toBeLessThan(10_000);
+
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    // WAIT_CANCELLATION_COMPLETED: the activity reported its cancel (container stopped) first.
+    const events = (await handle.fetchHistory()).events!;
+    expect(events.some((e) => e.activityTaskCanceledEventAttributes)).toBe(true);
+    expect(existsSync(join(running.workspaceDir, running.checkpoint!))).toBe(true);
+    expect(readFileSync(join(running.workspaceDir, 'steps.log'), 'utf8')).toMatch(/^1\n2\n/);
+  }, 120_000);
+});
