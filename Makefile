@@ -42,3 +42,4 @@ bench: setup
 	npx tsx bench/sandbox-overhead.ts
 	npx tsx bench/forge.ts
 	npx tsx bench/env-step.ts
+	npx tsx bench/synth-speedup.ts

@@ -26,7 +26,7 @@ export function createSynthPackageActivities({ artifactsDir }: { artifactsDir: s
       }
       if (info.columns.length === 0) throw ApplicationFailure.nonRetryable(`seed "${seedTaskId}" has no profiled public/train.csv at ${packageDir}/public (missing or over the profiling size limit): Synth needs its columns`, 'UnknownSeed');
       const { modality } = await readManifest(packageDir);
-      const seed: SeedFacts = { taskId: seedTaskId, taskType: info.taskType, target: info.target, idColumn: info.idColumn, metric: info.metric, columns: info.columns, trainRows: info.trainRows, modality };
+      const seed: SeedFacts = { taskId: seedTaskId, taskType: info.taskType, target: info.target, idColumn: info.idColumn, metric: info.metric, columns: info.columns, trainRows: info.trainRows, profiledRows: info.profiledRows, modality };
       const dir = join(artifactsDir, 'synth', synthId.replace(/[^A-Za-z0-9_.-]+/g, '_'));
       await mkdir(dir, { recursive: true });
       const seedFile = join(dir, 'seed.json');

@@ -94,6 +94,8 @@ export interface TaskInfo {
   /** columns of train.csv (profiled), when the task has one */
   columns: Pick<ColumnProfile, 'name' | 'kind' | 'missing' | 'distinct' | 'top' | 'stats'>[];
   trainRows?: number;
+  /** the rows `columns` describe, when train.csv was too big to profile whole (its head was) */
+  profiledRows?: number;
   /** the first lines of sample_submission.csv */
   sampleSubmission: string;
   leaderboards: Leaderboard[];

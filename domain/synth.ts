@@ -44,7 +44,7 @@ export const dnaSchema = z.object({
 export type TaskDna = z.infer<typeof dnaSchema>;
 
 /** A published seed task's public facts: task.json and the profile of public/train.csv. */
-export type SeedFacts = Pick<TaskInfo, 'taskId' | 'taskType' | 'target' | 'idColumn' | 'metric' | 'columns' | 'trainRows'> & { modality: Modality };
+export type SeedFacts = Pick<TaskInfo, 'taskId' | 'taskType' | 'target' | 'idColumn' | 'metric' | 'columns' | 'trainRows' | 'profiledRows'> & { modality: Modality };
 
 export const isClassification = (taskType: string) => taskType === 'binary-classification' || taskType === 'multiclass-classification';
 
@@ -63,7 +63,7 @@ export function extractDna(seed: SeedFacts): TaskDna {
   const rows = seed.trainRows ?? 0;
   let label: TaskDna['label'];
   if (isClassification(seed.taskType) && target) {
-    const present = Math.max(1, Math.round(rows * (1 - target.missing)));
+    const present = Math.max(1, Math.round((seed.profiledRows ?? rows) * (1 - target.missing)));
     // Integer labels have no value counts in a profile: equal shares over the distinct values.
     const top = target.top?.length ? target.top : Array.from({ length: target.distinct }, (_, i) => ({ value: String(i), count: present / target.distinct }));
     label = { classes: [...top].sort((a, b) => b.count - a.count || a.value.localeCompare(b.value)).map((t) => ({ value: t.value, share: round(t.count / present, 4) })) };

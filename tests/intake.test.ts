@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -115,6 +116,26 @@ describe('reading tables', () => {
     const shuffledIndex = await readTable(write('pandas-shuffled.csv', delimited(indexed((i) => String(1000 + ((i * 37) % 344))), ',')));
     expect(shuffledIndex.table.columns).toEqual(['row_id', ...penguins.columns]);
     expect(column(profileTable(shuffledIndex.table), 'row_id').kind).toBe('id');
+  });
+
+  it('reads compressed Parquet (GZIP here; ZSTD and the others alike) and writes its timestamps as naive UTC that pandas can compare', async () => {
+    const d = dir('parquet-codecs');
+    const when = [Date.UTC(2001, 0, 1, 0, 1), Date.UTC(2001, 0, 2), Date.UTC(2001, 0, 2, 13, 5, 7)];
+    const parquet = parquetWriteBuffer({
+      codec: 'GZIP',
+      compressors: { GZIP: (bytes: Uint8Array) => new Uint8Array(gzipSync(bytes)) },
+      columnData: [
+        { name: 'date', data: when.map((ms) => new Date(ms)), type: 'TIMESTAMP' },
+        { name: 'origin', data: ['LAS', 'ATL', 'SFO'], type: 'STRING' },
+      ],
+    });
+    const file = join(d, 'flights.parquet');
+    writeFileSync(file, Buffer.from(parquet));
+    const { table } = await readTable(file);
+    expect(table.columns).toEqual(['date', 'origin']);
+    // A "Z" on some cells and none on the date-only one would mix aware and naive times in pandas.
+    expect(table.values[0]).toEqual(['2001-01-01T00:01:00', '2001-01-02', '2001-01-02T13:05:07']);
+    expect(table.values[1]).toEqual(['LAS', 'ATL', 'SFO']);
   });
 
   it('reads a semicolon CSV with a BOM and quoted fields holding ; quotes and newlines', async () => {

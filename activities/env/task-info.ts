@@ -1,16 +1,17 @@
-import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Leaderboard, TaskInfo } from '../../domain/env';
 import { thresholdLadder } from '../../domain/rewards';
-import { profileTable } from '../intake/profile';
+import { profileTable, type TableProfile } from '../intake/profile';
 import { readTable } from '../intake/read-table';
 import { readManifest } from '../verification';
 
 const MAX_DESCRIPTION = 20_000;
 const SAMPLE_LINES = 6;
-/** train.csv is profiled only up to this size; bigger ones list no columns (the agent can look itself) */
+/** train.csv is profiled up to this size; a bigger one from its head */
 const MAX_PROFILED_BYTES = 64 * 1024 * 1024;
 
 /** A task that cannot be played: the message says what is missing and what to do. */
@@ -45,6 +46,40 @@ export function parseLeaderboards(csv: string): Leaderboard[] {
   return [...boards].map(([name, scores]) => ({ name, scores }));
 }
 
+/**
+ * The profile of train.csv; a file over MAX_PROFILED_BYTES is profiled from its head (its first
+ * complete lines), and its row count is its line count when no field in the head spans lines.
+ * Undefined when the head cannot be read as a table.
+ */
+async function profileTrain(file: string, bytes: number): Promise<{ rows?: number; profiledRows?: number; columns: TableProfile['columns'] } | undefined> {
+  if (bytes <= MAX_PROFILED_BYTES) return profileTable((await readTable(file)).table);
+  const head = join(await mkdtemp(join(tmpdir(), 'anvil-head-')), 'train.csv');
+  try {
+    const handle = await open(file);
+    const buffer = Buffer.alloc(MAX_PROFILED_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, MAX_PROFILED_BYTES, 0).finally(() => handle.close());
+    const text = buffer.subarray(0, buffer.lastIndexOf(0x0a, bytesRead - 1) + 1);
+    await writeFile(head, text);
+    const profile = profileTable((await readTable(head)).table);
+    const headLines = text.reduce((n, b) => n + (b === 0x0a ? 1 : 0), 0);
+    return { columns: profile.columns, profiledRows: profile.rows, rows: profile.rows === headLines - 1 ? (await lineCount(file)) - 1 : undefined };
+  } catch {
+    return undefined;
+  } finally {
+    await rm(dirname(head), { recursive: true, force: true });
+  }
+}
+
+async function lineCount(file: string): Promise<number> {
+  let lines = 0;
+  let last = 0x0a;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for (const b of chunk) if (b === 0x0a) lines += 1;
+    last = chunk[chunk.length - 1] ?? last;
+  }
+  return last === 0x0a ? lines : lines + 1;
+}
+
 /** The public facts of a published task, as the session reads them once when it opens. */
 export async function readTaskInfo(taskId: string, packageDir: string): Promise<TaskInfo> {
   if (!existsSync(join(packageDir, 'task.json'))) throw new BadTaskError(`no task "${taskId}" in the catalog (${packageDir} has no task.json): list the tasks with \`anvil tasks list\` or GET /v1/tasks`);
@@ -57,11 +92,12 @@ export async function readTaskInfo(taskId: string, packageDir: string): Promise<
   const train = files.find((f) => f.name === 'train.csv');
   let columns: TaskInfo['columns'] = [];
   let trainRows: number | undefined;
-  if (train && train.bytes <= MAX_PROFILED_BYTES) {
-    const { table } = await readTable(join(publicDir, 'train.csv'));
-    const profile = profileTable(table);
-    trainRows = profile.rows;
-    columns = profile.columns.map(({ name, kind, missing, distinct, top, stats }) => ({ name, kind, missing, distinct, top: top?.slice(0, 10), stats }));
+  let profiledRows: number | undefined;
+  if (train) {
+    const profile = await profileTrain(join(publicDir, 'train.csv'), train.bytes);
+    trainRows = profile?.rows;
+    profiledRows = profile?.profiledRows;
+    columns = profile?.columns.map(({ name, kind, missing, distinct, top, stats }) => ({ name, kind, missing, distinct, top: top?.slice(0, 10), stats })) ?? [];
   }
   const sample = await readFile(join(publicDir, 'sample_submission.csv'), 'utf8').catch(() => '');
   const leaderboardCsv = await readFile(join(packageDir, 'leaderboard.csv'), 'utf8').catch(() => '');
@@ -78,6 +114,7 @@ export async function readTaskInfo(taskId: string, packageDir: string): Promise<
     files,
     columns,
     trainRows,
+    ...(profiledRows === undefined ? {} : { profiledRows }),
     sampleSubmission: sample.split('\n').slice(0, SAMPLE_LINES).join('\n'),
     leaderboards: leaderboardCsv ? parseLeaderboards(leaderboardCsv) : [],
   };

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse as parseCsv } from 'csv-parse';
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import type { DatasetProfile } from '../../domain/profile';
 
 /** A cell as text; null = missing. */
@@ -295,7 +296,7 @@ async function readParquet(file: string): Promise<Table> {
   try {
     const metadata = await parquetMetadataAsync(buffer);
     builder.setHeader(parquetSchema(metadata).children.map((c) => c.element.name));
-    for (const row of await parquetReadObjects({ file: buffer, metadata })) builder.addObject(row);
+    for (const row of await parquetReadObjects({ file: buffer, metadata, compressors })) builder.addObject(row);
   } catch (err) {
     throw new BadDatasetError(`${file} is not a readable Parquet file (${(err as Error).message}); re-export it, or give CSV`);
   }
@@ -308,7 +309,9 @@ function cell(value: unknown): Cell {
   if (typeof value === 'string') return MISSING.has(value.trim()) ? null : value;
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : null;
   if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString().replace(/T00:00:00\.000Z$/, '');
+  // Timestamps as naive UTC ("2001-01-01T00:01:00"), midnight as the date alone: a "Z" on some cells
+  // and not others would mix time-zone-aware and naive values, which pandas cannot compare.
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString().replace(/T00:00:00\.000Z$/, '').replace(/(\.000)?Z$/, '');
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
 }
