@@ -25,7 +25,7 @@ export function createSandboxActivities({ sandbox, defaults }: SandboxActivityDe
       return withHeartbeat((signal, phase) => {
         phase('running');
         // `gpu` only routed the run to this queue; a GPU worker's sandbox hands out the device itself.
-        return sandbox.run({ ...parsed.data, gpu: undefined, limits: { ...defaults, ...parsed.data.limits } }, { runKey: key, signal });
+        return sandbox.run({ ...parsed.data, limits: { ...defaults, ...parsed.data.limits } }, { runKey: key, signal });
       });
     },
   };

@@ -25,10 +25,9 @@ export interface TrainingActivityDeps {
   /** the host's artifact store; workspaces live under `<artifactsDir>/training/` */
   artifactsDir: string;
   /** limits a spec does not set (the time limit defaults to TRAINING_DEFAULT_TIMEOUT_S) */
-  defaults?: SandboxLimits;
+  defaults: SandboxLimits;
 }
 
-const FALLBACK_LIMITS: SandboxLimits = { cpus: 1, memoryMb: 2048, pids: 256, timeoutS: TRAINING_DEFAULT_TIMEOUT_S, outputBytes: 1 << 20, tmpMb: 256 };
 const TAIL_CHARS = 4000;
 
 /** A path segment from any id: kept when already safe, else sanitised and made unique by a hash. */
@@ -81,7 +80,7 @@ export function createTrainingActivities({ sandbox, artifactsDir, defaults }: Tr
           throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidTrainingSpec');
         }
       }
-      const limits: SandboxLimits = { ...FALLBACK_LIMITS, ...defaults, timeoutS: TRAINING_DEFAULT_TIMEOUT_S, ...parsed.data.limits };
+      const limits: SandboxLimits = { ...defaults, timeoutS: TRAINING_DEFAULT_TIMEOUT_S, ...parsed.data.limits };
 
       const ctx = Context.current();
       const { info } = ctx;

@@ -3,10 +3,10 @@ import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
 import { CappedOutput, outputOf } from './capped-output';
+import { LineSplitter } from './line-splitter';
 import { sandboxImageTag } from './image';
 import type { ResolvedRunSpec, RunOptions, Sandbox } from './sandbox';
 
@@ -73,65 +73,17 @@ export function isolatedHostConfig(limits: SandboxLimits, binds: string[]): Dock
   };
 }
 
+/** The host GPUs (nvidia-smi ids) a container gets through the NVIDIA runtime; none for an empty list. */
+export function gpuDevices(gpus: readonly string[] = []): Pick<Docker.HostConfig, 'DeviceRequests'> {
+  return gpus.length ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: [...gpus], Capabilities: [['gpu']] }] } : {};
+}
+
 /** The sandbox user is nobody the host knows: the data folder must be readable by "others". */
 export async function assertReadableByOthers(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new Error(`sandbox data folder ${dir} does not exist or is not a folder`);
   if ((info.mode & 0o005) !== 0o005) {
     throw new Error(`sandbox data folder ${dir} (mode ${(info.mode & 0o777).toString(8)}) is not readable by the sandbox user; make it readable: chmod -R a+rX ${dir}`);
-  }
-}
-
-/**
- * Splits a byte stream into lines (UTF-8, `\n` or `\r\n`) and calls `onLine` for each complete
- * one, and for the last partial one at `end`. A line over `maxChars` is cut there (the rest up to
- * its newline is dropped), so hostile output cannot grow the buffer. `onLine` errors are ignored.
- */
-export class LineSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private partial = '';
-  private skipping = false;
-
-  constructor(
-    private readonly onLine: (line: string) => void,
-    private readonly maxChars = 64 * 1024,
-  ) {}
-
-  push(chunk: Buffer): void {
-    this.take(this.decoder.write(chunk));
-  }
-
-  end(): void {
-    this.take(this.decoder.end());
-    if (this.partial && !this.skipping) this.emit(this.partial);
-    this.partial = '';
-    this.skipping = false;
-  }
-
-  private take(text: string): void {
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      const line = this.partial + text.slice(start, nl);
-      if (!this.skipping) this.emit(line);
-      this.partial = '';
-      this.skipping = false;
-      start = nl + 1;
-    }
-    if (this.skipping) return;
-    this.partial += text.slice(start);
-    if (this.partial.length > this.maxChars) {
-      this.emit(this.partial.slice(0, this.maxChars));
-      this.partial = '';
-      this.skipping = true;
-    }
-  }
-
-  private emit(line: string): void {
-    try {
-      this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
-    } catch {
-      // a consumer's bug must not break the run's output stream
-    }
   }
 }
 
@@ -194,7 +146,7 @@ export class DockerSandbox implements Sandbox {
       NetworkDisabled: true,
       HostConfig: {
         ...isolatedHostConfig(limits, binds),
-        ...(gpus?.length ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: gpus, Capabilities: [['gpu']] }] } : {}),
+        ...gpuDevices(gpus),
       },
     });
 

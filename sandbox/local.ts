@@ -6,7 +6,7 @@ import { constants, hostname } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import type { RunResult } from '../domain/sandbox';
 import { CappedOutput, outputOf } from './capped-output';
-import { LineSplitter } from './docker';
+import { LineSplitter } from './line-splitter';
 import type { ResolvedRunSpec, RunOptions, Sandbox } from './sandbox';
 
 export interface LocalSandboxOptions {

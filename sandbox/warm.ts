@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
 import { CappedOutput, outputOf } from './capped-output';
-import { ANVIL_LABEL, assertReadableByOthers, containerOwner, isolatedHostConfig } from './docker';
+import { ANVIL_LABEL, assertReadableByOthers, containerOwner, gpuDevices, isolatedHostConfig } from './docker';
 import { sandboxImageTag } from './image';
 
 export interface WarmSessionSpec {
@@ -43,7 +43,7 @@ export class WarmDockerSandbox {
       image?: string;
       runsDir: string;
       /** host GPU ids every session container gets (a GPU host's Dojo sessions); unset or empty = none */
-      gpus?: string[];
+      gpus?: readonly string[];
     },
   ) {
     this.image = options.image ?? sandboxImageTag();
@@ -80,7 +80,7 @@ export class WarmDockerSandbox {
       HostConfig: {
         ...isolatedHostConfig(spec.limits, binds),
         Init: true,
-        ...(this.options.gpus?.length ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: this.options.gpus, Capabilities: [['gpu']] }] } : {}),
+        ...gpuDevices(this.options.gpus),
       },
     });
     await container.start();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyProgress, parseProgressLine, PROGRESS_PREFIX, trainingSpecSchema, workspaceRelative } from '../domain/training';
-import { LineSplitter } from '../sandbox/docker';
+import { LineSplitter } from '../sandbox/line-splitter';
 
 describe('the training progress protocol', () => {
   it('reads a marked JSON line and ignores ordinary output', () => {

@@ -34,7 +34,7 @@ export async function createSandboxWorkers(deps: WorkerDeps, kind: 'cpu' | 'gpu'
   if (!sessions) Runtime.instance().logger.warn(`the ${kind} worker uses the local sandbox backend: it runs one-shot sandbox work only, no Dojo sessions (they need a Docker sandbox host)`);
   const env = createEnvSandboxActivities({
     sandbox: hostSandbox, // grading a step needs no GPU slot: the session's container holds the GPUs
-    warm: new WarmDockerSandbox(docker, { image: config.sandbox.image, runsDir, gpus: [...gpus] }),
+    warm: new WarmDockerSandbox(docker, { image: config.sandbox.image, runsDir, gpus }),
     sessionsDir: join(config.paths.artifacts, 'sessions'),
     scratchDir: scratchDir(config),
     hostQueue: ownQueue,
