@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../config';
+import { loadConfig } from '../config';
 import { installQuietRuntime } from '../workers/runtime';
 import * as config from './commands/config';
 import * as dev from './commands/dev';
@@ -14,6 +14,7 @@ import * as tasks from './commands/tasks';
 import * as train from './commands/train';
 import * as verify from './commands/verify';
 import * as worker from './commands/worker';
+import { reportFailure } from './failure-report';
 
 const COMMANDS = { forge, verify, grade, tasks, env, synth, rollout, train, import: importCommand, smoke, config, dev, worker, server } as const;
 
@@ -24,7 +25,11 @@ Usage: anvil <command> [options]
 ${Object.values(COMMANDS).map((c) => c.help).join('\n\n')}
 
 Without TEMPORAL_ADDRESS, commands start (or reuse) a local Temporal dev server and run the
-workers in-process; with it, they are clients of that cluster.`;
+workers in-process; with it, they are clients of that cluster.
+
+Exit codes: 0 ok; 1 rejected or failed by the data, package or work; 2 unusable input or usage;
+3 infrastructure (Temporal, Docker or the LLM endpoint unreachable). A failure prints its root
+cause, type, where it came from, the fix and the workflow's UI link; with --json, {"error": {...}}.`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -42,19 +47,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  installQuietRuntime();
+  // Servers (worker, dev, env serve) log failures as they happen; other commands report their own.
+  installQuietRuntime({ failures: ['worker', 'dev', 'env'].includes(name) });
   return command.run(rest, config);
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`anvil: ${(err as Error).message}`);
-      process.exit(2);
-    }
-    console.error(`anvil: ${(err as Error).message ?? err}`);
-    if (process.env.ANVIL_DEBUG) console.error(err);
-    process.exit(1);
-  },
+  (err: unknown) => process.exit(reportFailure(`anvil ${argv[0] ?? ''}`.trim(), err, argv.includes('--json'))),
 );

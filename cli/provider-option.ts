@@ -1,8 +1,8 @@
 import { PROVIDERS, type ProviderName } from '../agents/providers';
+import { inputError } from './failure-report';
 
-/** `--provider`'s value, or undefined after saying what is allowed (the command exits 2). */
-export function providerOption(value: string): ProviderName | undefined {
+/** `--provider`'s value; any other value is an input error (exit 2) saying what is allowed. */
+export function providerOption(value: string): ProviderName {
   if (PROVIDERS.includes(value as ProviderName)) return value as ProviderName;
-  console.error(`--provider must be one of ${PROVIDERS.join(', ')} (got ${value})`);
-  return undefined;
+  throw inputError(`--provider must be one of ${PROVIDERS.join(', ')} (got ${value})`);
 }

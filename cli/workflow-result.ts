@@ -1,19 +1,31 @@
-import type { WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
-import type { Workflow, WorkflowResultType } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
+import { describeFailure, UserFacingError } from '../client/failures';
 import { showProgress } from './progress';
 
+type ResultOf<H extends WorkflowHandle> = Awaited<ReturnType<H['result']>>;
+
 /**
- * A started workflow's result, with live progress unless `json`; a failed workflow is reported
- * as `<command>: <its cause>` and gives undefined (the command exits 2).
+ * A started workflow's result; a failed workflow throws a UserFacingError naming its root cause,
+ * the workflow id and its UI `link` (main prints it and exits with its class's code).
  */
-export async function resultWithProgress<W extends Workflow>(command: string, handle: WorkflowHandle<W>, json: boolean): Promise<WorkflowResultType<W> | undefined> {
-  const done = handle.result();
-  if (!json) await showProgress(handle, done);
+export async function workflowResult<H extends WorkflowHandle>(handle: H, link?: string): Promise<ResultOf<H>> {
   try {
-    return await done;
+    return (await handle.result()) as ResultOf<H>;
   } catch (err) {
-    const cause = (err as WorkflowFailedError).cause?.cause as Error | undefined;
-    console.error(`${command}: ${cause?.message ?? (err as Error).message}`);
-    return undefined;
+    const failure = describeFailure(err, { workflowId: handle.workflowId, link });
+    // The chain starts below the workflow itself: name it too (one extra call, on failure only).
+    const type = await handle.describe().then((d) => d.type, () => undefined);
+    throw new UserFacingError({ ...failure, where: type ? [type, ...failure.where] : failure.where });
   }
+}
+
+/** workflowResult, with a line on stderr each time the pending activities change (unless `json`). */
+export async function resultWithProgress<H extends WorkflowHandle>(
+  handle: H,
+  json: boolean,
+  link?: string,
+): Promise<ResultOf<H>> {
+  const done = workflowResult(handle, link);
+  if (!json) await showProgress(handle, done);
+  return done;
 }

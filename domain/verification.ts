@@ -49,3 +49,16 @@ export interface VerificationReport {
 export function verdictOf(checks: CheckResult[]): Verdict {
   return checks.every((c) => c.passed) ? 'verified' : 'rejected';
 }
+
+/** Checks that ran and failed, in order: the causes (later checks are often only "not run" because of them). */
+export function failedChecks(checks: CheckResult[]): CheckResult[] {
+  return checks.filter((c) => !c.passed && !c.detail.startsWith('not run'));
+}
+
+/** What a rejected package needs, in one line: its first failed check, and what to do next. */
+export function rejectionHint(checks: CheckResult[]): string | undefined {
+  const [first, ...rest] = failedChecks(checks);
+  if (!first) return undefined;
+  const more = rest.length ? ` (and ${rest.map((c) => c.name).join(', ')})` : '';
+  return `fix ${first.name}${more} as its detail says, then run \`anvil verify\` again`;
+}

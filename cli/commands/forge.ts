@@ -8,12 +8,15 @@ import { EXAMPLE_FORGE_DATASETS, exampleDatasetPath } from '../../examples/forge
 import { workflowUrl } from '../../workers/connect';
 import type { forgeDataset } from '../../workflows';
 import { withTemporal } from '../embedded';
+import { usageError } from '../failure-report';
 import { showForgeProgress } from '../forge-progress';
+import { workflowResult } from '../workflow-result';
 
 export const help = `anvil forge <dataset> [--max-tasks N] [--catalog DIR] [--provider heuristic|openai] [--repair-rounds K] [--name NAME] [--json]
   Forges verified competition-style tasks from a dataset (a CSV/TSV/JSON/JSONL/Parquet file or a
   folder of them, or example:<name> for ${Object.keys(EXAMPLE_FORGE_DATASETS).join(', ')}).
-  Prints each task's id, verdict and reference scores; --json prints one JSON object.`;
+  Prints each task's id, verdict and reference scores; --json prints one JSON object.
+  Exit 0 some task verified, 1 none verified, 2 unusable dataset or flags, 3 infrastructure.`;
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -30,15 +33,11 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     },
   });
   const [dataset] = positionals;
-  if (!dataset || positionals.length > 1) {
-    console.error(`usage: ${help.split('\n')[0]}`);
-    return 2;
-  }
+  if (!dataset || positionals.length > 1) throw usageError(help, 'give one dataset');
   const provider = providerOption(values.provider);
-  if (!provider) return 2;
   const int = (flag: string, value: string | undefined, fallback: number) => {
     if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value)) throw Object.assign(new Error(`--${flag} must be a whole number (got ${value})`), { code: 'ERR_PARSE_ARGS_BAD_VALUE' });
+    if (!/^\d+$/.test(value)) throw usageError(help, `--${flag} must be a whole number (got ${value})`);
     return Number(value);
   };
   // Before any work: an unusable endpoint fails now, naming the setting, not mid-forge.
@@ -58,7 +57,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     });
     const link = temporal.uiUrl ? workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId) : undefined;
     if (!values.json) console.error(`forgeDataset ${workflowId} started${link ? ` — ${link}` : ''}`);
-    const done = handle.result();
+    const done = workflowResult(handle, link);
     if (!values.json) await showForgeProgress(temporal.client, handle, done);
     const result = await done;
     if (values.json) {

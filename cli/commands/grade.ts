@@ -5,41 +5,41 @@ import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
 import type { gradeTask } from '../../workflows';
 import { resolveTask } from '../catalog';
+import { FAILURE_KINDS } from '../../domain/failures';
 import { withTemporal } from '../embedded';
+import { inputError, usageError } from '../failure-report';
+import { workflowResult } from '../workflow-result';
 
 export const help = `anvil grade <task-id|task-dir> <submission.csv> [--catalog DIR] [--json]
   Grades a submission against a task's private answers in a grading sandbox: {valid, score, error?}.
-  Exit 0 valid, 1 invalid, 2 unusable input.`;
+  Exit 0 valid, 1 invalid (with the metric's reason and the fix), 2 unusable input, 3 infrastructure.`;
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: 'boolean', default: false }, catalog: { type: 'string' } } });
   const [task, submission] = positionals;
-  if (!task || !submission || positionals.length > 2) {
-    console.error(`usage: ${help.split('\n')[0]}`);
-    return 2;
-  }
+  if (!task || !submission || positionals.length > 2) throw usageError(help, 'give a task and a submission file');
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
   const packageDir = resolveTask(task, catalogDir);
   if (!packageDir) {
-    console.error(`no task "${task}": not a package folder, nor an id in ${catalogDir} (see \`anvil tasks list\`)`);
-    return 2;
+    throw inputError(`no task "${task}": not a package folder, nor an id in ${catalogDir}`, 'see `anvil tasks list`');
   }
   if (!existsSync(resolve(packageDir, 'private', 'answers.csv'))) {
-    console.error(`${packageDir} has no private/answers.csv: run \`anvil verify ${packageDir}\` (which prepares it) or grade a published task`);
-    return 2;
+    const hint = `run \`anvil verify ${packageDir}\` (which prepares it) or grade a published task`;
+    throw inputError(`${packageDir} has no private/answers.csv`, hint);
   }
   const submissionFile = resolve(submission);
-  if (!existsSync(submissionFile)) {
-    console.error(`no submission file at ${submissionFile}`);
-    return 2;
-  }
+  if (!existsSync(submissionFile)) throw inputError(`no submission file at ${submissionFile}`, 'pass the path of a CSV file');
   return withTemporal(config, async (temporal) => {
-    const result = await temporal.client.workflow.execute<typeof gradeTask>('gradeTask', {
+    const handle = await temporal.client.workflow.start<typeof gradeTask>('gradeTask', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId: `grade-${basename(packageDir)}-${Date.now()}`,
       args: [{ packageDir, submissionFile }],
     });
-    console.log(values.json ? JSON.stringify(result) : result.valid ? `valid: score ${result.score}` : `invalid: ${result.error}`);
+    const result = await workflowResult(handle);
+    // An invalid submission is a verdict, not a failure: the metric's reason, and how to fix it.
+    const hint = result.valid ? undefined : `${FAILURE_KINDS.InvalidSubmission!.hint} (${packageDir}/public)`;
+    if (values.json) console.log(JSON.stringify({ ...result, ...(hint ? { hint } : {}) }));
+    else console.log(result.valid ? `valid: score ${result.score}` : `invalid: ${result.error}\n  fix: ${hint}`);
     return result.valid ? 0 : 1;
   });
 }

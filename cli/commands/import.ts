@@ -71,8 +71,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       workflowId: `import-${imported.taskId}-${Date.now()}`,
       args: [{ sourceDir: imported.packageDir, publish: { catalogDir, when: 'assertions-pass' } }],
     });
-    const report = await resultWithProgress<typeof verifyPackage>('anvil import', handle, values.json);
-    if (!report) return 2;
+    const report = await resultWithProgress(handle, values.json);
     const failed = report.checks.filter((c) => !c.passed);
     if (values.json) {
       console.log(JSON.stringify({ taskId: imported.taskId, status: report.status, publishedTo: report.publishedTo, failed: failed.map((c) => ({ name: c.name, detail: c.detail })), warnings: imported.warnings }));

@@ -12,7 +12,8 @@ export const help = `anvil rollout --task <id> [--task <id> …] --policy heuris
               [--concurrency C] [--reward position|raw|medal] [--catalog DIR] [--json]
   Runs a rolloutBatch: K episodes per task with the policy against Dojo environments. Prints per
   episode the reward, status and trajectory file, and per task the group mean, std and
-  normalised advantages (GRPO). --json: {workflowId, episodes, groups}.`;
+  normalised advantages (GRPO). --json: {workflowId, episodes, groups}.
+  Exit 0 every episode completed, 1 some failed, 2 unusable input, 3 infrastructure.`;
 
 const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 

@@ -5,11 +5,11 @@ import { SEARCH } from '../../domain/search-attributes';
 import { workflowUrl } from '../../workers/connect';
 import type { sandboxSmoke } from '../../workflows';
 import { withTemporal } from '../embedded';
-import { showProgress } from '../progress';
+import { resultWithProgress } from '../workflow-result';
 
 export const help = `anvil smoke [--dataset penguins] [--json]
   Runs the sandboxSmoke workflow: trains a scikit-learn model on a real dataset inside the
-  sandbox and prints its score and the workflow's Web UI link.`;
+  sandbox and prints its score and the workflow's Web UI link. Exit 0 ok, 1 failed, 3 infrastructure.`;
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { dataset: { type: 'string', default: 'penguins' }, json: { type: 'boolean', default: false } }, strict: true });
@@ -26,9 +26,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     });
     const link = temporal.uiUrl ? workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId) : undefined;
     if (!values.json) console.error(`sandboxSmoke ${workflowId} started${link ? ` — ${link}` : ''}`);
-    const result = handle.result();
-    if (!values.json) await showProgress(handle, result);
-    const r = await result;
+    const r = await resultWithProgress(handle, values.json!, link);
     if (values.json) {
       console.log(JSON.stringify({ workflowId, ...r, uiUrl: link }));
     } else {

@@ -8,12 +8,14 @@ import { DEFAULT_SYNTH_ROWS } from '../../domain/synth';
 import { workflowUrl } from '../../workers/connect';
 import type { synthesizeTasks } from '../../workflows';
 import { withTemporal } from '../embedded';
+import { usageError } from '../failure-report';
+import { workflowResult } from '../workflow-result';
 
 export const help = `anvil synth <task-id> [--count N] [--rows MIN-MAX] [--catalog DIR] [--provider heuristic|openai] [--json]
   Grows N (default 3) verified micro tasks (MIN-MAX training rows, default ${DEFAULT_SYNTH_ROWS.join('-')}) from a published
-  seed task, published as <task-id>-synth-<n>. --json prints {workflowId, tasks: [{id, status, path, …}]}.`;
+  seed task, published as <task-id>-synth-<n>. --json prints {workflowId, tasks: [{id, status, path, …}]}.
+  Exit 0 some task verified, 1 none verified, 2 unusable seed or flags, 3 infrastructure.`;
 
-const usageError = (message: string) => Object.assign(new Error(message), { code: 'ERR_PARSE_ARGS_BAD_VALUE' });
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -29,15 +31,11 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     },
   });
   const [seedTaskId] = positionals;
-  if (!seedTaskId || positionals.length > 1) {
-    console.error(`usage: ${help.split('\n')[0]}`);
-    return 2;
-  }
+  if (!seedTaskId || positionals.length > 1) throw usageError(help, 'give one seed task id');
   const provider = providerOption(values.provider);
-  if (!provider) return 2;
-  if (!/^\d+$/.test(values.count)) throw usageError(`--count must be a whole number (got ${values.count})`);
+  if (!/^\d+$/.test(values.count)) throw usageError(help, `--count must be a whole number (got ${values.count})`);
   const range = /^(\d+)-(\d+)$/.exec(values.rows);
-  if (!range) throw usageError(`--rows must be MIN-MAX, e.g. 50-200 (got ${values.rows})`);
+  if (!range) throw usageError(help, `--rows must be MIN-MAX, e.g. 50-200 (got ${values.rows})`);
   if (provider === 'openai') await checkEndpoint(config.llm);
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
 
@@ -50,7 +48,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     });
     const link = temporal.uiUrl ? workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId) : undefined;
     if (!values.json) console.error(`synthesizeTasks ${workflowId} started${link ? ` — ${link}` : ''}`);
-    const result = await handle.result();
+    const result = await workflowResult(handle, link);
     if (values.json) {
       console.log(JSON.stringify({ workflowId, tasks: result.tasks.map(({ id, status, path, rows, scores, thresholds, failedChecks }) => ({ id, status, path, rows, scores, thresholds, failedChecks })), usage: result.usage }));
     } else {

@@ -9,13 +9,15 @@ import type { TrainingHeartbeat, TrainingResult } from '../../domain/training';
 import { workflowUrl } from '../../workers/connect';
 import type { trainRun } from '../../workflows';
 import { withTemporal } from '../embedded';
-import { resultWithProgress } from '../workflow-result';
+import { inputError, usageError } from '../failure-report';
+import { workflowResult } from '../workflow-result';
 
 export const help = `anvil train <script.py> [--data DIR] [--gpu] [--timeout S] [--json]
 anvil train --watch <workflow-id> [--json]
   Runs (or follows) a trainRun workflow: the script runs in a sandbox with a workspace that
   survives retries, prints progress as ANVIL_PROGRESS lines (docs/training.md) and resumes from its
-  last checkpoint after a lost worker. Cancel from the Temporal UI or \`temporal workflow cancel\`.`;
+  last checkpoint after a lost worker. Cancel from the Temporal UI or \`temporal workflow cancel\`.
+  Exit 0 finished, 1 the script failed, 2 unusable script or flags, 3 infrastructure.`;
 
 /** The running training attempt's heartbeat details, decoded; undefined before the first heartbeat. */
 export async function trainingDetails(client: Client, handle: WorkflowHandle): Promise<TrainingHeartbeat | undefined> {
@@ -66,10 +68,9 @@ async function followProgress(client: Client, handle: WorkflowHandle, done: Prom
 }
 
 async function follow(client: Client, handle: WorkflowHandle<typeof trainRun>, json: boolean, queue = 'cpu|gpu'): Promise<number> {
-  const done = handle.result();
+  const done = workflowResult(handle);
   if (!json) await followProgress(client, handle, done, queue);
-  const result = await resultWithProgress('anvil train', handle, true);
-  if (!result) return 1;
+  const result = await done;
   if (json) console.log(JSON.stringify({ workflowId: handle.workflowId, ...result }));
   else console.log(`finished: ${describeProgress(result)}\nworkspace: ${result.workspaceDir}`);
   return 0;
@@ -82,27 +83,21 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     strict: true,
     options: { data: { type: 'string' }, gpu: { type: 'boolean', default: false }, timeout: { type: 'string' }, watch: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
-  const usage = () => (console.error(`usage: ${help.split('\n').slice(0, 2).join('\n       ')}`), 2);
   if (values.watch) {
-    if (positionals.length) return usage();
+    if (positionals.length) throw usageError(help, '--watch takes no script');
     return withTemporal(config, (temporal) => follow(temporal.client, temporal.client.workflow.getHandle<typeof trainRun>(values.watch!), values.json!));
   }
   const [script] = positionals;
-  if (!script || positionals.length > 1) return usage();
+  if (!script || positionals.length > 1) throw usageError(help, 'give one training script');
   const scriptFile = resolve(script);
   if (!existsSync(scriptFile) || !statSync(scriptFile).isFile()) {
-    console.error(`no training script at ${scriptFile}`);
-    return 2;
+    throw inputError(`no training script at ${scriptFile}`, 'pass the path of a Python file');
   }
   const dataDir = values.data ? resolve(values.data) : undefined;
-  if (dataDir && !existsSync(dataDir)) {
-    console.error(`no data folder at ${dataDir}`);
-    return 2;
-  }
+  if (dataDir && !existsSync(dataDir)) throw inputError(`no data folder at ${dataDir}`, 'pass an existing folder to --data');
   const timeoutS = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutS !== undefined && !(Number.isInteger(timeoutS) && timeoutS > 0)) {
-    console.error(`--timeout must be a whole number of seconds (got ${values.timeout})`);
-    return 2;
+    throw usageError(help, `--timeout must be a whole number of seconds (got ${values.timeout})`);
   }
   return withTemporal(config, async (temporal) => {
     const workflowId = `train-${basename(scriptFile).replace(/\.py$/, '')}-${Date.now()}`;
