@@ -59,9 +59,9 @@ describe('the anvil command', () => {
   it('with --provider openai, fails within seconds naming the missing key or the unreachable address', async () => {
     const started = Date.now();
     const noKey = await anvil(['forge', 'example:iris', '--provider', 'openai'], { OPENAI_API_KEY: '', TEMPORAL_ADDRESS: '127.0.0.1:1' });
-    expect(noKey).toMatchObject({ code: 1, stderr: expect.stringContaining('the openai provider needs OPENAI_API_KEY') });
+    expect(noKey).toMatchObject({ code: 2, stderr: expect.stringContaining('the openai provider needs OPENAI_API_KEY') });
     const unreachable = await anvil(['forge', 'example:iris', '--provider', 'openai'], { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1', TEMPORAL_ADDRESS: '127.0.0.1:1' });
-    expect(unreachable).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot reach the OpenAI-compatible endpoint at http://127.0.0.1:1/v1 (OPENAI_BASE_URL)') });
+    expect(unreachable).toMatchObject({ code: 3, stderr: expect.stringContaining('cannot reach the OpenAI-compatible endpoint at http://127.0.0.1:1/v1 (OPENAI_BASE_URL)') });
     expect(Date.now() - started).toBeLessThan(15_000); // two CLI starts included
   });
 });
