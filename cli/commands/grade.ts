@@ -33,7 +33,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     console.error(`no submission file at ${submissionFile}`);
     return 2;
   }
-  return withTemporal(config, async (temporal) => {
+  return withTemporal(config, async ({ temporal }) => {
     const result = await temporal.client.workflow.execute<typeof gradeTask>('gradeTask', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId: `grade-${basename(packageDir)}-${Date.now()}`,

@@ -25,7 +25,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   const provider = providerOption(values.provider);
   if (!provider) return 2;
   if (provider === 'openai') await checkEndpoint(config.llm);
-  return withTemporal(config, async (temporal) => {
+  return withTemporal(config, async ({ temporal }) => {
     const handle = await temporal.client.workflow.start<typeof verifyPackage>('verifyPackage', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId: `verify-${sourceDir.split('/').at(-1)}-${Date.now()}`,
