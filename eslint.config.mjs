@@ -4,6 +4,15 @@ import tseslint from 'typescript-eslint';
 
 const sideEffecting = 'workflow code must stay deterministic: do this in an activity and call it through proxyActivities (type-only imports are fine)';
 
+/** Import patterns for everything in these folders (at any depth of `../`), and the folders themselves. */
+const folders = (...dirs) => dirs.flatMap((dir) => [`**/${dir}`, `**/${dir}/*`]);
+
+/** Files under `dirs` may not import what `group` matches, type-only imports included. */
+const layer = (dirs, group, message) => ({
+  files: dirs.map((dir) => `${dir}/**/*.ts`),
+  rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group, message }] }] },
+});
+
 export default tseslint.config(
   { ignores: ['node_modules/', '.tools/', '.anvil/', 'tests/fixtures/'] },
   js.configs.recommended,
@@ -30,4 +39,10 @@ export default tseslint.config(
       }],
     },
   },
+  // Who may import whom: client/ is the Temporal client side, gateway/ only HTTP + OpenAPI over it.
+  layer(['activities', 'workers'], folders('gateway'), 'activities and workers reach Temporal through client/'),
+  layer(['gateway'], folders('activities', 'workers', 'cli'), 'gateway/ is only HTTP + OpenAPI over client/'),
+  // No bare `**/gateway` here: excluding the folder would also shut out the server (gateway/ has no index).
+  layer(['cli'], ['**/gateway/*', '!**/gateway/server'], 'the CLI takes only server.ts from gateway/, to serve HTTP'),
+  layer(['client'], folders('activities', 'workers', 'cli', 'gateway'), 'client/: domain/, config/, client SDK only'),
 );

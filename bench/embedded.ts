@@ -3,11 +3,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import Docker from 'dockerode';
+import { type AnvilClient, createAnvilClient } from '../client';
 import { type AnvilConfig, loadConfig } from '../config';
 import type { QueueKind } from '../domain/queues';
-import { createWorker } from '../workers';
-import { connectTemporal } from '../workers/connect';
+import { startWorkers } from '../workers/in-process';
 import { installQuietRuntime } from '../workers/runtime';
 
 const freePort = () =>
@@ -19,6 +18,7 @@ const freePort = () =>
   });
 
 export interface Embedded {
+  anvil: AnvilClient;
   client: Client;
   config: AnvilConfig;
   stop(): Promise<void>;
@@ -35,17 +35,18 @@ export async function startEmbedded(kinds: QueueKind[]): Promise<Embedded> {
     ANVIL_DEV_SERVER_UI_PORT: String(await freePort()),
     ANVIL_TASK_QUEUE_PREFIX: 'bench',
   });
-  const temporal = await connectTemporal(config, { detachServer: false });
-  const deps = { connection: temporal.workerConnection, client: temporal.client, config, docker: new Docker() };
-  const workers = (await Promise.all(kinds.map((kind) => createWorker(kind, deps)))).flat();
-  const running = workers.map((w) => w.run());
+  const anvil = await createAnvilClient(config);
+  const { temporal } = anvil;
+  let stopWorkers = () => {};
+  const running = (await startWorkers(temporal, config, kinds)).run(new Promise<void>((done) => (stopWorkers = done)));
   return {
+    anvil,
     client: temporal.client,
     config,
     async stop() {
-      for (const w of workers) w.shutdown();
-      await Promise.all(running);
-      await temporal.close();
+      stopWorkers();
+      await running;
+      await anvil.close();
       temporal.devServer?.process?.kill('SIGTERM');
       rmSync(home, { recursive: true, force: true });
     },

@@ -10,10 +10,8 @@ import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
-import { listCatalog } from '../cli/catalog';
 import { taskQueueName } from '../domain/queues';
 import { createGateway } from '../gateway/server';
-import { createTemporalEnvService } from '../gateway/temporal-envs';
 import { WarmDockerSandbox } from '../sandbox/warm';
 import { materializePackage } from '../tests/helpers/fixture-packages';
 import type { verifyPackage } from '../workflows';
@@ -25,7 +23,7 @@ const CODE = 'print("ok")';
 async function main(): Promise<void> {
   const iterations = Number(process.argv[2] ?? 40);
   const embedded = await startEmbedded(['control', 'llm', 'cpu']);
-  const { client, config } = embedded;
+  const { anvil, client, config } = embedded;
   const controlQueue = taskQueueName(config.taskQueuePrefix, 'control');
   try {
     // A real task in the catalog: the iris fixture, verified.
@@ -34,17 +32,14 @@ async function main(): Promise<void> {
     mkdirSync(config.paths.catalog, { recursive: true });
     cpSync(report.packageDir, join(config.paths.catalog, 'iris-species'), { recursive: true });
 
-    const envs = createTemporalEnvService({
-      client,
-      controlQueue,
-      catalogDir: config.paths.catalog,
-      listTasks: () => listCatalog(config.paths.catalog).map((e) => ({ id: e.id })),
-      defaults: { budget: { steps: 1000, wallTimeS: 3600, idleTimeoutS: 600 }, rewardMode: 'position' },
-    });
-    const app = createGateway({ envs });
+    const app = createGateway({ envs: anvil.envs });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    const { envId } = (await (await fetch(`${url}/v1/envs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ taskId: 'iris-species' }) })).json()) as { envId: string };
+    // A budget of steps that outlasts every iteration.
+    const request = JSON.stringify({ taskId: 'iris-species', budget: { steps: 1000 } });
+    const headers = { 'content-type': 'application/json' };
+    const created = await fetch(`${url}/v1/envs`, { method: 'POST', headers, body: request });
+    const { envId } = (await created.json()) as { envId: string };
     const step = async () => {
       const res = await fetch(`${url}/v1/envs/${envId}/step`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'execute_code', params: { code: CODE } }) });
       const body = (await res.json()) as { observation: { run?: { stdout: string } } };

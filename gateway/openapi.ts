@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EnvService, TaskSummary } from '../client';
 import {
   ENV_ACTIONS,
   REWARD_MODES,
@@ -17,7 +18,6 @@ import {
 } from '../domain/env';
 import type { Medal } from '../domain/rewards';
 import { rolloutInputSchema } from '../domain/rollouts';
-import type { EnvService, TaskSummary } from './env-service';
 import type { ErrorBody } from './server';
 
 /**

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { z } from 'zod';
+import { EnvError, type EnvErrorKind, type EnvService, type RolloutService } from '../client';
 import {
   ACTION_PARAMS,
   ENV_ACTIONS,
@@ -11,9 +12,7 @@ import {
   describeIssues,
   type EnvAction,
 } from '../domain/env';
-import { EnvError, type EnvErrorKind, type EnvService } from './env-service';
 import { idempotencyKeySchema, openApiDocument } from './openapi';
-import type { RolloutService } from './rollouts';
 
 /** The biggest legitimate body is a script of MAX_CODE_CHARS, JSON-escaped; anything past this is refused. */
 const BODY_LIMIT = 1024 * 1024;

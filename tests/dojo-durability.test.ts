@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StepResult } from '../domain/env';
-import type { EnvService } from '../gateway/env-service';
+import type { EnvService } from '../client';
 import { envService, publishFixture, trajectorySteps } from './helpers/dojo';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';

@@ -6,7 +6,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import Docker from 'dockerode';
 import type { TestProject } from 'vitest/node';
 import { DockerSandbox } from '../sandbox/docker';
-import { ensureDevServer } from '../workers/dev-server';
+import { ensureDevServer } from '../client/dev-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {

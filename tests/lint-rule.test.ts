@@ -43,3 +43,31 @@ describe('the ESLint rule that keeps workflow code deterministic', () => {
     expect(results.flatMap((r) => r.messages.map((m) => `${r.filePath}: ${m.message}`))).toEqual([]);
   });
 });
+
+describe('the ESLint rules that keep the layers apart', () => {
+  const restricted = async (path: string, line: string) =>
+    (await lintAs(path, `${line}\nexport {};\n`)).some((m) => m.startsWith('@typescript-eslint/no-restricted-imports'));
+
+  it.each([
+    ['activities/example.ts', "import type { ErrorBody } from '../gateway/server';"],
+    ['workers/example.ts', "import { openApiDocument } from '../gateway/openapi';"],
+    ['gateway/example.ts', "import { createWorker } from '../workers';"],
+    ['gateway/example.ts', "import { createSmokeActivities } from '../activities/smoke';"],
+    ['gateway/example.ts', "import { listCatalog } from '../cli/catalog';"],
+    ['cli/commands/example.ts', "import { openApiDocument } from '../../gateway/openapi';"],
+    ['client/example.ts', "import { startWorkers } from '../workers/in-process';"],
+    ['client/example.ts', "import { createSmokeActivities } from '../activities/smoke';"],
+    ['client/example.ts', "import { withTemporal } from '../cli/embedded';"],
+    ['client/example.ts', "import type { ErrorBody } from '../gateway/server';"],
+  ])('forbids in %s: %s', async (path, line) => {
+    expect(await restricted(path, line)).toBe(true);
+  });
+
+  it.each([
+    ['cli/commands/example.ts', "import { createGateway } from '../../gateway/server';"],
+    ['gateway/example.ts', "import { EnvError } from '../client';"],
+    ['workers/example.ts', "import { createAnvilClient } from '../client';"],
+  ])('allows in %s: %s', async (path, line) => {
+    expect(await restricted(path, line)).toBe(false);
+  });
+});

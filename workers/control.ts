@@ -2,7 +2,6 @@ import { Worker } from '@temporalio/worker';
 import { createCatalogActivities } from '../activities/catalog';
 import { createEnvControlActivities } from '../activities/env/control';
 import { createEpisodeEnvActivities } from '../activities/rollouts';
-import { createTemporalEnvService } from '../gateway/temporal-envs';
 import { createIntakeActivities } from '../activities/intake';
 import { createSmokeActivities } from '../activities/smoke';
 import { createSynthPackageActivities } from '../activities/synth-package';
@@ -10,7 +9,8 @@ import { taskQueueName } from '../domain/queues';
 import type { WorkerDeps } from './deps';
 
 /** `<prefix>-control`: every workflow, and the cheap file activities (staging, intake, catalog, Dojo task facts and trajectories, episodes' env actions). */
-export async function createControlWorker({ connection, client, config, workflowBundle }: WorkerDeps): Promise<Worker[]> {
+export async function createControlWorker(deps: WorkerDeps): Promise<Worker[]> {
+  const { connection, anvil, config, workflowBundle } = deps;
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -22,15 +22,7 @@ export async function createControlWorker({ connection, client, config, workflow
       ...createCatalogActivities({ artifactsDir: config.paths.artifacts }),
       ...createEnvControlActivities({ artifactsDir: config.paths.artifacts, catalogDir: config.paths.catalog }),
       ...createSynthPackageActivities({ artifactsDir: config.paths.artifacts }),
-      ...createEpisodeEnvActivities({
-        envsFor: (catalogDir) =>
-          createTemporalEnvService({
-            client,
-            controlQueue: taskQueueName(config.taskQueuePrefix, 'control'),
-            catalogDir: catalogDir ?? config.paths.catalog,
-            defaults: { budget: { steps: config.env.steps, wallTimeS: config.env.wallTimeS, idleTimeoutS: config.env.idleTimeoutS }, rewardMode: config.env.rewardMode },
-          }),
-      }),
+      ...createEpisodeEnvActivities({ envsFor: (catalogDir) => anvil.envsFor(catalogDir ?? config.paths.catalog) }),
     },
   });
   return [worker];

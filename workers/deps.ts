@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type Docker from 'dockerode';
+import type { AnvilClient } from '../client';
 import type { AnvilConfig } from '../config';
 import { DockerSandbox } from '../sandbox/docker';
 import { LocalSandbox } from '../sandbox/local';
@@ -9,8 +9,8 @@ import { LocalSandbox } from '../sandbox/local';
 /** What every worker factory is given; tests pass real local clients. */
 export interface WorkerDeps {
   connection: NativeConnection;
-  /** a client of the same cluster, for activities that act on other workflows (rollouts on Dojo sessions) */
-  client: Client;
+  /** the client of the same cluster, for activities that act on other workflows (episodes on Dojo sessions) */
+  anvil: AnvilClient;
   config: AnvilConfig;
   docker: Docker;
   /** a prebuilt workflow bundle (tests build it once); unset = bundle workflows/ at start */

@@ -1,4 +1,11 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { PolicyTurn } from '../agents/policy';
 import type { EpisodeEnvActivities, PolicyActivities } from '../activities/rollouts';
 import type { RewardMode } from '../domain/rewards';
@@ -13,6 +20,9 @@ export interface EpisodeInput {
   rewardMode: RewardMode;
   catalogDir?: string;
 }
+
+/** The turns so far, the opening observation first (`anvil env run` prints them as they come). */
+export const episodeTurnsQuery = defineQuery<PolicyTurn[]>('episodeTurns');
 
 /** Env actions wait for a whole step (run + grading): long, but heartbeating. */
 const env = proxyActivities<EpisodeEnvActivities>({
@@ -37,6 +47,8 @@ const messageOf = (err: unknown) => (err instanceof ActivityFailure && err.cause
 export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
   const { workflowId } = workflowInfo();
   const base = { task: input.task, sample: input.sample };
+  const turns: PolicyTurn[] = [];
+  setHandler(episodeTurnsQuery, () => turns);
   let opened;
   try {
     opened = await env.openEnv({ request: { taskId: input.task, budget: { steps: input.maxSteps }, rewardMode: input.rewardMode }, catalogDir: input.catalogDir });
@@ -44,7 +56,7 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
     throw ApplicationFailure.nonRetryable(`episode on ${input.task} could not start: ${messageOf(err)}`, 'EpisodeStartFailed');
   }
   const { envId } = opened;
-  const turns: PolicyTurn[] = [{ observation: opened.observation, reward: 0, done: opened.observation.done }];
+  turns.push({ observation: opened.observation, reward: 0, done: opened.observation.done });
   const policy = policyOn();
   let error: string | undefined;
   try {

@@ -1,7 +1,7 @@
+import { connectTemporal } from '../../client';
 import type { AnvilConfig } from '../../config';
-import { connectTemporal } from '../../workers/connect';
 import { embeddedKinds } from '../../workers';
-import { startWorkers } from '../embedded';
+import { startWorkers } from '../../workers/in-process';
 
 export const help = `anvil dev
   Runs a local Temporal dev server (or reuses one on the configured port) and every worker
@@ -20,7 +20,7 @@ export async function run(_argv: string[], config: AnvilConfig): Promise<number>
     console.log(`Web UI: ${temporal.uiUrl}`);
     console.log(`workers: ${kinds.map((k) => `${config.taskQueuePrefix}-${k}`).join(', ')} — Ctrl-C to stop`);
     // The SDK's runtime shuts the workers down on SIGINT/SIGTERM.
-    await Promise.all(workers.map((w) => w.run()));
+    await workers.run();
   } finally {
     await temporal.close();
     temporal.devServer?.process?.kill('SIGTERM');

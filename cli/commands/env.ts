@@ -1,19 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createHeuristicPolicy } from '../../agents/heuristic/policy';
+import type { WorkflowFailedError } from '@temporalio/client';
+import type { PolicyTurn } from '../../agents/policy';
+import type { TaskSummary } from '../../client';
 import type { AnvilConfig } from '../../config';
 import { REWARD_MODES, type TrajectoryEntry } from '../../domain/env';
 import { taskQueueName } from '../../domain/queues';
 import type { RewardMode } from '../../domain/rewards';
 import { ENV_TOOLS, toSftRecord } from '../../domain/sft';
-import { createRolloutService } from '../../gateway/rollouts';
 import { createGateway } from '../../gateway/server';
-import { createTemporalEnvService } from '../../gateway/temporal-envs';
-import type { Temporal } from '../../workers/connect';
+import type { episode } from '../../workflows';
 import { listCatalog } from '../catalog';
 import { withTemporal } from '../embedded';
-import { runEpisode } from '../episode';
+import { followTurns } from '../episode-turns';
 
 export const help = `anvil env serve [--port P] [--host H] [--catalog DIR]
   The Dojo's HTTP gateway (POST /v1/envs, POST /v1/envs/:id/step, GET/DELETE /v1/envs/:id,
@@ -23,15 +24,15 @@ anvil env run <task-id> --policy heuristic [--steps N] [--reward position|raw|me
 anvil env export <env-id|trajectory.jsonl> --format sft [--out FILE]
   A session's trajectory as one chat-format fine-tuning record (messages with tool calls, tools, reward).`;
 
-function envService(temporal: Temporal, config: AnvilConfig, catalogDir: string) {
-  return createTemporalEnvService({
-    client: temporal.client,
-    controlQueue: taskQueueName(config.taskQueuePrefix, 'control'),
-    catalogDir,
-    listTasks: () =>
-      listCatalog(catalogDir).map((e) => ({ id: e.id, title: e.manifest.title, taskType: e.manifest.taskType, metric: e.manifest.metric?.name, synthetic: Boolean((e.manifest as { synthetic?: unknown }).synthetic) })),
-    defaults: { budget: { steps: config.env.steps, wallTimeS: config.env.wallTimeS, idleTimeoutS: config.env.idleTimeoutS }, rewardMode: config.env.rewardMode },
-  });
+/** A catalog's published tasks, as `GET /v1/tasks` lists them. */
+function catalogTasks(catalogDir: string): TaskSummary[] {
+  return listCatalog(catalogDir).map((e) => ({
+    id: e.id,
+    title: e.manifest.title,
+    taskType: e.manifest.taskType,
+    metric: e.manifest.metric?.name,
+    synthetic: Boolean((e.manifest as { synthetic?: unknown }).synthetic),
+  }));
 }
 
 async function serve(argv: string[], config: AnvilConfig): Promise<number> {
@@ -42,9 +43,8 @@ async function serve(argv: string[], config: AnvilConfig): Promise<number> {
     return 2;
   }
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
-  return withTemporal(config, async (temporal) => {
-    const rollouts = createRolloutService({ client: temporal.client, controlQueue: taskQueueName(config.taskQueuePrefix, 'control'), catalogDir });
-    const app = createGateway({ envs: envService(temporal, config, catalogDir), rollouts, logger: false });
+  return withTemporal(config, async ({ envs, rollouts }) => {
+    const app = createGateway({ envs, rollouts, logger: false });
     await app.listen({ port, host: values.host });
     console.log(`Dojo gateway on http://${values.host}:${port} (tasks from ${catalogDir}; OpenAPI at /openapi.json); Ctrl-C stops it`);
     await new Promise<void>((done) => {
@@ -53,7 +53,14 @@ async function serve(argv: string[], config: AnvilConfig): Promise<number> {
     });
     await app.close();
     return 0;
-  });
+  }, { catalogDir, listTasks: catalogTasks });
+}
+
+/** A turn as `anvil env run` prints it: step, action, status, message and any reward. */
+function turnLine({ observation: o, action, reward }: PolicyTurn): string {
+  const rewarded = reward ? `  reward ${reward.toFixed(4)}` : '';
+  const name = (action?.action ?? 'open').padEnd(14);
+  return `${String(o.step).padStart(3)} ${name} ${o.status.padEnd(5)} ${o.message}${rewarded}`;
 }
 
 async function play(argv: string[], config: AnvilConfig): Promise<number> {
@@ -86,23 +93,37 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
     console.error(`no task "${taskId}" in ${catalogDir} (see \`anvil tasks list\`)`);
     return 2;
   }
-  return withTemporal(config, async (temporal) => {
-    const episode = await runEpisode(
-      envService(temporal, config, catalogDir),
-      createHeuristicPolicy(),
-      { taskId, ...(steps ? { budget: { steps } } : {}), ...(values.reward ? { rewardMode: values.reward as RewardMode } : {}) },
-      (turn) => {
-        if (values.json) return;
-        const o = turn.observation;
-        console.log(`${String(o.step).padStart(3)} ${(turn.action?.action ?? 'open').padEnd(14)} ${o.status.padEnd(5)} ${o.message}${turn.reward ? `  reward ${turn.reward.toFixed(4)}` : ''}`);
-      },
-    );
+  // The same `episode` workflow as a rollout's, on the control queue.
+  return withTemporal(config, async ({ temporal, envs }) => {
+    const workflowId = `episode-${taskId}-${randomUUID().slice(0, 8)}`;
+    const input = {
+      task: taskId,
+      sample: 0,
+      policy: values.policy!,
+      maxSteps: steps ?? config.env.steps,
+      rewardMode: (values.reward as RewardMode | undefined) ?? config.env.rewardMode,
+      catalogDir,
+    };
+    const handle = await temporal.client.workflow.start<typeof episode>('episode', {
+      taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
+      workflowId,
+      args: [input],
+    });
+    const done = handle.result();
+    if (!values.json) await followTurns(handle, done, (turn) => console.log(turnLine(turn)));
+    const outcome = await done.catch((err: WorkflowFailedError) => {
+      throw new Error(err.cause?.message ?? err.message); // e.g. the task cannot be played
+    });
+    if (outcome.status !== 'completed') throw new Error(`episode ${workflowId} failed: ${outcome.error}`);
+    const state = await envs.get(outcome.envId!);
+    const { reward } = outcome;
+    const { stepsUsed, best, trajectory, rewardMode } = state;
     if (values.json) {
-      console.log(JSON.stringify({ envId: episode.envId, reward: episode.reward, steps: episode.state.stepsUsed, best: episode.state.best, trajectory: episode.state.trajectory }));
+      console.log(JSON.stringify({ envId: outcome.envId, reward, steps: stepsUsed, best, trajectory }));
     } else {
-      console.log(`\nreward ${episode.reward.toFixed(4)} (${episode.state.rewardMode}) after ${episode.state.stepsUsed} steps; trajectory ${episode.state.trajectory}`);
+      console.log(`\nreward ${reward.toFixed(4)} (${rewardMode}) after ${stepsUsed} steps; trajectory ${trajectory}`);
     }
-    return episode.state.best ? 0 : 1;
+    return best ? 0 : 1;
   });
 }
 

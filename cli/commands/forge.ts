@@ -5,7 +5,6 @@ import { providerOption } from '../provider-option';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
 import { EXAMPLE_FORGE_DATASETS, exampleDatasetPath } from '../../examples/forge-datasets';
-import { workflowUrl } from '../../workers/connect';
 import type { forgeDataset } from '../../workflows';
 import { withTemporal } from '../embedded';
 import { usageError } from '../failure-report';
@@ -48,14 +47,14 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   const path = example ? await exampleDatasetPath(example, resolve(config.paths.home, 'examples')) : resolve(dataset);
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
 
-  return withTemporal(config, async (temporal) => {
+  return withTemporal(config, async ({ temporal, workflowUrl }) => {
     const workflowId = `forge-${(values.name ?? example ?? path.split('/').at(-1)!).replace(/[^A-Za-z0-9_.-]+/g, '-')}-${Date.now()}`;
     const handle = await temporal.client.workflow.start<typeof forgeDataset>('forgeDataset', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId,
       args: [{ dataset: path, catalogDir, name: values.name ?? example, maxTasks, provider, repairRounds, concurrency: config.forge.concurrency, designerToolSteps: config.llm.designerToolSteps }],
     });
-    const link = temporal.uiUrl ? workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId) : undefined;
+    const link = workflowUrl(workflowId);
     if (!values.json) console.error(`forgeDataset ${workflowId} started${link ? ` — ${link}` : ''}`);
     const done = workflowResult(handle, link);
     if (!values.json) await showForgeProgress(temporal.client, handle, done);

@@ -29,7 +29,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   }
   const submissionFile = resolve(submission);
   if (!existsSync(submissionFile)) throw inputError(`no submission file at ${submissionFile}`, 'pass the path of a CSV file');
-  return withTemporal(config, async (temporal) => {
+  return withTemporal(config, async ({ temporal }) => {
     const handle = await temporal.client.workflow.start<typeof gradeTask>('gradeTask', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId: `grade-${basename(packageDir)}-${Date.now()}`,

@@ -65,7 +65,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   }
   if (!values.json) for (const w of imported.warnings) console.error(`warning: ${w}`);
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
-  return withTemporal(config, async (temporal) => {
+  return withTemporal(config, async ({ temporal }) => {
     const handle = await temporal.client.workflow.start<typeof verifyPackage>('verifyPackage', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId: `import-${imported.taskId}-${Date.now()}`,

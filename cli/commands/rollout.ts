@@ -1,10 +1,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { EnvError } from '../../client';
 import type { AnvilConfig } from '../../config';
-import { taskQueueName } from '../../domain/queues';
 import type { RolloutProgress } from '../../domain/rollouts';
-import { EnvError } from '../../gateway/env-service';
-import { createRolloutService } from '../../gateway/rollouts';
 import type { rolloutBatch } from '../../workflows';
 import { withTemporal } from '../embedded';
 
@@ -40,8 +38,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     ...(values.concurrency ? { concurrency: int(values.concurrency) } : {}),
     ...(values.reward ? { rewardMode: values.reward } : {}),
   };
-  return withTemporal(config, async (temporal) => {
-    const rollouts = createRolloutService({ client: temporal.client, controlQueue: taskQueueName(config.taskQueuePrefix, 'control'), catalogDir: resolve(values.catalog ?? config.paths.catalog) });
+  const catalogDir = resolve(values.catalog ?? config.paths.catalog);
+  return withTemporal(config, async ({ temporal, rollouts }) => {
     let id: string;
     try {
       ({ id } = await rollouts.start(input));
@@ -70,5 +68,5 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       for (const g of result.groups) console.log(`\n${g.task}: mean ${g.mean.toFixed(4)}, std ${g.std.toFixed(4)} over ${g.episodes} episodes${g.flagged ? ` (${g.flagged} flagged)` : ''}; advantages ${g.advantages.map((a) => a.toFixed(2)).join(' ')}`);
     }
     return result.episodes.every((e) => e.status === 'completed') ? 0 : 1;
-  });
+  }, { catalogDir });
 }

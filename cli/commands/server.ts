@@ -1,5 +1,5 @@
 import type { AnvilConfig } from '../../config';
-import { stopDevServer } from '../../workers/dev-server';
+import { stopDevServer } from '../../client/dev-server';
 
 export const help = `anvil server stop
   Stops the local Temporal dev server that a command left running (its data stays in the db file).`;

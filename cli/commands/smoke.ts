@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
 import { SEARCH } from '../../domain/search-attributes';
-import { workflowUrl } from '../../workers/connect';
 import type { sandboxSmoke } from '../../workflows';
 import { withTemporal } from '../embedded';
 import { resultWithProgress } from '../workflow-result';
@@ -13,7 +12,7 @@ export const help = `anvil smoke [--dataset penguins] [--json]
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { dataset: { type: 'string', default: 'penguins' }, json: { type: 'boolean', default: false } }, strict: true });
-  return withTemporal(config, async (temporal) => {
+  return withTemporal(config, async ({ temporal, workflowUrl }) => {
     const workflowId = `smoke-${values.dataset}-${Date.now()}`;
     const handle = await temporal.client.workflow.start<typeof sandboxSmoke>('sandboxSmoke', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
@@ -24,7 +23,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
         { key: SEARCH.stage, value: 'smoke' },
       ],
     });
-    const link = temporal.uiUrl ? workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId) : undefined;
+    const link = workflowUrl(workflowId);
     if (!values.json) console.error(`sandboxSmoke ${workflowId} started${link ? ` — ${link}` : ''}`);
     const r = await resultWithProgress(handle, values.json!, link);
     if (values.json) {

@@ -5,7 +5,6 @@ import { providerOption } from '../provider-option';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
 import { DEFAULT_SYNTH_ROWS } from '../../domain/synth';
-import { workflowUrl } from '../../workers/connect';
 import type { synthesizeTasks } from '../../workflows';
 import { withTemporal } from '../embedded';
 import { usageError } from '../failure-report';
@@ -39,14 +38,14 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   if (provider === 'openai') await checkEndpoint(config.llm);
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
 
-  return withTemporal(config, async (temporal) => {
+  return withTemporal(config, async ({ temporal, workflowUrl }) => {
     const workflowId = `synth-${seedTaskId}-${Date.now()}`;
     const handle = await temporal.client.workflow.start<typeof synthesizeTasks>('synthesizeTasks', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId,
       args: [{ seedTaskId, catalogDir, count: Number(values.count), rows: [Number(range[1]), Number(range[2])], provider, repairRounds: config.forge.repairRounds }],
     });
-    const link = temporal.uiUrl ? workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId) : undefined;
+    const link = workflowUrl(workflowId);
     if (!values.json) console.error(`synthesizeTasks ${workflowId} started${link ? ` — ${link}` : ''}`);
     const result = await workflowResult(handle, link);
     if (values.json) {

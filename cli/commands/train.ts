@@ -6,7 +6,6 @@ import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-w
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
 import type { TrainingHeartbeat, TrainingResult } from '../../domain/training';
-import { workflowUrl } from '../../workers/connect';
 import type { trainRun } from '../../workflows';
 import { withTemporal } from '../embedded';
 import { inputError, usageError } from '../failure-report';
@@ -85,7 +84,9 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   });
   if (values.watch) {
     if (positionals.length) throw usageError(help, '--watch takes no script');
-    return withTemporal(config, (temporal) => follow(temporal.client, temporal.client.workflow.getHandle<typeof trainRun>(values.watch!), values.json!));
+    return withTemporal(config, ({ temporal: { client } }) =>
+      follow(client, client.workflow.getHandle<typeof trainRun>(values.watch!), values.json!),
+    );
   }
   const [script] = positionals;
   if (!script || positionals.length > 1) throw usageError(help, 'give one training script');
@@ -99,7 +100,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   if (timeoutS !== undefined && !(Number.isInteger(timeoutS) && timeoutS > 0)) {
     throw usageError(help, `--timeout must be a whole number of seconds (got ${values.timeout})`);
   }
-  return withTemporal(config, async (temporal) => {
+  return withTemporal(config, async ({ temporal, workflowUrl }) => {
     const workflowId = `train-${basename(scriptFile).replace(/\.py$/, '')}-${Date.now()}`;
     const handle = await temporal.client.workflow.start<typeof trainRun>('trainRun', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
@@ -107,8 +108,10 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       args: [{ code: readFileSync(scriptFile, 'utf8'), dataDir, gpu: values.gpu, ...(timeoutS ? { limits: { timeoutS } } : {}) }],
     });
     if (!values.json) {
-      const link = temporal.uiUrl ? ` — ${workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId)}` : '';
-      console.error(`trainRun ${workflowId} started on the ${values.gpu ? 'gpu' : 'cpu'} queue${link}\n  follow it later with: anvil train --watch ${workflowId}`);
+      const link = workflowUrl(workflowId);
+      const queue = values.gpu ? 'gpu' : 'cpu';
+      console.error(`trainRun ${workflowId} started on the ${queue} queue${link ? ` — ${link}` : ''}`);
+      console.error(`  follow it later with: anvil train --watch ${workflowId}`);
     }
     return follow(temporal.client, handle, values.json!, values.gpu ? 'gpu' : 'cpu');
   });

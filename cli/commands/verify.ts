@@ -8,7 +8,6 @@ import { taskQueueName } from '../../domain/queues';
 import { failedChecks, rejectionHint } from '../../domain/verification';
 import type { verifyPackage } from '../../workflows';
 import { withTemporal } from '../embedded';
-import { workflowUrl } from '../../workers/connect';
 import { inputError, usageError } from '../failure-report';
 import { resultWithProgress } from '../workflow-result';
 
@@ -28,14 +27,14 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   }
   const provider = providerOption(values.provider);
   if (provider === 'openai') await checkEndpoint(config.llm);
-  return withTemporal(config, async (temporal) => {
+  return withTemporal(config, async ({ temporal, workflowUrl }) => {
     const workflowId = `verify-${sourceDir.split('/').at(-1)}-${Date.now()}`;
     const handle = await temporal.client.workflow.start<typeof verifyPackage>('verifyPackage', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId,
       args: [{ sourceDir, provider }],
     });
-    const link = temporal.uiUrl ? workflowUrl(temporal.uiUrl, config.temporal.namespace, workflowId) : undefined;
+    const link = workflowUrl(workflowId);
     const report = await resultWithProgress(handle, values.json, link);
     const hint = rejectionHint(report.checks);
     if (values.json) {

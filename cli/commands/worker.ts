@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
+import { connectTemporal } from '../../client';
 import type { AnvilConfig } from '../../config';
 import { QUEUE_KINDS, type QueueKind } from '../../domain/queues';
-import { connectTemporal } from '../../workers/connect';
 import { gpusForWorker } from '../../workers/gpu';
-import { startWorkers } from '../embedded';
+import { startWorkers } from '../../workers/in-process';
 
 export const help = `anvil worker --queue control|llm|cpu|gpu
   Runs one worker kind until SIGINT/SIGTERM, against TEMPORAL_ADDRESS (or the local dev server).`;
@@ -18,10 +18,12 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   if (kind === 'gpu') gpusForWorker(config); // fail before connecting on a host without GPUs
   const temporal = await connectTemporal(config, { detachServer: true });
   try {
-    const workers = await startWorkers(temporal, config, [kind]);
-    for (const w of workers) console.log(`worker ${w.options.identity} polling ${w.options.taskQueue} on ${temporal.address}`);
+    const started = await startWorkers(temporal, config, [kind]);
+    for (const { options } of started.workers) {
+      console.log(`worker ${options.identity} polling ${options.taskQueue} on ${temporal.address}`);
+    }
     // One signal stops them all (the SDK shuts every worker down on SIGINT/SIGTERM).
-    await Promise.all(workers.map((w) => w.run()));
+    await started.run();
   } finally {
     await temporal.close();
   }

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { inject } from 'vitest';
+import { createAnvilClient } from '../../client';
 import { type AnvilConfig, loadConfig } from '../../config';
 import { type QueueKind, taskQueueName } from '../../domain/queues';
 import { createWorker } from '../../workers';
@@ -39,10 +40,10 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     ...overrides,
   };
   const config = loadConfig(env);
-  const connection = await Connection.connect({ address });
+  const anvil = await createAnvilClient(config);
   const workerConnection = await NativeConnection.connect({ address });
   const docker = new Docker();
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const { client } = anvil.temporal;
   const workflowBundle = { code: readFileSync(inject('workflowBundlePath'), 'utf8') };
   const workers: Worker[] = [];
   const running: Promise<void>[] = [];
@@ -53,7 +54,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     docker,
     controlQueue: taskQueueName(config.taskQueuePrefix, 'control'),
     async startWorker(kind) {
-      const started = await createWorker(kind, { connection: workerConnection, client, config, docker, workflowBundle });
+      const started = await createWorker(kind, { connection: workerConnection, anvil, config, docker, workflowBundle });
       workers.push(...started);
       running.push(...started.map((w) => w.run()));
       return started;
@@ -62,7 +63,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.allSettled(running);
       await workerConnection.close();
-      await connection.close();
+      await anvil.close();
       rmSync(home, { recursive: true, force: true });
     },
   };

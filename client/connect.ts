@@ -1,13 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import type { AnvilConfig } from '../config';
 import { type DevServer, ensureDevServer } from './dev-server';
 
-export interface Temporal {
+/** How this process reaches Temporal. Workers open their own native connection to `address`. */
+export interface TemporalConnection {
   address: string;
   client: Client;
-  /** the connection workers poll over */
-  workerConnection: NativeConnection;
   /** set when no TEMPORAL_ADDRESS was given and Anvil started or reused a local dev server */
   devServer?: DevServer;
   /** the Web UI, when known */
@@ -19,7 +17,10 @@ export interface Temporal {
  * Connects to TEMPORAL_ADDRESS, or (the embedded default) to a local dev server that it starts
  * or reuses. `detachServer` leaves a server it starts running after this process ends.
  */
-export async function connectTemporal(config: AnvilConfig, { detachServer }: { detachServer: boolean }): Promise<Temporal> {
+export async function connectTemporal(
+  config: AnvilConfig,
+  { detachServer }: { detachServer: boolean },
+): Promise<TemporalConnection> {
   const { temporal } = config;
   let devServer: DevServer | undefined;
   let address = temporal.address;
@@ -40,20 +41,11 @@ export async function connectTemporal(config: AnvilConfig, { detachServer }: { d
   } catch (err) {
     throw new Error(`cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${(err as Error).message}`);
   }
-  const workerConnection = await NativeConnection.connect({ address });
   return {
     address,
     client: new Client({ connection, namespace: temporal.namespace }),
-    workerConnection,
     devServer,
     uiUrl: temporal.uiUrl ?? (devServer ? `http://localhost:${temporal.devServer.uiPort}` : undefined),
-    async close() {
-      await workerConnection.close();
-      await connection.close();
-    },
+    close: () => connection.close(),
   };
-}
-
-export function workflowUrl(uiUrl: string, namespace: string, workflowId: string): string {
-  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
