@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Policy, PolicyTurn } from '../agents/policy';
-import type { Action, CreateEnvRequest, EnvState, Observation, StepResult } from '../domain/env';
+import type { Policy } from '../agents/policy';
+import type { Action, CreateEnvRequest, EnvState, Observation, PolicyTurn, StepResult } from '../domain/env';
 import type { EnvService } from '../gateway/env-service';
 
 /** Heartbeats every few seconds while `work` runs: a lost worker is noticed, a long step is not. */

@@ -1,5 +1,5 @@
-import type { Policy, PolicyTurn } from '../agents/policy';
-import type { CreateEnvRequest, EnvState } from '../domain/env';
+import type { Policy } from '../agents/policy';
+import type { CreateEnvRequest, EnvState, PolicyTurn } from '../domain/env';
 import type { EnvService } from '../gateway/env-service';
 
 export interface EpisodeResult {

@@ -1,4 +1,4 @@
-import { PROVIDERS, type ProviderName } from '../agents/providers';
+import { PROVIDERS, type ProviderName } from '../domain/providers';
 
 /** `--provider`'s value, or undefined after saying what is allowed (the command exits 2). */
 export function providerOption(value: string): ProviderName | undefined {

@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { PolicyTurn } from '../agents/policy';
 import type { EpisodeEnvActivities, PolicyActivities } from '../activities/rollouts';
+import type { PolicyTurn } from '../domain/env';
 import type { RewardMode } from '../domain/rewards';
 import type { EpisodeOutcome } from '../domain/rollouts';
 import { siblingQueue } from '../domain/queues';
