@@ -3,6 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const sideEffecting = 'workflow code must stay deterministic: do this in an activity and call it through proxyActivities (type-only imports are fine)';
+const agentsOff = 'workflows must not depend on agents/ (not even for types): what both use belongs in domain/';
 
 /** Import patterns for everything in these folders (at any depth of `../`), and the folders themselves. */
 const folders = (...dirs) => dirs.flatMap((dir) => [`**/${dir}`, `**/${dir}/*`]);
@@ -27,7 +28,7 @@ export default tseslint.config(
   },
   {
     // Workflows run in Temporal's deterministic sandbox: no Node built-ins, Docker, LLM clients or
-    // activity implementations at run time.
+    // activity implementations at run time; and nothing from agents/, types included.
     files: ['workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
@@ -35,6 +36,7 @@ export default tseslint.config(
         patterns: [
           { group: ['node:*'], message: sideEffecting, allowTypeImports: true },
           { group: ['**/activities', '**/activities/*', 'dockerode/*', 'openai/*'], message: sideEffecting, allowTypeImports: true },
+          { group: ['**/agents', '**/agents/**'], message: agentsOff },
         ],
       }],
     },

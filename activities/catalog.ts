@@ -4,7 +4,8 @@ import { chmod, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { parse } from 'csv-parse/sync';
-import { PROMPTS_DIRS, type ProviderName } from '../agents/providers';
+import { PROMPTS_DIRS } from '../agents/providers';
+import type { ProviderName } from '../domain/providers';
 import type { MedalThresholds } from '../domain/rewards';
 import type { Usage } from '../domain/usage';
 import type { VerificationReport } from '../domain/verification';

@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Policy, PolicyTurn } from '../agents/policy';
+import type { Policy } from '../agents/policy';
 import type { EnvService } from '../client';
-import type { Action, CreateEnvRequest, EnvState, Observation, StepResult } from '../domain/env';
+import type { Action, CreateEnvRequest, EnvState, Observation, PolicyTurn, StepResult } from '../domain/env';
 
 /** Heartbeats every few seconds while `work` runs: a lost worker is noticed, a long step is not. */
 async function beating<T>(work: Promise<T>): Promise<T> {

@@ -1,9 +1,10 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import { type ProviderName, synthProviderFor } from '../agents/providers';
+import { synthProviderFor } from '../agents/providers';
 import { type SynthDesign, synthDesignSchema, thresholdsSchema, writingSchema } from '../agents/synth-roles';
 import type { AnvilConfig } from '../config';
+import type { ProviderName } from '../domain/providers';
 import type { MedalThresholds } from '../domain/rewards';
 import { dnaSchema, type SeedFacts, type SynthScores, type TaskDna } from '../domain/synth';
 import { TASK_SCHEMA } from '../domain/task';

@@ -1,13 +1,4 @@
-import type { Action, Observation } from '../domain/env';
-
-/** One step of an episode as a policy sees it. */
-export interface PolicyTurn {
-  observation: Observation;
-  reward: number;
-  done: boolean;
-  /** the action that produced this observation; none for the opening observation */
-  action?: Action;
-}
+import type { Action, PolicyTurn } from '../domain/env';
 
 /**
  * An agent driving an environment: given every turn so far (the opening observation first), the

@@ -1,14 +1,12 @@
 import { join } from 'node:path';
 import type { AnvilConfig } from '../config';
+import type { ProviderName } from '../domain/providers';
 import { heuristicProvider } from './heuristic';
 import { createOpenAiProvider, PROMPTS_DIR } from './openai';
 import { heuristicSynthProvider } from './heuristic/synth';
 import { createOpenAiSynthProvider } from './openai/synth';
 import type { AgentProvider } from './roles';
 import type { SynthProvider } from './synth-roles';
-
-export const PROVIDERS = ['heuristic', 'openai'] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
 
 /** Where a provider's prompts (or templates) live: their hash goes into each task's provenance. */
 export const PROMPTS_DIRS: Record<ProviderName, string> = {

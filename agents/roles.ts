@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DatasetProfile } from '../domain/profile';
-import { metricSpecSchema, MODALITIES, type TaskManifest, TASK_TYPES } from '../domain/task';
+import type { TaskProposal } from '../domain/proposal';
+import type { TaskManifest } from '../domain/task';
 import type { CheckResult } from '../domain/verification';
 import type { Usage } from '../domain/usage';
 
@@ -8,20 +9,6 @@ import type { Usage } from '../domain/usage';
  * The Forge's agent roles. Every provider (heuristic, openai) implements the same functions with
  * the same zod-validated outputs; activities do the file I/O around them.
  */
-
-export const proposalSchema = z.object({
-  /** becomes the task id */
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/),
-  title: z.string().min(1),
-  target: z.string().min(1),
-  taskType: z.enum(TASK_TYPES),
-  modality: z.enum(MODALITIES),
-  metric: metricSpecSchema,
-  /** why this formulation is worth a task */
-  rationale: z.string().min(1),
-});
-export type TaskProposal = z.infer<typeof proposalSchema>;
-export const proposalsSchema = z.array(proposalSchema);
 
 /** A package as files: path relative to the package root → content. raw/ is added by the activity. */
 export const packageFilesSchema = z.record(z.string().min(1), z.string());

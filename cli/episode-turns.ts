@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import type { PolicyTurn } from '../agents/policy';
+import type { PolicyTurn } from '../domain/env';
 
 /**
  * Hands each turn of an episode workflow to `onTurn` as it comes (its `episodeTurns` query,

@@ -1,4 +1,4 @@
-import { PROVIDERS, type ProviderName } from '../agents/providers';
+import { PROVIDERS, type ProviderName } from '../domain/providers';
 import { inputError } from './failure-report';
 
 /** `--provider`'s value; any other value is an input error (exit 2) saying what is allowed. */

@@ -1,7 +1,8 @@
 import type { AnvilConfig } from '../config';
 import { taskQueueName } from '../domain/queues';
 import { connectTemporal, type TemporalConnection } from './connect';
-import type { EnvService, TaskSummary } from './env-service';
+import type { TaskSummary } from '../domain/env';
+import type { EnvService } from './env-service';
 import { createRolloutService, type RolloutService } from './rollouts';
 import { createTemporalEnvService } from './temporal-envs';
 

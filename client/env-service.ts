@@ -1,13 +1,4 @@
-import type { Action, CreateEnvRequest, EnvState, Observation, StepResult } from '../domain/env';
-
-/** A published task as `GET /v1/tasks` lists it. */
-export interface TaskSummary {
-  id: string;
-  title?: string;
-  taskType?: string;
-  metric?: string;
-  synthetic?: boolean;
-}
+import type { Action, CreatedEnv, CreateEnvRequest, EnvState, StepResult, TaskSummary } from '../domain/env';
 
 /** Why a request could not be served; the gateway turns each kind into its HTTP status. */
 export type EnvErrorKind = 'bad-request' | 'unknown-task' | 'not-found' | 'ended';
@@ -25,7 +16,7 @@ export class EnvError extends Error {
 /** What the gateway (and the CLI, and rollouts) need of the Dojo; backed by the Temporal client. */
 export interface EnvService {
   listTasks(): Promise<TaskSummary[]>;
-  create(request: CreateEnvRequest): Promise<{ envId: string; observation: Observation }>;
+  create(request: CreateEnvRequest): Promise<CreatedEnv>;
   /** `requestId` makes a retried request idempotent (it becomes the Temporal update id) */
   step(envId: string, action: Action, options?: { requestId?: string }): Promise<StepResult>;
   get(envId: string): Promise<EnvState>;

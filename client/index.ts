@@ -2,5 +2,7 @@
 // It may use domain/, config/ and the Temporal client SDK, never activities/, workers/, cli/ or gateway/.
 export { type AnvilClient, type AnvilClientOptions, createAnvilClient } from './anvil-client';
 export { connectTemporal, type TemporalConnection } from './connect';
-export { EnvError, type EnvErrorKind, type EnvService, type TaskSummary } from './env-service';
-export type { RolloutService, RolloutStatus } from './rollouts';
+export type { TaskSummary } from '../domain/env';
+export type { RolloutStatus } from '../domain/rollouts';
+export { EnvError, type EnvErrorKind, type EnvService } from './env-service';
+export type { RolloutService } from './rollouts';

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { describeIssues } from '../domain/env';
-import { type RolloutInput, type RolloutProgress, type RolloutResult, rolloutInputSchema } from '../domain/rollouts';
+import {
+  type RolloutInput,
+  type RolloutProgress,
+  type RolloutResult,
+  rolloutInputSchema,
+  type RolloutStatus,
+} from '../domain/rollouts';
 import { EnvError } from './env-service';
-
-export type RolloutStatus =
-  | { id: string; status: 'running'; progress: RolloutProgress }
-  | { id: string; status: 'completed'; result: RolloutResult }
-  | { id: string; status: 'failed'; error: string };
 
 export interface RolloutService {
   /** checks the input and starts a rolloutBatch workflow; returns its id at once */

@@ -1,9 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { type Action, type Budget, type CreateEnvRequest, ENV_MESSAGES, type EnvState, type Observation, type StepResult } from '../domain/env';
+import {
+  type Action,
+  type Budget,
+  type CreateEnvRequest,
+  ENV_MESSAGES,
+  type EnvState,
+  type Observation,
+  type StepResult,
+  type TaskSummary,
+} from '../domain/env';
 import type { RewardMode } from '../domain/rewards';
 import type { EnvSessionInput } from '../workflows/env-session';
-import { EnvError, type EnvService, type TaskSummary } from './env-service';
+import { EnvError, type EnvService } from './env-service';
 
 export interface TemporalEnvOptions {
   client: Client;

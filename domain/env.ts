@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ColumnProfile } from './profile';
-import type { Medal, RewardMode } from './rewards';
+import { MEDALS, type RewardMode } from './rewards';
 import type { MetricSpec, TaskType } from './task';
 
 /**
@@ -101,91 +101,120 @@ export interface TaskInfo {
   leaderboards: Leaderboard[];
 }
 
-export interface Scores {
-  raw: number;
-  /** HumanRank, averaged over the leaderboards */
-  position: number;
-  medal: Medal;
+const count = z.number().int().min(0);
+const status = z.enum(['ok', 'error']);
+
+export const DONE_REASONS = ['steps', 'wall-time', 'idle', 'closed'] as const;
+export type DoneReason = (typeof DONE_REASONS)[number];
+
+/*
+ * What the Dojo answers with. The gateway's OpenAPI document is generated from these schemas
+ * (gateway/openapi.ts); the types are inferred from them.
+ */
+
+export const scoresSchema = z.object({
+  raw: z.number(),
+  position: z.number().describe('HumanRank, averaged over the leaderboards'),
+  medal: z.enum(MEDALS),
+});
+export type Scores = z.infer<typeof scoresSchema>;
+
+export const runSummarySchema = z.object({
+  exitCode: z.number().int().nullable(),
+  timedOut: z.boolean(),
+  oomKilled: z.boolean(),
+  wallMs: z.number(),
+  stdout: z.string().describe('the last part of the stream'),
+  stderr: z.string().describe('the last part of the stream'),
+  outputTruncated: z.boolean(),
+});
+export type RunSummary = z.infer<typeof runSummarySchema>;
+
+export const observationErrorSchema = z.object({
+  type: z.string().describe('e.g. RuntimeError, Timeout, OutOfMemory, MissingSubmission, InvalidSubmission, KeyError'),
+  message: z.string(),
+  likelyCauses: z.array(z.string()),
+});
+export type ObservationError = z.infer<typeof observationErrorSchema>;
+
+export const budgetLeftSchema = z.object({ stepsUsed: count, stepsLeft: count, wallTimeLeftS: z.number() });
+export type BudgetLeft = z.infer<typeof budgetLeftSchema>;
+
+export const historyEntrySchema = z.object({
+  step: count,
+  action: z.enum(ENV_ACTIONS),
+  status,
+  summary: z.string(),
+  score: z.number().optional(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+export const observationSchema = z.object({
+  step: count.describe('0 = the observation a session opens with'),
+  action: z.enum([...ENV_ACTIONS, 'open']),
+  status,
+  message: z.string().describe('one line on what happened'),
+  info: z.record(z.string(), z.unknown()).optional().describe('request_info and the opening observation'),
+  run: runSummarySchema.optional(),
+  submission: z
+    .object({ valid: z.boolean(), error: z.string().optional() })
+    .optional()
+    .describe('validate_code: whether the submission it wrote would be accepted (never its score)'),
+  error: observationErrorSchema.optional(),
+  score: scoresSchema.optional().describe('execute_code with a valid submission'),
+  best: scoresSchema.optional(),
+  history: z.array(historyEntrySchema).optional(),
+  budget: budgetLeftSchema,
+  done: z.boolean(),
+  doneReason: z.enum(DONE_REASONS).optional(),
+});
+export type Observation = z.infer<typeof observationSchema>;
+
+export const stepResultSchema = z.object({ observation: observationSchema, reward: z.number(), done: z.boolean() });
+export type StepResult = z.infer<typeof stepResultSchema>;
+
+/** One step of an episode as a policy sees it. */
+export interface PolicyTurn extends StepResult {
+  /** the action that produced this observation; none for the opening observation */
+  action?: Action;
 }
 
-export interface RunSummary {
-  exitCode: number | null;
-  timedOut: boolean;
-  oomKilled: boolean;
-  wallMs: number;
-  /** the last part of each stream */
-  stdout: string;
-  stderr: string;
-  outputTruncated: boolean;
-}
-
-export interface ObservationError {
-  /** e.g. RuntimeError, Timeout, OutOfMemory, MissingSubmission, InvalidSubmission, and Python's own (KeyError, …) */
-  type: string;
-  message: string;
-  likelyCauses: string[];
-}
-
-export interface BudgetLeft {
-  stepsUsed: number;
-  stepsLeft: number;
-  wallTimeLeftS: number;
-}
-
-export interface HistoryEntry {
-  step: number;
-  action: EnvAction;
-  status: 'ok' | 'error';
-  summary: string;
-  score?: number;
-}
-
-export interface Observation {
-  /** 0 = the observation a session opens with */
-  step: number;
-  action: EnvAction | 'open';
-  status: 'ok' | 'error';
-  /** one line on what happened */
-  message: string;
-  /** request_info and the opening observation */
-  info?: Record<string, unknown>;
-  run?: RunSummary;
-  /** validate_code: whether the submission it wrote would be accepted (never its score) */
-  submission?: { valid: boolean; error?: string };
-  error?: ObservationError;
-  /** execute_code with a valid submission */
-  score?: Scores;
-  best?: Scores;
-  history?: HistoryEntry[];
-  budget: BudgetLeft;
-  done: boolean;
-  doneReason?: DoneReason;
-}
-
-export type DoneReason = 'steps' | 'wall-time' | 'idle' | 'closed';
-
-export interface StepResult {
-  observation: Observation;
-  reward: number;
-  done: boolean;
-}
+/** What opening a session answers. */
+export const createdEnvSchema = z.object({ envId: z.string(), observation: observationSchema });
+export type CreatedEnv = z.infer<typeof createdEnvSchema>;
 
 /** The session as `GET /v1/envs/:id` and the `state` query show it. */
-export interface EnvState {
-  envId: string;
-  taskId: string;
-  rewardMode: RewardMode;
-  budget: Budget;
-  stepsUsed: number;
-  startedAt: string;
-  done: boolean;
-  doneReason?: DoneReason;
-  best?: Scores;
-  /** JSONL in the artifact store */
-  trajectory: string;
-  /** where the session's sandbox lives (a host's session queue), once a code step placed it */
-  placement?: string;
-}
+export const envStateSchema = z.object({
+  envId: z.string(),
+  taskId: z.string(),
+  rewardMode: z.enum(REWARD_MODES),
+  budget: budgetSchema,
+  stepsUsed: count,
+  startedAt: z.iso.datetime(),
+  done: z.boolean(),
+  doneReason: z.enum(DONE_REASONS).optional(),
+  best: scoresSchema.optional(),
+  trajectory: z.string().describe('the JSONL trajectory in the artifact store'),
+  placement: z.string().optional().describe("the host's session queue, once a code step placed the sandbox"),
+});
+export type EnvState = z.infer<typeof envStateSchema>;
+
+/** A published task as `GET /v1/tasks` lists it. */
+export const taskSummarySchema = z.object({
+  id: z.string(),
+  title: z.string().optional(),
+  taskType: z.string().optional(),
+  metric: z.string().optional(),
+  synthetic: z.boolean().optional(),
+});
+export type TaskSummary = z.infer<typeof taskSummarySchema>;
+
+/** The body of every error answer of the gateway; its kind decides the HTTP status. */
+export const errorBodySchema = z.object({
+  error: z.enum(['bad-request', 'unknown-task', 'not-found', 'ended', 'too-large', 'internal']),
+  message: z.string().describe('what went wrong and what to send instead'),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** One line of a trajectory file. */
 export interface TrajectoryEntry {

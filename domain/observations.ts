@@ -1,5 +1,5 @@
 import type { Leaderboard, ObservationError, RunSummary, Scores } from './env';
-import { denseMedalReward, humanRank, medalOf, medalThresholds, type RewardMode } from './rewards';
+import { humanRank, medalOf, medalThresholds } from './rewards';
 import type { MetricSpec } from './task';
 
 /**
@@ -68,15 +68,6 @@ export function scoresOf(raw: number, leaderboards: Leaderboard[], metric: Pick<
   const position = boards.reduce((sum, b) => sum + humanRank(raw, b.scores, metric), 0) / boards.length;
   const medal = medalOf(raw, medalThresholds(boards[0]!.scores, metric), metric);
   return { raw, position, medal };
-}
-
-/** The reward of a step under the session's mode; an invalid or missing submission earns 0. */
-export function rewardOf(mode: RewardMode, scores: Scores | undefined, leaderboards: Leaderboard[], metric: Pick<MetricSpec, 'higherIsBetter'>): number {
-  if (!scores) return 0;
-  if (mode === 'raw') return scores.raw;
-  if (mode === 'position') return scores.position;
-  const board = leaderboards.find((b) => b.scores.length > 0);
-  return board ? denseMedalReward(scores.raw, board.scores, metric) : 0;
 }
 
 /** The better of two score sets under the metric (undefined counts as worst). */

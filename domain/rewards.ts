@@ -6,7 +6,8 @@ import type { MetricSpec } from './task';
  */
 
 export type RewardMode = 'position' | 'raw' | 'medal';
-export type Medal = 'gold' | 'silver' | 'bronze' | 'above-median' | 'none';
+export const MEDALS = ['gold', 'silver', 'bronze', 'above-median', 'none'] as const;
+export type Medal = (typeof MEDALS)[number];
 
 export interface MedalThresholds {
   gold: number;
@@ -88,10 +89,20 @@ export function denseMedalReward(score: number, scores: number[], metric: Pick<M
   return (tier + fraction) / 4;
 }
 
-/** The reward of a graded submission; an invalid one earns 0 in every mode. */
-export function reward(mode: RewardMode, score: number | undefined, scores: number[], metric: Pick<MetricSpec, 'higherIsBetter'>): number {
-  if (score === undefined || !Number.isFinite(score)) return 0;
-  if (mode === 'raw') return score;
-  if (mode === 'position') return humanRank(score, scores, metric);
-  return denseMedalReward(score, scores, metric);
+/**
+ * The reward of a step under the session's mode, from its scores on the task's leaderboards
+ * (position: HumanRank averaged over them; medal: dense, on the first non-empty one). A step
+ * without a valid submission has no scores and earns 0 in every mode.
+ */
+export function rewardOf(
+  mode: RewardMode,
+  scores: { raw: number; position: number } | undefined,
+  leaderboards: { scores: number[] }[],
+  metric: Pick<MetricSpec, 'higherIsBetter'>,
+): number {
+  if (!scores) return 0;
+  if (mode === 'raw') return scores.raw;
+  if (mode === 'position') return scores.position;
+  const board = leaderboards.find((b) => b.scores.length > 0);
+  return board ? denseMedalReward(scores.raw, board.scores, metric) : 0;
 }

@@ -18,34 +18,31 @@ export const rolloutInputSchema = z.strictObject({
 export type RolloutInput = z.input<typeof rolloutInputSchema>;
 export type RolloutSpec = z.output<typeof rolloutInputSchema>;
 
-export type EpisodeStatus = 'completed' | 'failed' | 'timed-out';
+export const EPISODE_STATUSES = ['completed', 'failed', 'timed-out'] as const;
+export type EpisodeStatus = (typeof EPISODE_STATUSES)[number];
 
-export interface EpisodeOutcome {
-  task: string;
-  /** 0-based sample index within its task's group */
-  sample: number;
-  status: EpisodeStatus;
-  /** the best reward of the episode; 0 when it failed or timed out without a valid submission */
-  reward: number;
-  steps: number;
-  envId?: string;
-  /** the episode's trajectory file (JSONL) */
-  trajectory?: string;
-  error?: string;
-}
+export const episodeOutcomeSchema = z.object({
+  task: z.string(),
+  sample: z.number().int().describe("0-based sample index within its task's group"),
+  status: z.enum(EPISODE_STATUSES),
+  reward: z.number().describe('the best reward of the episode; 0 when it failed or timed out without a valid submission'),
+  steps: z.number().int(),
+  envId: z.string().optional(),
+  trajectory: z.string().optional().describe("the episode's trajectory file (JSONL)"),
+  error: z.string().optional(),
+});
+export type EpisodeOutcome = z.infer<typeof episodeOutcomeSchema>;
 
 /** One task's group of episodes, as a GRPO-style trainer uses it. */
-export interface GroupStats {
-  task: string;
-  episodes: number;
-  mean: number;
-  /** population standard deviation */
-  std: number;
-  /** (reward − mean) / (std + ε), in the group's sample order */
-  advantages: number[];
-  /** episodes flagged timed-out or failed (counted in the stats with their reward) */
-  flagged: number;
-}
+export const groupStatsSchema = z.object({
+  task: z.string(),
+  episodes: z.number().int(),
+  mean: z.number(),
+  std: z.number().describe('population standard deviation'),
+  advantages: z.array(z.number()).describe("(reward − mean) / (std + ε), in the group's sample order"),
+  flagged: z.number().int().describe('episodes flagged timed-out or failed (counted in the stats with their reward)'),
+});
+export type GroupStats = z.infer<typeof groupStatsSchema>;
 
 const EPSILON = 1e-6;
 
@@ -61,14 +58,20 @@ export function groupStats(episodes: EpisodeOutcome[]): GroupStats[] {
   });
 }
 
-export interface RolloutResult {
-  workflowId: string;
-  episodes: EpisodeOutcome[];
-  groups: GroupStats[];
-}
+export const rolloutResultSchema = z.object({
+  workflowId: z.string(),
+  episodes: z.array(episodeOutcomeSchema),
+  groups: z.array(groupStatsSchema),
+});
+export type RolloutResult = z.infer<typeof rolloutResultSchema>;
 
-export interface RolloutProgress {
-  total: number;
-  done: number;
-  running: number;
-}
+export const rolloutProgressSchema = z.object({ total: z.number().int(), done: z.number().int(), running: z.number().int() });
+export type RolloutProgress = z.infer<typeof rolloutProgressSchema>;
+
+/** A batch as `GET /v1/rollouts/:id` shows it: its progress while it runs, then its result or its error. */
+export const rolloutStatusSchema = z.discriminatedUnion('status', [
+  z.object({ id: z.string(), status: z.literal('running'), progress: rolloutProgressSchema }),
+  z.object({ id: z.string(), status: z.literal('completed'), result: rolloutResultSchema }),
+  z.object({ id: z.string(), status: z.literal('failed'), error: z.string() }),
+]);
+export type RolloutStatus = z.infer<typeof rolloutStatusSchema>;

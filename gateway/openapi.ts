@@ -1,29 +1,25 @@
 import { z } from 'zod';
-import type { EnvService, TaskSummary } from '../client';
 import {
-  ENV_ACTIONS,
-  REWARD_MODES,
   actionSchema,
+  budgetLeftSchema,
   budgetSchema,
+  createdEnvSchema,
   createEnvSchema,
-  type BudgetLeft,
-  type DoneReason,
-  type EnvState,
-  type HistoryEntry,
-  type Observation,
-  type ObservationError,
-  type RunSummary,
-  type Scores,
-  type StepResult,
+  envStateSchema,
+  errorBodySchema,
+  historyEntrySchema,
+  observationErrorSchema,
+  observationSchema,
+  runSummarySchema,
+  scoresSchema,
+  stepResultSchema,
+  taskSummarySchema,
 } from '../domain/env';
-import type { Medal } from '../domain/rewards';
-import { rolloutInputSchema } from '../domain/rollouts';
-import type { ErrorBody } from './server';
+import { rolloutInputSchema, rolloutStatusSchema } from '../domain/rollouts';
 
 /**
- * The gateway's contract as OpenAPI 3.1: request bodies come from the zod schemas the handlers
- * parse with; response bodies are written out here, checked against domain/env.ts's interfaces
- * by `object<T>()` at compile time.
+ * The gateway's contract as OpenAPI 3.1, generated from zod schemas: the request bodies are the
+ * schemas the handlers parse with, the response bodies the schemas domain/ infers its types from.
  */
 
 /** The optional `Idempotency-Key` header of a step: a retry with the same key is applied once. */
@@ -31,137 +27,75 @@ export const idempotencyKeySchema = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'Idempotency-Key must be 1-200 characters of A-Z a-z 0-9 _ . : -');
 
-type Schema = { [key: string]: unknown; optional?: never };
-class Optional {
-  constructor(readonly optional: Schema) {}
-}
-/** One schema per key of T, exactly; T's optional keys take `optional(...)`. */
-type Properties<T> = { [K in keyof T]-?: Pick<T, K> extends Required<Pick<T, K>> ? Schema : Optional };
+type JsonSchema = Record<string, unknown>;
 
-const optional = (schema: Schema) => new Optional(schema);
+/** The bodies of requests, as clients send them (defaults not yet applied). */
+const REQUESTS = { CreateEnvRequest: createEnvSchema, Action: actionSchema, RolloutRequest: rolloutInputSchema };
 
-function object<T>(properties: Properties<T>, description?: string): Schema {
-  const props: Record<string, Schema> = {};
-  const required: string[] = [];
-  for (const [key, value] of Object.entries<Schema | Optional>(properties)) {
-    if (value instanceof Optional) props[key] = value.optional;
-    else {
-      props[key] = value;
-      required.push(key);
-    }
-  }
-  return { type: 'object', ...(description && { description }), properties: props, required };
-}
-
-/** The values of a string union, all of them: `Record<U, true>` fails to compile if one is missing. */
-const valuesOf = <U extends string>(all: Record<U, true>): U[] => Object.keys(all) as U[];
-
-/** A zod schema as JSON Schema (2020-12, which OpenAPI 3.1 uses), without its `$schema` line. */
-function fromZod(schema: z.ZodType, io: 'input' | 'output'): Schema {
-  const json = z.toJSONSchema(schema, { io }) as Schema;
-  delete json.$schema;
-  return json;
-}
-
-type Component =
-  | 'CreateEnvRequest' | 'Action' | 'Created' | 'Observation' | 'StepResult' | 'EnvState' | 'TaskSummary' | 'Error'
-  | 'RunSummary' | 'ObservationError' | 'Scores' | 'BudgetLeft' | 'HistoryEntry' | 'Budget';
-const ref = (name: Component): Schema => ({ $ref: `#/components/schemas/${name}` });
-
-const string: Schema = { type: 'string' };
-const number: Schema = { type: 'number' };
-const integer: Schema = { type: 'integer' };
-const boolean: Schema = { type: 'boolean' };
-const status: Schema = { type: 'string', enum: ['ok', 'error'] };
-const doneReason: Schema = { type: 'string', enum: valuesOf<DoneReason>({ steps: true, 'wall-time': true, idle: true, closed: true }) };
-const medal: Schema = {
-  type: 'string',
-  enum: valuesOf<Medal>({ gold: true, silver: true, bronze: true, 'above-median': true, none: true }),
+/** The bodies of responses; a schema that another one uses is referred to by its name here. */
+const RESPONSES = {
+  Created: createdEnvSchema,
+  StepResult: stepResultSchema,
+  Observation: observationSchema,
+  RunSummary: runSummarySchema,
+  ObservationError: observationErrorSchema,
+  Scores: scoresSchema,
+  BudgetLeft: budgetLeftSchema,
+  HistoryEntry: historyEntrySchema,
+  Budget: budgetSchema,
+  EnvState: envStateSchema,
+  TaskSummary: taskSummarySchema,
+  TaskList: z.object({ tasks: z.array(taskSummarySchema).describe('every task a session can open') }),
+  RolloutStarted: z.object({ id: z.string().describe('poll GET /v1/rollouts/{id} with it') }),
+  RolloutStatus: rolloutStatusSchema,
+  Health: z.object({ ok: z.literal(true) }),
+  Error: errorBodySchema,
 };
 
-const schemas: Record<Component, Schema> = {
-  CreateEnvRequest: fromZod(createEnvSchema, 'input'),
-  Action: fromZod(actionSchema, 'input'),
-  Budget: fromZod(budgetSchema, 'output'),
-  Created: object<Awaited<ReturnType<EnvService['create']>>>({ envId: string, observation: ref('Observation') }),
-  StepResult: object<StepResult>({ observation: ref('Observation'), reward: number, done: boolean }),
-  Observation: object<Observation>({
-    step: { ...integer, description: '0 = the observation a session opens with' },
-    action: { type: 'string', enum: [...ENV_ACTIONS, 'open'] },
-    status,
-    message: { ...string, description: 'one line on what happened' },
-    info: optional({ type: 'object', description: 'request_info and the opening observation' }),
-    run: optional(ref('RunSummary')),
-    submission: optional({
-      ...object<NonNullable<Observation['submission']>>({ valid: boolean, error: optional(string) }),
-      description: 'validate_code: whether the submission it wrote would be accepted (never its score)',
-    }),
-    error: optional(ref('ObservationError')),
-    score: optional({ ...ref('Scores'), description: 'execute_code with a valid submission' }),
-    best: optional(ref('Scores')),
-    history: optional({ type: 'array', items: ref('HistoryEntry') }),
-    budget: ref('BudgetLeft'),
-    done: boolean,
-    doneReason: optional(doneReason),
-  }),
-  RunSummary: object<RunSummary>({
-    exitCode: { type: ['integer', 'null'] },
-    timedOut: boolean,
-    oomKilled: boolean,
-    wallMs: number,
-    stdout: { ...string, description: 'the last part of the stream' },
-    stderr: { ...string, description: 'the last part of the stream' },
-    outputTruncated: boolean,
-  }),
-  ObservationError: object<ObservationError>({
-    type: { ...string, description: 'e.g. RuntimeError, Timeout, OutOfMemory, MissingSubmission, InvalidSubmission, KeyError' },
-    message: string,
-    likelyCauses: { type: 'array', items: string },
-  }),
-  Scores: object<Scores>({ raw: number, position: { ...number, description: 'HumanRank, averaged over the leaderboards' }, medal }),
-  BudgetLeft: object<BudgetLeft>({ stepsUsed: integer, stepsLeft: integer, wallTimeLeftS: number }),
-  HistoryEntry: object<HistoryEntry>({
-    step: integer,
-    action: { type: 'string', enum: [...ENV_ACTIONS] },
-    status,
-    summary: string,
-    score: optional(number),
-  }),
-  EnvState: object<EnvState>({
-    envId: string,
-    taskId: string,
-    rewardMode: { type: 'string', enum: [...REWARD_MODES] },
-    budget: ref('Budget'),
-    stepsUsed: integer,
-    startedAt: { ...string, format: 'date-time' },
-    done: boolean,
-    doneReason: optional(doneReason),
-    best: optional(ref('Scores')),
-    trajectory: { ...string, description: 'the JSONL trajectory in the artifact store' },
-    placement: optional({ ...string, description: "the host's session queue, once a code step placed the sandbox" }),
-  }),
-  TaskSummary: object<TaskSummary>({
-    id: string,
-    title: optional(string),
-    taskType: optional(string),
-    metric: optional(string),
-    synthetic: optional(boolean),
-  }),
-  Error: object<ErrorBody>({
-    error: {
-      type: 'string',
-      enum: valuesOf<ErrorBody['error']>({
-        'bad-request': true, 'unknown-task': true, 'not-found': true, ended: true, 'too-large': true, internal: true,
-      }),
-    },
-    message: { ...string, description: 'what went wrong and what to send instead' },
-  }),
-};
+type Component = keyof typeof REQUESTS | keyof typeof RESPONSES;
+const COMPONENTS = '#/components/schemas/';
+const ref = (name: Component): JsonSchema => ({ $ref: `${COMPONENTS}${name}` });
 
-const json = (description: string, schema: Schema) => ({ description, content: { 'application/json': { schema } } });
+/** Schemas as JSON Schema 2020-12 (which OpenAPI 3.1 uses), each a component, referring to each other by $ref. */
+function componentsOf(schemas: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
+  const override = ({ jsonSchema }: { jsonSchema: JsonSchema }) => trim(jsonSchema, io);
+  const { schemas: generated } = z.toJSONSchema(registry, { io, uri: (id) => `${COMPONENTS}${id}`, override });
+  return Object.fromEntries(Object.entries(generated).map(([id, schema]) => [id, bare(schema)]));
+}
+
+/**
+ * Leaves out what zod writes for its own checks but a reader of the contract does not need: the
+ * safe-integer bounds of every integer, the pattern behind a date-time, and in responses
+ * `additionalProperties: false` (a later version may add fields).
+ */
+function trim(schema: JsonSchema, io: 'input' | 'output'): void {
+  if (schema.minimum === Number.MIN_SAFE_INTEGER) delete schema.minimum;
+  if (schema.maximum === Number.MAX_SAFE_INTEGER) delete schema.maximum;
+  if (schema.format === 'date-time') delete schema.pattern;
+  if (io === 'output' && schema.additionalProperties === false) delete schema.additionalProperties;
+}
+
+/** A generated schema without the header of a document of its own, as components and parameters take it. */
+function bare({ $schema: _schema, $id: _id, ...schema }: JsonSchema): JsonSchema {
+  return schema;
+}
+
+const json = (description: string, schema: JsonSchema) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 const error = (description: string) => json(description, ref('Error'));
 const body = (name: Component) => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
-const envId = { name: 'id', in: 'path', required: true, schema: string, description: 'the envId that POST /v1/envs returned' };
+const string: JsonSchema = { type: 'string' };
+const envId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: string,
+  description: 'the envId that POST /v1/envs returned',
+};
 const tooLarge = error('the body is over 1 MiB');
 const internal = error('the service failed; the gateway logs the cause');
 
@@ -170,7 +104,7 @@ export interface OpenApiDocument {
   info: { title: string; version: string; description: string };
   /** path → lower-case method → operation */
   paths: Record<string, Record<string, unknown>>;
-  components: { schemas: Record<Component, Schema> };
+  components: { schemas: Record<string, JsonSchema> };
 }
 
 export function openApiDocument(): OpenApiDocument {
@@ -179,7 +113,8 @@ export function openApiDocument(): OpenApiDocument {
     info: {
       title: 'Anvil gateway',
       version: 'v1',
-      description: 'Gym-style environments over ML-engineering tasks: open a session, step it with actions, read or close it.',
+      description:
+        'Gym-style environments over ML-engineering tasks: open a session, step it with actions, read or close it.',
     },
     paths: {
       '/v1/envs': {
@@ -204,7 +139,7 @@ export function openApiDocument(): OpenApiDocument {
               name: 'Idempotency-Key',
               in: 'header',
               required: false,
-              schema: fromZod(idempotencyKeySchema, 'input'),
+              schema: bare(z.toJSONSchema(idempotencyKeySchema, { io: 'input' })),
               description: 'a retried request with the same key is applied once and returns the same result',
             },
           ],
@@ -239,18 +174,15 @@ export function openApiDocument(): OpenApiDocument {
       '/v1/tasks': {
         get: {
           summary: 'The published tasks',
-          responses: {
-            200: json('every task a session can open', object<{ tasks: TaskSummary[] }>({ tasks: { type: 'array', items: ref('TaskSummary') } })),
-            500: internal,
-          },
+          responses: { 200: json('every task a session can open', ref('TaskList')), 500: internal },
         },
       },
       '/v1/rollouts': {
         post: {
           summary: 'Start a batch of agent episodes (rolloutBatch) for RL',
-          requestBody: { required: true, content: { 'application/json': { schema: fromZod(rolloutInputSchema, 'input') } } },
+          requestBody: body('RolloutRequest'),
           responses: {
-            202: json('the batch started; poll GET /v1/rollouts/{id}', object<{ id: string }>({ id: string })),
+            202: json('the batch started; poll GET /v1/rollouts/{id}', ref('RolloutStarted')),
             400: error('the body is not a valid rollout request'),
             500: internal,
           },
@@ -258,10 +190,12 @@ export function openApiDocument(): OpenApiDocument {
       },
       '/v1/rollouts/{id}': {
         get: {
-          summary: "A batch's progress, or its result: per episode reward, status and trajectory; per task mean, std and normalised advantages",
-          parameters: [{ name: 'id', in: 'path', required: true, schema: string, description: 'the id POST /v1/rollouts returned' }],
+          summary:
+            "A batch's progress, or its result: per episode reward, status and trajectory; " +
+            'per task mean, std and normalised advantages',
+          parameters: [{ ...envId, description: 'the id POST /v1/rollouts returned' }],
           responses: {
-            200: json('running (progress), completed (result) or failed (error)', { type: 'object', required: ['id', 'status'], properties: { id: string, status: { enum: ['running', 'completed', 'failed'] }, progress: { type: 'object' }, result: { type: 'object' }, error: string } }),
+            200: json('running (progress), completed (result) or failed (error)', ref('RolloutStatus')),
             404: error('no rollout has this id'),
             500: internal,
           },
@@ -271,9 +205,9 @@ export function openApiDocument(): OpenApiDocument {
         get: { summary: 'This document', responses: { 200: json('OpenAPI 3.1', { type: 'object' }) } },
       },
       '/healthz': {
-        get: { summary: 'Liveness', responses: { 200: json('the gateway is up', object<{ ok: true }>({ ok: { const: true } })) } },
+        get: { summary: 'Liveness', responses: { 200: json('the gateway is up', ref('Health')) } },
       },
     },
-    components: { schemas },
+    components: { schemas: { ...componentsOf(REQUESTS, 'input'), ...componentsOf(RESPONSES, 'output') } },
   };
 }

@@ -11,17 +11,12 @@ import {
   createEnvSchema,
   describeIssues,
   type EnvAction,
+  type ErrorBody,
 } from '../domain/env';
 import { idempotencyKeySchema, openApiDocument } from './openapi';
 
 /** The biggest legitimate body is a script of MAX_CODE_CHARS, JSON-escaped; anything past this is refused. */
 const BODY_LIMIT = 1024 * 1024;
-
-/** Every error the gateway answers with. */
-export interface ErrorBody {
-  error: EnvErrorKind | 'too-large' | 'internal';
-  message: string;
-}
 
 const STATUS: Record<EnvErrorKind, number> = { 'bad-request': 400, 'unknown-task': 404, 'not-found': 404, ended: 409 };
 

@@ -1,7 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ENV_ACTIONS, MAX_CODE_CHARS, type Action, type CreateEnvRequest, type EnvState, type Observation, type StepResult } from '../domain/env';
-import { EnvError, type EnvService, type TaskSummary } from '../client';
+import {
+  ENV_ACTIONS,
+  MAX_CODE_CHARS,
+  type Action,
+  type CreateEnvRequest,
+  type EnvState,
+  type Observation,
+  type StepResult,
+  type TaskSummary,
+} from '../domain/env';
+import { EnvError, type EnvService } from '../client';
 import { createGateway } from '../gateway/server';
 
 /**

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createHeuristicPolicy } from '../agents/heuristic/policy';
-import type { Policy, PolicyTurn } from '../agents/policy';
+import type { Policy } from '../agents/policy';
 import { profileTable } from '../activities/intake/profile';
-import type { Action, EnvAction, Observation, TaskInfo } from '../domain/env';
+import type { Action, EnvAction, Observation, PolicyTurn, TaskInfo } from '../domain/env';
 import type { TaskManifest } from '../domain/task';
 
 const PACKAGE = join(__dirname, 'fixtures', 'packages', 'penguins-sex');

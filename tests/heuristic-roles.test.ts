@@ -4,7 +4,7 @@ import { brainstorm } from '../agents/heuristic/brainstormer';
 import { design, type DesignConfig } from '../agents/heuristic/designer';
 import { refactor } from '../agents/heuristic/refactorer';
 import { review } from '../agents/heuristic/reviewer';
-import type { TaskProposal } from '../agents/roles';
+import type { TaskProposal } from '../domain/proposal';
 import { profileTable } from '../activities/intake/profile';
 import { readTable } from '../activities/intake/read-table';
 import type { DatasetProfile } from '../domain/profile';

@@ -23,6 +23,16 @@ describe('the ESLint rule that keeps workflow code deterministic', () => {
     expect(messages.some((m) => m.startsWith('@typescript-eslint/no-restricted-imports'))).toBe(true);
   });
 
+  it.each([
+    "import type { PolicyTurn } from '../agents/policy';",
+    "import { heuristicProvider } from '../agents/heuristic';",
+    "import type { TaskProposal } from '../agents/roles';",
+  ])('forbids %s in workflows/, type-only imports too', async (line) => {
+    const messages = await lintAs('workflows/example.ts', `${line}\nexport const x = 1;\n`);
+    const restricted = /^@typescript-eslint\/no-restricted-imports: '\.\.\/agents\//;
+    expect(messages).toContainEqual(expect.stringMatching(restricted));
+  });
+
   it('allows type-only imports and the workflow SDK', async () => {
     const code = [
       "import type Docker from 'dockerode';",

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../domain/env';
 import { infoOf } from '../domain/env-info';
-import { bestOf, rewardOf, runError, scoresOf } from '../domain/observations';
+import { bestOf, runError, scoresOf } from '../domain/observations';
+import { rewardOf } from '../domain/rewards';
 
 const run = (over: Partial<RunSummary>): RunSummary => ({ exitCode: 0, timedOut: false, oomKilled: false, wallMs: 10, stdout: '', stderr: '', outputTruncated: false, ...over });
 const limits = { timeoutS: 30, memoryMb: 512 };

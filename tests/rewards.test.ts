@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { denseMedalReward, humanRank, medalOf, medalThresholds, reward } from '../domain/rewards';
+import { denseMedalReward, humanRank, medalOf, medalThresholds, rewardOf } from '../domain/rewards';
 
 const HIGH = { higherIsBetter: true };
 const LOW = { higherIsBetter: false };
@@ -51,9 +51,19 @@ describe('HumanRank and rewards', () => {
     expect(rewards[1]).toBe(0);
     const t = medalThresholds(scores, HIGH);
     expect(denseMedalReward(t.bronze, scores, HIGH)).toBe(0.5); // exactly at bronze: tier 2 of 4
-    expect(reward('medal', undefined, scores, HIGH)).toBe(0);
-    expect(reward('position', Number.NaN, scores, HIGH)).toBe(0);
-    expect(reward('raw', 0.42, scores, HIGH)).toBe(0.42);
-    expect(reward('position', 40, scores, HIGH)).toBe(1);
+    expect(rewardOf('medal', undefined, [{ scores }], HIGH)).toBe(0);
+  });
+
+  it('rewards a step by its mode: the raw score, its position, or the dense medal reward on the first board', () => {
+    const scores = board(40);
+    const bronze = medalThresholds(scores, HIGH).bronze;
+    const graded = { raw: bronze, position: 0.3 };
+    expect(rewardOf('raw', graded, [{ scores }], HIGH)).toBe(bronze);
+    expect(rewardOf('position', graded, [{ scores }], HIGH)).toBe(0.3); // the position as scored, not recomputed
+    expect(rewardOf('medal', graded, [{ scores: [] }, { scores }], HIGH)).toBe(0.5);
+    expect(rewardOf('medal', graded, [{ scores: [] }], HIGH)).toBe(0); // no board to place it on
+    for (const mode of ['raw', 'position', 'medal'] as const) {
+      expect(rewardOf(mode, undefined, [{ scores }], HIGH)).toBe(0);
+    }
   });
 });

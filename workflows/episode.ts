@@ -6,8 +6,8 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PolicyTurn } from '../agents/policy';
 import type { EpisodeEnvActivities, PolicyActivities } from '../activities/rollouts';
+import type { PolicyTurn } from '../domain/env';
 import type { RewardMode } from '../domain/rewards';
 import type { EpisodeOutcome } from '../domain/rollouts';
 import { siblingQueue } from '../domain/queues';

@@ -1,5 +1,5 @@
 import { defineQuery, executeChild, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ProviderName } from '../agents/providers';
+import type { ProviderName } from '../domain/providers';
 import type { ForgedTask, ForgeProgress, ForgeResult } from '../domain/forge';
 import { SEARCH } from '../domain/search-attributes';
 import { addUsage, NO_USAGE } from '../domain/usage';

@@ -1,6 +1,6 @@
 import { defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ProviderName } from '../agents/providers';
-import type { TaskProposal } from '../agents/roles';
+import type { TaskProposal } from '../domain/proposal';
+import type { ProviderName } from '../domain/providers';
 import type { ForgedTask, TaskProgress } from '../domain/forge';
 import { SEARCH } from '../domain/search-attributes';
 import { addUsage, NO_USAGE, type Usage } from '../domain/usage';

@@ -1,5 +1,5 @@
 import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ProviderName } from '../agents/providers';
+import type { ProviderName } from '../domain/providers';
 import type { MedalThresholds } from '../domain/rewards';
 import { SEARCH } from '../domain/search-attributes';
 import { baselineScores, DEFAULT_SYNTH_ROWS, type SynthesizedTask, type SynthProgress, type SynthReport, type SynthResult, type SynthScores, synthTaskId, testRowsFor, trainRowsFor } from '../domain/synth';

@@ -1,4 +1,4 @@
-import type { ProviderName } from '../agents/providers';
+import type { ProviderName } from '../domain/providers';
 import { NO_USAGE, type Usage } from '../domain/usage';
 import { CHECKS, type CheckResult, type VerificationReport, verdictOf } from '../domain/verification';
 import { roleActivities, verificationActivities } from './activity-proxies';

@@ -1,5 +1,5 @@
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ProviderName } from '../agents/providers';
+import type { ProviderName } from '../domain/providers';
 import { SEARCH } from '../domain/search-attributes';
 import { CHECKS, type VerificationReport } from '../domain/verification';
 import { catalogActivities } from './activity-proxies';

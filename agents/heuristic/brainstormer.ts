@@ -1,7 +1,8 @@
 import type { CandidateTarget, DatasetProfile } from '../../domain/profile';
 import { metricSpec } from '../../domain/metrics';
 import type { Modality } from '../../domain/task';
-import type { BrainstormInput, TaskProposal } from '../roles';
+import type { TaskProposal } from '../../domain/proposal';
+import type { BrainstormInput } from '../roles';
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 

@@ -1,7 +1,7 @@
 import type { ColumnProfile, DatasetProfile } from '../../domain/profile';
 import type { MetricSpec } from '../../domain/task';
 import { METRICS } from '../../domain/metrics';
-import type { TaskProposal } from '../roles';
+import type { TaskProposal } from '../../domain/proposal';
 import type { DesignConfig } from './designer';
 
 function describeColumn(c: ColumnProfile): string {

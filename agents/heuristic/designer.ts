@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetProfile } from '../../domain/profile';
 import { TASK_SCHEMA } from '../../domain/task';
-import type { Design, DesignInput, TaskProposal } from '../roles';
+import type { TaskProposal } from '../../domain/proposal';
+import type { Design, DesignInput } from '../roles';
 import { writeDescription } from './description';
 
 /** Everything the templates read from their CONFIG line. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Action, InfoKind } from '../../domain/env';
-import type { Policy, PolicyTurn } from '../policy';
+import type { Action, InfoKind, PolicyTurn } from '../../domain/env';
+import type { Policy } from '../policy';
 import type { DesignConfig } from './designer';
 
 /**

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { AnvilConfig } from '../../config';
 import type { DatasetProfile } from '../../domain/profile';
 import { CHECKS } from '../../domain/verification';
-import { type AgentProvider, type Design, designSchema, packageFilesSchema, proposalsSchema, type ToolRequest } from '../roles';
+import { proposalsSchema } from '../../domain/proposal';
+import { type AgentProvider, type Design, designSchema, packageFilesSchema, type ToolRequest } from '../roles';
 import { LlmClient, type Message } from './client';
 
 export const PROMPTS_DIR = join(__dirname, 'prompts');

@@ -6,9 +6,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { AnvilConfig } from '../../config';
-import { type Action, actionSchema, describeIssues, ENV_ACTIONS, type Observation } from '../../domain/env';
+import { type Action, actionSchema, describeIssues, ENV_ACTIONS, type Observation, type PolicyTurn } from '../../domain/env';
 import { compact, ENV_TOOLS } from '../../domain/sft';
-import type { Policy, PolicyTurn } from '../policy';
+import type { Policy } from '../policy';
 import type { Message } from './client';
 
 const SYSTEM_PROMPT = readFileSync(join(__dirname, 'prompts', 'policy.md'), 'utf8');

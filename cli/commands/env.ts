@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { WorkflowFailedError } from '@temporalio/client';
-import type { PolicyTurn } from '../../agents/policy';
+import type { PolicyTurn } from '../../domain/env';
 import type { TaskSummary } from '../../client';
 import type { AnvilConfig } from '../../config';
 import { REWARD_MODES, type TrajectoryEntry } from '../../domain/env';
