@@ -9,6 +9,7 @@ import {
   TimeoutFailure,
 } from '@temporalio/common';
 import { kindOf, TypedError, typeFromMessage, type UserError } from '../domain/failures';
+import { EnvError } from './env-service';
 
 /** Where the failed work ran, when the caller knows: the workflow id and its Web UI link. */
 export interface FailureContext {
@@ -42,6 +43,7 @@ function linkOf(err: Error): { where?: string; type?: string; hint?: string } {
   if (err instanceof CancelledFailure) return { type: 'Cancelled' };
   if (err instanceof ServerFailure) return { type: 'ServerFailure' };
   if (err instanceof TypedError) return { type: err.type, hint: err.hint };
+  if (err instanceof EnvError) return { type: `Env:${err.kind}` };
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return { type: 'Usage' };
   if (err.name === 'ConfigError') return { type: 'ConfigError' };

@@ -9,6 +9,7 @@ import {
   type RolloutStatus,
 } from '../domain/rollouts';
 import { EnvError } from './env-service';
+import { describeFailure } from './failures';
 
 export interface RolloutService {
   /** checks the input and starts a rolloutBatch workflow; returns its id at once */
@@ -45,7 +46,8 @@ export function createRolloutService({ client, controlQueue, catalogDir }: { cli
       try {
         return { id, status: 'completed', result: await handle.result() };
       } catch (err) {
-        return { id, status: 'failed', error: (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message };
+        const { message, ...failure } = describeFailure(err, { workflowId: id });
+        return { id, status: 'failed', error: message, ...failure };
       }
     },
     async run(input) {

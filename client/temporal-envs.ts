@@ -12,7 +12,7 @@ import {
 } from '../domain/env';
 import type { RewardMode } from '../domain/rewards';
 import type { EnvSessionInput } from '../workflows/env-session';
-import { EnvError, type EnvService } from './env-service';
+import { EnvError, type EnvService, unknownTask } from './env-service';
 
 export interface TemporalEnvOptions {
   client: Client;
@@ -68,8 +68,7 @@ export function createTemporalEnvService(options: TemporalEnvOptions): EnvServic
     async create(request: CreateEnvRequest) {
       const tasks = options.listTasks?.();
       if (tasks && !tasks.some((t) => t.id === request.taskId)) {
-        const known = tasks.map((t) => t.id);
-        throw new EnvError('unknown-task', `no task "${request.taskId}" in the catalog ${catalogDir}${known.length ? `; known: ${known.slice(0, 20).join(', ')}` : ' (it is empty: forge or import a task first)'}`);
+        throw unknownTask(request.taskId, catalogDir, tasks.map((t) => t.id));
       }
       const envId = `env-${request.taskId}-${randomUUID().slice(0, 8)}`;
       const input: EnvSessionInput = {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ColumnProfile } from './profile';
 import { MEDALS, type RewardMode } from './rewards';
 import type { MetricSpec, TaskType } from './task';
+import { failureFieldsSchema } from './failures';
 
 /**
  * The Dojo's environment API: actions an agent takes, the observations it gets back, and the
@@ -211,8 +212,9 @@ export type TaskSummary = z.infer<typeof taskSummarySchema>;
 
 /** The body of every error answer of the gateway; its kind decides the HTTP status. */
 export const errorBodySchema = z.object({
-  error: z.enum(['bad-request', 'unknown-task', 'not-found', 'ended', 'too-large', 'internal']),
-  message: z.string().describe('what went wrong and what to send instead'),
+  error: z.enum(['bad-request', 'unknown-task', 'not-found', 'ended', 'too-large', 'rejected', 'unavailable', 'internal']),
+  message: z.string().describe('what went wrong and what to send instead (host paths cut to their last segment)'),
+  ...failureFieldsSchema.partial().shape,
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 

@@ -4,12 +4,24 @@
  * by client/failures.ts. Pure: no Temporal classes here.
  */
 
+import { z } from 'zod';
+
 /**
  * `input`: the input cannot be used (a file, folder, flag, id); `rejected`: the data or package was
  * judged and failed; `infrastructure`: an engine, server or endpoint is down or unreachable;
  * `failed`: the work itself broke (a bug, a model that keeps erring, a crashed script).
  */
-export type FailureClass = 'input' | 'rejected' | 'infrastructure' | 'failed';
+export const FAILURE_CLASSES = ['input', 'rejected', 'infrastructure', 'failed'] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+/** The fields a failure adds to an answer (the gateway's error bodies, a failed rollout's status). */
+export const failureFieldsSchema = z.object({
+  type: z.string().describe("the root failure's type, e.g. BadDataset or Env:unknown-task"),
+  class: z.enum(FAILURE_CLASSES).describe('input, rejected, infrastructure or failed'),
+  where: z.array(z.string()).describe('the workflows and activities the failure came through'),
+  hint: z.string().optional().describe('what to do about it'),
+  workflowId: z.string().optional().describe('the workflow that failed, if one did'),
+});
 
 /** The CLI's exit codes, one per outcome; every command documents which it uses. */
 export const EXIT_CODES = { ok: 0, rejected: 1, failed: 1, input: 2, infrastructure: 3 } as const;
@@ -85,6 +97,7 @@ export const FAILURE_KINDS: Record<string, Kind> = {
     hint: 'the model kept answering outside the schema: try a stronger model (ANVIL_MODEL) or --provider heuristic',
   },
   InvalidPolicyOutput: { class: 'failed', hint: 'the policy model kept answering outside the tool schema' },
+  EpisodeFailed: { class: 'failed', hint: 'see the error in the message and the trajectory so far' },
   EpisodeStartFailed: { class: 'failed', hint: 'see the cause in the message; the task may not be playable' },
   LlmRefused: { class: 'infrastructure', hint: 'check OPENAI_API_KEY, OPENAI_BASE_URL and the model name' },
   RateLimited: { class: 'infrastructure', hint: 'the endpoint keeps rate limiting: lower llm concurrency or wait' },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { REWARD_MODES } from './env';
+import { failureFieldsSchema } from './failures';
 
 /** What an RL trainer asks for: K episodes per task, `concurrency` at once. */
 export const rolloutInputSchema = z.strictObject({
@@ -72,6 +73,6 @@ export type RolloutProgress = z.infer<typeof rolloutProgressSchema>;
 export const rolloutStatusSchema = z.discriminatedUnion('status', [
   z.object({ id: z.string(), status: z.literal('running'), progress: rolloutProgressSchema }),
   z.object({ id: z.string(), status: z.literal('completed'), result: rolloutResultSchema }),
-  z.object({ id: z.string(), status: z.literal('failed'), error: z.string() }),
+  z.object({ id: z.string(), status: z.literal('failed'), error: z.string(), ...failureFieldsSchema.shape }),
 ]);
 export type RolloutStatus = z.infer<typeof rolloutStatusSchema>;

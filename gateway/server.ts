@@ -1,10 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { EnvError, type EnvErrorKind, type EnvService, type RolloutService } from '../client';
+import { EnvError, type EnvService, type RolloutService } from '../client';
 import {
   ACTION_PARAMS,
   ENV_ACTIONS,
-  MAX_CODE_CHARS,
   REWARD_MODES,
   actionSchema,
   budgetSchema,
@@ -13,12 +12,8 @@ import {
   type EnvAction,
   type ErrorBody,
 } from '../domain/env';
+import { BODY_LIMIT, errorResponse, remoteFields } from './errors';
 import { idempotencyKeySchema, openApiDocument } from './openapi';
-
-/** The biggest legitimate body is a script of MAX_CODE_CHARS, JSON-escaped; anything past this is refused. */
-const BODY_LIMIT = 1024 * 1024;
-
-const STATUS: Record<EnvErrorKind, number> = { 'bad-request': 400, 'unknown-task': 404, 'not-found': 404, ended: 409 };
 
 const CREATE_HINT =
   `Send {"taskId": "<an id from GET /v1/tasks>", "budget"?: {${Object.keys(budgetSchema.shape).join(', ')}} (each optional), ` +
@@ -47,27 +42,6 @@ function idempotencyKey(header: string | string[] | undefined): string | undefin
   const result = idempotencyKeySchema.safeParse(header);
   if (!result.success) throw new EnvError('bad-request', result.error.issues.map((i) => i.message).join('; '));
   return result.data;
-}
-
-/** Fastify's own client errors (body too large, bad Content-Length, …) carry an FST_ code and a 4xx. */
-function fastifyClientError(err: unknown): number | undefined {
-  if (!(err instanceof Error) || !('code' in err) || !('statusCode' in err)) return undefined;
-  const { code, statusCode } = err;
-  const ours = typeof code === 'string' && code.startsWith('FST_') && typeof statusCode === 'number';
-  return ours && statusCode >= 400 && statusCode < 500 ? statusCode : undefined;
-}
-
-function errorResponse(err: unknown): { status: number; body: ErrorBody } {
-  if (err instanceof EnvError) return { status: STATUS[err.kind], body: { error: err.kind, message: err.message } };
-  const status = fastifyClientError(err);
-  if (status === 413) {
-    return { status, body: { error: 'too-large', message: `the body is over ${BODY_LIMIT / 1024 / 1024} MiB; params.code may be at most ${MAX_CODE_CHARS / 1024} Ki characters` } };
-  }
-  if (status !== undefined) {
-    return { status, body: { error: 'bad-request', message: `${(err as Error).message}: send a JSON body with Content-Type: application/json` } };
-  }
-  const cause = err instanceof Error ? err.message : String(err);
-  return { status: 500, body: { error: 'internal', message: `the gateway could not serve this request: ${cause}` } };
 }
 
 /** The HTTP API over an EnvService: bodies are checked with domain/env.ts's zod schemas here, not by ajv. */
@@ -120,7 +94,11 @@ export function createGateway({ envs, rollouts, logger }: { envs: EnvService; ro
   });
   app.get<{ Params: { id: string } }>('/v1/rollouts/:id', async (request) => {
     if (!rollouts) throw new EnvError('not-found', 'this gateway serves no rollouts');
-    return rollouts.get(request.params.id);
+    const status = await rollouts.get(request.params.id);
+    if (status.status !== 'failed') return status;
+    // The same fields as an error body: host paths cut, no UI link.
+    const { message, ...fields } = remoteFields({ ...status, message: status.error });
+    return { ...status, ...fields, error: message };
   });
   app.get('/openapi.json', async () => document);
   app.get('/healthz', async () => ({ ok: true }));

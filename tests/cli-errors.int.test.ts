@@ -3,7 +3,8 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishFixture } from './helpers/dojo';
+import { withoutHostPaths } from '../domain/failures';
+import { envService, http, publishFixture, startGateway } from './helpers/dojo';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { materializePackage } from './helpers/fixture-packages';
 
@@ -105,6 +106,31 @@ describe('errors reach the user', () => {
     expect(run.code, run.stderr + run.stdout).toBe(1);
     expect(run.stdout).toMatch(/^invalid: .+/);
     expect(run.stdout).toMatch(/\n {2}fix: write submission\.csv in the format of sample_submission\.csv/);
+  });
+
+  it('the same text at the CLI, in --json and in the gateway\'s error body (host paths cut there)', async () => {
+    const text = await anvil(['env', 'run', 'no-such-task', '--policy', 'heuristic']);
+    const json = await anvil(['env', 'run', 'no-such-task', '--policy', 'heuristic', '--json']);
+    expectReport(text, 2, 'Env:unknown-task (input)', /no task "no-such-task" in the catalog/, /anvil tasks list/);
+    expect(json.code).toBe(2);
+    const { error } = JSON.parse(json.stdout.trim().split('\n').at(-1)!);
+    expect(text.stderr).toContain(`anvil env: ${error.message}\n`);
+    const { app, url } = await startGateway(envService(t));
+    try {
+      const res = await http<Record<string, unknown>>(url, 'POST', '/v1/envs', { taskId: 'no-such-task' });
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({
+        error: 'unknown-task',
+        message: withoutHostPaths(error.message),
+        type: error.type,
+        class: error.class,
+        where: [],
+        hint: error.hint,
+      });
+      expect(JSON.stringify(res.body)).not.toContain(t.config.paths.home);
+    } finally {
+      await app.close();
+    }
   });
 
   it('an unreachable Temporal address: infrastructure, exit 3', async () => {

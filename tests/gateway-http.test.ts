@@ -12,6 +12,9 @@ import {
 } from '../domain/env';
 import { EnvError, type EnvService } from '../client';
 import { createGateway } from '../gateway/server';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
+import { FAILURE_KINDS } from '../domain/failures';
 
 /**
  * The HTTP layer alone: routing, validation, status codes and the OpenAPI document, over an
@@ -228,14 +231,49 @@ describe("the service's errors", () => {
     envs.failWith = new EnvError(kind, `because ${kind}`);
     const res = await step({ action: 'reset' });
     expect(res.statusCode).toBe(status);
-    expect(res.json()).toEqual({ error: kind, message: `because ${kind}` });
+    expect(res.json()).toEqual({
+      error: kind,
+      message: `because ${kind}`,
+      type: `Env:${kind}`,
+      class: 'input',
+      where: [],
+      hint: FAILURE_KINDS[`Env:${kind}`]!.hint,
+    });
   });
 
-  it('any other error is a 500 "internal"', async () => {
-    envs.failWith = new Error('connection refused');
+  it('a workflow failure answers with its root cause, by class, with host paths cut and no stack', async () => {
+    const root = ApplicationFailure.nonRetryable('/srv/anvil/catalog/iris/task.json does not match anvil.task/v1', 'BadTask');
+    const activity = new ActivityFailure('failed', 'openTask', '1', RetryState.NON_RETRYABLE_FAILURE, 'w', root);
+    envs.failWith = new WorkflowFailedError('Workflow execution failed', activity, RetryState.NON_RETRYABLE_FAILURE);
+    const res = await step({ action: 'reset' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      error: 'bad-request',
+      message: '…/task.json does not match anvil.task/v1',
+      type: 'BadTask',
+      class: 'input',
+      where: ['openTask'],
+      hint: FAILURE_KINDS.BadTask!.hint,
+    });
+    expect(res.body).not.toContain('/srv/anvil');
+    expect(res.body).not.toContain('at ');
+  });
+
+  it('an unreachable engine is a 503 "unavailable"; any other error a 500 "internal"', async () => {
+    envs.failWith = new Error('connect ECONNREFUSED 127.0.0.1:7233');
+    const down = await app.inject({ method: 'GET', url: '/v1/tasks' });
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toMatchObject({ error: 'unavailable', type: 'Unreachable', class: 'infrastructure' });
+    envs.failWith = new Error('something broke in /opt/anvil/lib/x.js');
     const res = await app.inject({ method: 'GET', url: '/v1/tasks' });
     expect(res.statusCode).toBe(500);
-    expect(res.json()).toEqual({ error: 'internal', message: expect.stringContaining('connection refused') });
+    expect(res.json()).toEqual({
+      error: 'internal',
+      message: 'something broke in …/x.js',
+      type: 'Error',
+      class: 'failed',
+      where: [],
+    });
   });
 });
 

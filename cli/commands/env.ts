@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { WorkflowFailedError } from '@temporalio/client';
 import type { PolicyTurn } from '../../domain/env';
-import type { TaskSummary } from '../../client';
+import { type TaskSummary, unknownTask } from '../../client';
 import type { AnvilConfig } from '../../config';
 import { REWARD_MODES, type TrajectoryEntry } from '../../domain/env';
+import { TypedError } from '../../domain/failures';
 import { taskQueueName } from '../../domain/queues';
 import type { RewardMode } from '../../domain/rewards';
 import { ENV_TOOLS, toSftRecord } from '../../domain/sft';
@@ -15,6 +15,8 @@ import type { episode } from '../../workflows';
 import { listCatalog } from '../catalog';
 import { withTemporal } from '../embedded';
 import { followTurns } from '../episode-turns';
+import { usageError } from '../failure-report';
+import { workflowResult } from '../workflow-result';
 
 export const help = `anvil env serve [--port P] [--host H] [--catalog DIR]
   The Dojo's HTTP gateway (POST /v1/envs, POST /v1/envs/:id/step, GET/DELETE /v1/envs/:id,
@@ -63,6 +65,8 @@ function turnLine({ observation: o, action, reward }: PolicyTurn): string {
   return `${String(o.step).padStart(3)} ${name} ${o.status.padEnd(5)} ${o.message}${rewarded}`;
 }
 
+const RUN_USAGE = help.split('\n').find((line) => line.startsWith('anvil env run'))!;
+
 async function play(argv: string[], config: AnvilConfig): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -71,30 +75,21 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
     options: { policy: { type: 'string', default: 'heuristic' }, steps: { type: 'string' }, reward: { type: 'string' }, catalog: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
   const [taskId] = positionals;
-  if (!taskId || positionals.length > 1) {
-    console.error('usage: anvil env run <task-id> --policy heuristic');
-    return 2;
-  }
+  if (!taskId || positionals.length > 1) throw usageError(RUN_USAGE, 'give one task id');
   if (values.policy !== 'heuristic') {
-    console.error(`--policy must be heuristic (got ${values.policy}); LLM policies arrive with rollouts`);
-    return 2;
+    throw usageError(RUN_USAGE, `--policy must be heuristic (got ${values.policy}); LLM policies run with \`anvil rollout\``);
   }
   if (values.reward && !REWARD_MODES.includes(values.reward as RewardMode)) {
-    console.error(`--reward must be one of ${REWARD_MODES.join(', ')} (got ${values.reward})`);
-    return 2;
+    throw usageError(RUN_USAGE, `--reward must be one of ${REWARD_MODES.join(', ')} (got ${values.reward})`);
   }
   const steps = values.steps ? Number(values.steps) : undefined;
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) {
-    console.error(`--steps must be a positive whole number (got ${values.steps})`);
-    return 2;
+    throw usageError(RUN_USAGE, `--steps must be a positive whole number (got ${values.steps})`);
   }
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
-  if (!existsSync(join(catalogDir, taskId, 'task.json'))) {
-    console.error(`no task "${taskId}" in ${catalogDir} (see \`anvil tasks list\`)`);
-    return 2;
-  }
+  if (!existsSync(join(catalogDir, taskId, 'task.json'))) throw unknownTask(taskId, catalogDir, catalogTasks(catalogDir).map((t) => t.id));
   // The same `episode` workflow as a rollout's, on the control queue.
-  return withTemporal(config, async ({ temporal, envs }) => {
+  return withTemporal(config, async ({ temporal, envs, workflowUrl }) => {
     const workflowId = `episode-${taskId}-${randomUUID().slice(0, 8)}`;
     const input = {
       task: taskId,
@@ -109,12 +104,10 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
       workflowId,
       args: [input],
     });
-    const done = handle.result();
+    const done = workflowResult(handle, workflowUrl(workflowId));
     if (!values.json) await followTurns(handle, done, (turn) => console.log(turnLine(turn)));
-    const outcome = await done.catch((err: WorkflowFailedError) => {
-      throw new Error(err.cause?.message ?? err.message); // e.g. the task cannot be played
-    });
-    if (outcome.status !== 'completed') throw new Error(`episode ${workflowId} failed: ${outcome.error}`);
+    const outcome = await done;
+    if (outcome.status !== 'completed') throw new TypedError('EpisodeFailed', `episode ${workflowId} failed: ${outcome.error}`);
     const state = await envs.get(outcome.envId!);
     const { reward } = outcome;
     const { stepsUsed, best, trajectory, rewardMode } = state;
