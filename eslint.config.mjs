@@ -30,4 +30,18 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // package/ is a layer beside sandbox/ and config/: the task package's layout, read and written
+    // for everyone above it. It knows nothing of them.
+    files: ['package/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['activities', 'workflows', 'workers', 'gateway', 'cli', 'agents']
+            .flatMap((layer) => [`**/${layer}`, `**/${layer}/**`]),
+          message: 'package/ may import domain/ and config/ only: move the type it needs into domain/',
+        }],
+      }],
+    },
+  },
 );

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import type { DatasetProfile } from '../domain/profile';
-import { metricSpecSchema, MODALITIES, type TaskManifest, TASK_TYPES } from '../domain/task';
+import {
+  metricSpecSchema,
+  MODALITIES,
+  type PackageFiles,
+  packageFilesSchema,
+  type TaskManifest,
+  TASK_TYPES,
+} from '../domain/task';
 import type { CheckResult } from '../domain/verification';
 import type { Usage } from '../domain/usage';
 
@@ -22,10 +29,6 @@ export const proposalSchema = z.object({
 });
 export type TaskProposal = z.infer<typeof proposalSchema>;
 export const proposalsSchema = z.array(proposalSchema);
-
-/** A package as files: path relative to the package root → content. raw/ is added by the activity. */
-export const packageFilesSchema = z.record(z.string().min(1), z.string());
-export type PackageFiles = z.infer<typeof packageFilesSchema>;
 
 export const designSchema = z.object({
   files: packageFilesSchema,

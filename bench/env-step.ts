@@ -10,7 +10,7 @@ import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
-import { listCatalog } from '../cli/catalog';
+import { listCatalog } from '../package/catalog';
 import { taskQueueName } from '../domain/queues';
 import { createGateway } from '../gateway/server';
 import { createTemporalEnvService } from '../gateway/temporal-envs';

@@ -11,7 +11,7 @@ import { createRolloutService } from '../../gateway/rollouts';
 import { createGateway } from '../../gateway/server';
 import { createTemporalEnvService } from '../../gateway/temporal-envs';
 import type { Temporal } from '../../workers/connect';
-import { listCatalog } from '../catalog';
+import { findTask, listCatalog } from '../../package/catalog';
 import { withTemporal } from '../embedded';
 import { runEpisode } from '../episode';
 
@@ -29,7 +29,13 @@ function envService(temporal: Temporal, config: AnvilConfig, catalogDir: string)
     controlQueue: taskQueueName(config.taskQueuePrefix, 'control'),
     catalogDir,
     listTasks: () =>
-      listCatalog(catalogDir).map((e) => ({ id: e.id, title: e.manifest.title, taskType: e.manifest.taskType, metric: e.manifest.metric?.name, synthetic: Boolean((e.manifest as { synthetic?: unknown }).synthetic) })),
+      listCatalog(catalogDir).map(({ id, manifest }) => ({
+        id,
+        title: manifest.title,
+        taskType: manifest.taskType,
+        metric: manifest.metric.name,
+        synthetic: Boolean(manifest.synthetic),
+      })),
     defaults: { budget: { steps: config.env.steps, wallTimeS: config.env.wallTimeS, idleTimeoutS: config.env.idleTimeoutS }, rewardMode: config.env.rewardMode },
   });
 }
@@ -82,7 +88,7 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
     return 2;
   }
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
-  if (!existsSync(join(catalogDir, taskId, 'task.json'))) {
+  if (!findTask(catalogDir, taskId)) {
     console.error(`no task "${taskId}" in ${catalogDir} (see \`anvil tasks list\`)`);
     return 2;
   }

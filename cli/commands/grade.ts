@@ -3,8 +3,10 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
+import { resolveTask } from '../../package/catalog';
+import { LAYOUT } from '../../package/layout';
+import { isPrepared } from '../../package/prepared-data';
 import type { gradeTask } from '../../workflows';
-import { resolveTask } from '../catalog';
 import { withTemporal } from '../embedded';
 
 export const help = `anvil grade <task-id|task-dir> <submission.csv> [--catalog DIR] [--json]
@@ -24,8 +26,9 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     console.error(`no task "${task}": not a package folder, nor an id in ${catalogDir} (see \`anvil tasks list\`)`);
     return 2;
   }
-  if (!existsSync(resolve(packageDir, 'private', 'answers.csv'))) {
-    console.error(`${packageDir} has no private/answers.csv: run \`anvil verify ${packageDir}\` (which prepares it) or grade a published task`);
+  if (!isPrepared(packageDir)) {
+    const how = `run \`anvil verify ${packageDir}\` (which prepares it) or grade a published task`;
+    console.error(`${packageDir} has no ${LAYOUT.answers}: ${how}`);
     return 2;
   }
   const submissionFile = resolve(submission);

@@ -5,6 +5,7 @@ import { checkEndpoint } from '../../agents/openai/preflight';
 import { providerOption } from '../provider-option';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
+import { LAYOUT, packagePaths } from '../../package/layout';
 import type { verifyPackage } from '../../workflows';
 import { withTemporal } from '../embedded';
 import { resultWithProgress } from '../workflow-result';
@@ -19,7 +20,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   const [dir] = positionals;
   const sourceDir = dir ? resolve(dir) : '';
   if (!dir || positionals.length > 1 || !existsSync(sourceDir) || !statSync(sourceDir).isDirectory()) {
-    console.error(dir ? `${sourceDir} is not a folder: pass a task package folder (the one holding task.json)` : `usage: ${help.split('\n')[0]}`);
+    const notFolder = `${sourceDir} is not a folder: pass a task package folder (the one holding ${LAYOUT.manifest})`;
+    console.error(dir ? notFolder : `usage: ${help.split('\n')[0]}`);
     return 2;
   }
   const provider = providerOption(values.provider);
@@ -37,7 +39,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       console.log(JSON.stringify({ status: report.status, checks: report.checks.map(({ name, passed, detail }) => ({ name, passed, detail })), scores: report.scores, packageDir: report.packageDir }));
     } else {
       for (const c of report.checks) console.log(`${c.passed ? '✔' : '✘'} ${c.name.padEnd(28)} ${c.detail}`);
-      console.log(`\n${report.status}: ${report.checks.filter((c) => c.passed).length}/${report.checks.length} checks passed (report: ${report.packageDir}/verification.json)`);
+      const passed = `${report.checks.filter((c) => c.passed).length}/${report.checks.length} checks passed`;
+      console.log(`\n${report.status}: ${passed} (report: ${packagePaths(report.packageDir).verification})`);
     }
     return report.status === 'verified' ? 0 : 1;
   });
