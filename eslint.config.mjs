@@ -47,4 +47,18 @@ export default tseslint.config(
   // No bare `**/gateway` here: excluding the folder would also shut out the server (gateway/ has no index).
   layer(['cli'], ['**/gateway/*', '!**/gateway/server'], 'the CLI takes only server.ts from gateway/, to serve HTTP'),
   layer(['client'], folders('activities', 'workers', 'cli', 'gateway'), 'client/: domain/, config/, client SDK only'),
+  {
+    // package/ is a layer beside sandbox/ and config/: the task package's layout, read and written
+    // for everyone above it. It knows nothing of them.
+    files: ['package/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['activities', 'workflows', 'workers', 'gateway', 'cli', 'agents']
+            .flatMap((layer) => [`**/${layer}`, `**/${layer}/**`]),
+          message: 'package/ may import domain/ and config/ only: move the type it needs into domain/',
+        }],
+      }],
+    },
+  },
 );

@@ -2,6 +2,7 @@ import { constants, createWriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { packagePaths } from '../package/layout';
 import type { Sandbox } from '../sandbox/sandbox';
 
 export interface GradeResult {
@@ -50,8 +51,10 @@ export async function gradeInSandbox(
   await mkdir(scratchDir, { recursive: true });
   const dir = await mkdtemp(join(scratchDir, 'grade-'));
   try {
-    await copyFile(join(packageDir, 'metric.py'), join(dir, 'metric.py'));
-    await copyFile(join(packageDir, 'private', 'answers.csv'), join(dir, 'answers.csv'));
+    // the grading harness's own layout: metric.py, answers.csv and submission.csv side by side
+    const files = packagePaths(packageDir);
+    await copyFile(files.metric, join(dir, 'metric.py'));
+    await copyFile(files.answers, join(dir, 'answers.csv'));
     const copied = await copyRegularFile(submissionFile, join(dir, 'submission.csv'));
     if (copied !== true) return { valid: false, error: copied };
     await chmod(dir, 0o755);

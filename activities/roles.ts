@@ -3,15 +3,17 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { parse } from 'csv-parse/sync';
 import { providerFor } from '../agents/providers';
-import { type Design, designSchema, type PackageFiles, packageFilesSchema, reviewSchema, type ToolCall, type ToolResult } from '../agents/roles';
+import { type Design, designSchema, reviewSchema, type ToolCall, type ToolResult } from '../agents/roles';
 import type { AnvilConfig } from '../config';
 import type { DatasetProfile } from '../domain/profile';
 import { proposalsSchema, type TaskProposal } from '../domain/proposal';
 import type { ProviderName } from '../domain/providers';
+import { type PackageFiles, packageFilesSchema } from '../domain/task';
 import type { Usage } from '../domain/usage';
 import type { CheckResult } from '../domain/verification';
-import { readPackageFiles, writePackageFiles } from './package-files';
-import { readManifest } from './verification';
+import { readPackageFiles, writePackageFiles } from '../package/files';
+import { LAYOUT, packagePaths } from '../package/layout';
+import { readManifest } from '../package/manifest';
 
 async function readProfile(profileFile: string): Promise<DatasetProfile> {
   return JSON.parse(await readFile(profileFile, 'utf8')) as DatasetProfile;
@@ -36,8 +38,6 @@ function validated<T>(role: string, schema: { safeParse(v: unknown): { success: 
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`${role} returned output that does not match its schema: ${parsed.error.message}`, 'InvalidRoleOutput');
   return parsed.data;
 }
-
-const DESIGN_FILE = 'design.json';
 
 export interface DraftKey {
   forgeId: string;
@@ -73,8 +73,8 @@ export function createRoleActivities({ artifactsDir, llm }: { artifactsDir: stri
     },
 
     /**
-     * One step of the Designer. With a design, writes a fresh draft: its files, raw/data.csv and
-     * design.json (its notes, for the next repair round). With tool calls, keeps the conversation
+     * One step of the Designer. With a design, writes a fresh draft: its files, the dataset as its
+     * raw table, and its design notes for the next repair round. With tool calls, keeps the conversation
      * beside the draft and returns them; the workflow runs them and calls again with the results.
      */
     async design(input: {
@@ -91,9 +91,10 @@ export function createRoleActivities({ artifactsDir, llm }: { artifactsDir: stri
       const profile = await readProfile(input.profileFile);
       let previous: { design: Design; failed: CheckResult[] } | undefined;
       if (input.previousDraftDir) {
-        const notes = JSON.parse(await readFile(join(input.previousDraftDir, DESIGN_FILE), 'utf8')) as Design['notes'];
+        const notesFile = packagePaths(input.previousDraftDir).designNotes;
+        const notes = JSON.parse(await readFile(notesFile, 'utf8')) as Design['notes'];
         const files = await readPackageFiles(input.previousDraftDir);
-        delete files[DESIGN_FILE];
+        delete files[LAYOUT.designNotes];
         previous = { design: { files, notes }, failed: input.failed ?? [] };
       }
       const resume = input.resume ? { conversation: JSON.parse(await readFile(input.resume.conversationFile, 'utf8')) as unknown[], toolResults: input.resume.toolResults } : undefined;
@@ -107,34 +108,36 @@ export function createRoleActivities({ artifactsDir, llm }: { artifactsDir: stri
       }
       const design = validated('Designer', designSchema, step);
       await rm(dir, { recursive: true, force: true });
-      await mkdir(join(dir, 'raw'), { recursive: true });
-      await copyFile(profile.dataFile, join(dir, 'raw', 'data.csv'));
+      const draft = packagePaths(dir);
+      await mkdir(draft.raw, { recursive: true });
+      await copyFile(profile.dataFile, draft.rawTable);
       await writePackageFiles(dir, design.files);
-      await writeFile(join(dir, DESIGN_FILE), JSON.stringify(design.notes, null, 2));
+      await writeFile(draft.designNotes, JSON.stringify(design.notes, null, 2));
       return { draftDir: dir, giveUp: typeof design.notes.giveUp === 'string' ? design.notes.giveUp : undefined, usage: p.usage, model: input.provider === 'openai' ? (llm.models.designer ?? llm.model) : undefined };
     },
 
     /** The Refactorer normalises the draft's files to the v1 layout, in place. */
     async refactor({ draftDir: dir, provider: name }: { draftDir: string; provider: ProviderName }): Promise<{ usage: Usage }> {
       const files: PackageFiles = await readPackageFiles(dir);
-      const notes = files[DESIGN_FILE];
-      delete files[DESIGN_FILE];
+      const notes = files[LAYOUT.designNotes];
+      delete files[LAYOUT.designNotes];
       const p = provider(name);
       const normalised = validated('Refactorer', packageFilesSchema, await p.refactor(files));
-      await writePackageFiles(dir, notes === undefined ? normalised : { ...normalised, [DESIGN_FILE]: notes });
+      await writePackageFiles(dir, notes === undefined ? normalised : { ...normalised, [LAYOUT.designNotes]: notes });
       return { usage: p.usage };
     },
 
     /** The Reviewer's rubric verdicts on a prepared package. */
     async review({ packageDir, profileFile, provider: name }: { packageDir: string; profileFile?: string; provider: ProviderName }): Promise<{ checks: CheckResult[]; usage: Usage }> {
       const manifest = await readManifest(packageDir);
-      const train = await readCsv(join(packageDir, 'public', 'train.csv'));
+      const files = packagePaths(packageDir);
+      const train = await readCsv(files.train);
       const p = provider(name);
       const checks = await p.review({
         manifest,
-        description: await readFile(join(packageDir, 'description.md'), 'utf8').catch(() => ''),
+        description: await readFile(files.description, 'utf8').catch(() => ''),
         trainColumns: train.columns,
-        testColumns: (await readCsv(join(packageDir, 'public', 'test.csv'))).columns,
+        testColumns: (await readCsv(files.test)).columns,
         targetCounts: manifest.taskType.endsWith('classification') && train.columns.includes(manifest.target) ? countValues(train.rows, manifest.target) : undefined,
         profile: profileFile ? await readProfile(profileFile) : undefined,
       });

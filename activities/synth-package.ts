@@ -4,9 +4,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { MedalThresholds } from '../domain/rewards';
 import { type SeedFacts, type SynthScores, synthChecks } from '../domain/synth';
 import type { CheckResult } from '../domain/verification';
-import { BadTaskError, readTaskInfo } from './env/task-info';
+import { catalogTaskDir } from '../package/catalog';
+import { BadPackageError } from '../package/errors';
+import { packagePaths } from '../package/layout';
+import { readManifest } from '../package/manifest';
+import { readTaskInfo } from './env/task-info';
 import { readDesign, readDna } from './synth-roles';
-import { readManifest } from './verification';
 
 /** Control-queue activities of Synth: the seed's public facts, and the `synth.*` checks of a draft. */
 export function createSynthPackageActivities({ artifactsDir }: { artifactsDir: string }) {
@@ -16,15 +19,22 @@ export function createSynthPackageActivities({ artifactsDir }: { artifactsDir: s
      * written to <artifacts>/synth/<synthId>/seed.json for the Data Strategist.
      */
     async readSeed({ seedTaskId, catalogDir, synthId }: { seedTaskId: string; catalogDir: string; synthId: string }): Promise<{ seedFile: string }> {
-      const packageDir = join(catalogDir, seedTaskId);
+      const packageDir = catalogTaskDir(catalogDir, seedTaskId);
+      const unknown = (why: string) =>
+        ApplicationFailure.nonRetryable(`cannot synthesize from seed "${seedTaskId}": ${why}`, 'UnknownSeed');
+      if (!packageDir) throw unknown('not a task id (lowercase letters, digits, dashes): see `anvil tasks list`');
       let info;
       try {
         info = await readTaskInfo(seedTaskId, packageDir);
       } catch (err) {
-        if (err instanceof BadTaskError) throw ApplicationFailure.nonRetryable(`cannot synthesize from seed "${seedTaskId}": ${err.message}`, 'UnknownSeed');
+        if (err instanceof BadPackageError) throw unknown(err.message);
         throw err;
       }
-      if (info.columns.length === 0) throw ApplicationFailure.nonRetryable(`seed "${seedTaskId}" has no profiled public/train.csv at ${packageDir}/public (missing or over the profiling size limit): Synth needs its columns`, 'UnknownSeed');
+      if (info.columns.length === 0) {
+        const train = packagePaths(packageDir).train;
+        const why = `no profiled ${train} (missing or over the profiling size limit): Synth needs its columns`;
+        throw ApplicationFailure.nonRetryable(`seed "${seedTaskId}" has ${why}`, 'UnknownSeed');
+      }
       const { modality } = await readManifest(packageDir);
       const seed: SeedFacts = { taskId: seedTaskId, taskType: info.taskType, target: info.target, idColumn: info.idColumn, metric: info.metric, columns: info.columns, trainRows: info.trainRows, profiledRows: info.profiledRows, modality };
       const dir = join(artifactsDir, 'synth', synthId.replace(/[^A-Za-z0-9_.-]+/g, '_'));
@@ -52,7 +62,7 @@ export function createSynthPackageActivities({ artifactsDir }: { artifactsDir: s
         thresholds: input.thresholds,
         generatorHashes: input.generator.hashes,
         rule: design.rule,
-        description: await readFile(join(draftDir, 'description.md'), 'utf8').catch(() => ''),
+        description: await readFile(packagePaths(draftDir).description, 'utf8').catch(() => ''),
       });
       // A generator that did not run fails its check with its own account.
       return checks.map((c) => (c.name === 'synth.generator_deterministic' && input.generator.error ? { ...c, passed: false, detail: input.generator.error } : c));

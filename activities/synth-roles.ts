@@ -10,10 +10,15 @@ import { dnaSchema, type SeedFacts, type SynthScores, type TaskDna } from '../do
 import { TASK_SCHEMA } from '../domain/task';
 import type { Usage } from '../domain/usage';
 import type { CheckResult } from '../domain/verification';
-import { readPackageFiles, writePackageFiles } from './package-files';
+import { readPackageFiles, writePackageFiles } from '../package/files';
+import { LAYOUT, packagePaths } from '../package/layout';
+import { writeManifest } from '../package/manifest';
 
-/** The ML Developer's schema, rule and notes beside its draft (never published). */
-export const DESIGN_FILE = 'design.json';
+/** What others write into a Synth draft, which the ML Developer does not (its design notes aside). */
+const NOT_DEVELOPED = [
+  LAYOUT.designNotes, LAYOUT.manifest, LAYOUT.description,
+  LAYOUT.verification, LAYOUT.leaderboard,
+];
 
 /** A role's output that fails its schema is a bug in the provider: retrying gives the same. */
 function validated<T>(role: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } }, value: unknown): T {
@@ -26,8 +31,9 @@ export async function readDna(dnaFile: string): Promise<TaskDna> {
   return dnaSchema.parse(JSON.parse(await readFile(dnaFile, 'utf8')));
 }
 
+/** The ML Developer's schema, rule and notes beside its draft (never published). */
 export async function readDesign(draftDir: string): Promise<Omit<SynthDesign, 'files'>> {
-  return JSON.parse(await readFile(join(draftDir, DESIGN_FILE), 'utf8')) as Omit<SynthDesign, 'files'>;
+  return JSON.parse(await readFile(packagePaths(draftDir).designNotes, 'utf8')) as Omit<SynthDesign, 'files'>;
 }
 
 export interface SynthDraftKey {
@@ -64,7 +70,7 @@ export function createSynthRoleActivities({ artifactsDir, llm }: { artifactsDir:
       let previous: { design: SynthDesign; failed: CheckResult[] } | undefined;
       if (input.previousDraftDir) {
         const files = await readPackageFiles(input.previousDraftDir);
-        for (const made of [DESIGN_FILE, 'task.json', 'description.md', 'verification.json', 'leaderboard.csv']) delete files[made];
+        for (const made of NOT_DEVELOPED) delete files[made];
         previous = { design: { ...(await readDesign(input.previousDraftDir)), files }, failed: input.failed ?? [] };
       }
       const p = provider(input.provider);
@@ -72,7 +78,8 @@ export function createSynthRoleActivities({ artifactsDir, llm }: { artifactsDir:
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       await writePackageFiles(dir, design.files);
-      await writeFile(join(dir, DESIGN_FILE), `${JSON.stringify({ schema: design.schema, rule: design.rule, notes: design.notes }, null, 2)}\n`);
+      const notes = { schema: design.schema, rule: design.rule, notes: design.notes };
+      await writeFile(packagePaths(dir).designNotes, `${JSON.stringify(notes, null, 2)}\n`);
       const giveUp = typeof design.notes.giveUp === 'string' ? design.notes.giveUp : undefined;
       return { draftDir: dir, giveUp, usage: p.usage, model: modelOf(input.provider, 'developer') };
     },
@@ -97,10 +104,11 @@ export function createSynthRoleActivities({ artifactsDir, llm }: { artifactsDir:
         metric: dna.metric,
         resources: { cpus: 1, memoryMb: 2048, gpu: false, timeLimitS: 300 },
         split: { method: dna.label ? 'stratified' : 'random', train: rows.train, test: rows.test },
-        synthetic: { seedTaskId: dna.seedTaskId, rows, generator: 'generator.py' },
+        synthetic: { seedTaskId: dna.seedTaskId, rows, generator: LAYOUT.generator },
       };
-      await writeFile(join(draftDir, 'description.md'), writing.description.endsWith('\n') ? writing.description : `${writing.description}\n`);
-      await writeFile(join(draftDir, 'task.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      const description = writing.description.endsWith('\n') ? writing.description : `${writing.description}\n`;
+      await writeFile(packagePaths(draftDir).description, description);
+      await writeManifest(draftDir, manifest);
       return { usage: p.usage };
     },
 

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LAYOUT, packagePaths } from '../package/layout';
+import { readManifestFields } from '../package/manifest';
 import type { Sandbox } from '../sandbox/sandbox';
 import { gradeInSandbox } from './grading';
 import { runKey, withHeartbeat } from './heartbeat';
@@ -30,21 +32,25 @@ export function createSynthSandboxActivities({ sandbox, scratchDir }: { sandbox:
      * raw/ as the package's raw/. Returns both runs' hashes of raw/, or why it failed.
      */
     async runGenerator({ draftDir }: { draftDir: string }): Promise<{ hashes: [string, string]; error?: string }> {
-      const code = await readFile(join(draftDir, 'generator.py'), 'utf8').catch(() => 'raise SystemExit("generator.py is missing")');
+      const draft = packagePaths(draftDir);
+      const missing = `raise SystemExit("${LAYOUT.generator} is missing")`;
+      const code = await readFile(draft.generator, 'utf8').catch(() => missing);
       return withHeartbeat(async (signal, phase) => {
         const hashes: string[] = [];
-        await rm(join(draftDir, 'raw'), { recursive: true, force: true });
+        await rm(draft.raw, { recursive: true, force: true });
         for (const attempt of [1, 2]) {
           phase(`generator run ${attempt}`);
           const run = await sandbox.run({ code, limits: GENERATOR_LIMITS }, { runKey: runKey(`generate-${attempt}`), signal });
-          const raw = join(run.workspaceDir, 'raw');
-          if (run.exitCode !== 0 || !existsSync(join(raw, 'data.csv'))) {
+          // the generator writes the package's raw/ into its workspace
+          const { raw, rawTable } = packagePaths(run.workspaceDir);
+          if (run.exitCode !== 0 || !existsSync(rawTable)) {
             await rm(run.workspaceDir, { recursive: true, force: true });
             const how = run.timedOut ? `timed out after ${GENERATOR_LIMITS.timeoutS} s` : run.oomKilled ? 'ran out of memory' : `exited ${run.exitCode}`;
-            return { hashes: ['', ''], error: `generator.py ${how}${run.exitCode === 0 ? ' without writing raw/data.csv' : ''}: ${run.stderr.slice(-1500)}` };
+            const what = `${LAYOUT.generator} ${how}${run.exitCode === 0 ? ` without writing ${LAYOUT.rawTable}` : ''}`;
+            return { hashes: ['', ''], error: `${what}: ${run.stderr.slice(-1500)}` };
           }
           hashes.push(await hashTree(raw));
-          if (attempt === 1) await cp(raw, join(draftDir, 'raw'), { recursive: true });
+          if (attempt === 1) await cp(raw, draft.raw, { recursive: true });
           await rm(run.workspaceDir, { recursive: true, force: true });
         }
         return { hashes: [hashes[0]!, hashes[1]!] };
@@ -56,8 +62,11 @@ export function createSynthSandboxActivities({ sandbox, scratchDir }: { sandbox:
      * graded, and private/oracle.csv (the rule without noise) graded: scores by file name.
      */
     async runReferences({ packageDir }: { packageDir: string }): Promise<{ references: Record<string, number | undefined>; oracle?: number; errors: string[] }> {
-      const manifest = JSON.parse(await readFile(join(packageDir, 'task.json'), 'utf8')) as { resources: { cpus: number; memoryMb: number; timeLimitS: number } };
-      const names = (await readdir(join(packageDir, 'solutions')).catch(() => [])).filter((n) => REFERENCE.test(n)).sort();
+      const files = packagePaths(packageDir);
+      // not validated: the references run on a draft whatever its verdict
+      type Resources = { resources: { cpus: number; memoryMb: number; timeLimitS: number } };
+      const manifest = (await readManifestFields(packageDir)) as Resources;
+      const names = (await readdir(files.solutions).catch(() => [])).filter((n) => REFERENCE.test(n)).sort();
       return withHeartbeat(async (signal, phase) => {
         const references: Record<string, number | undefined> = {};
         const errors: string[] = [];
@@ -66,7 +75,11 @@ export function createSynthSandboxActivities({ sandbox, scratchDir }: { sandbox:
           phase(`running ${name}`);
           const { cpus, memoryMb, timeLimitS } = manifest.resources;
           const run = await sandbox.run(
-            { code: await readFile(join(packageDir, 'solutions', name), 'utf8'), dataDir: join(packageDir, 'public'), limits: { cpus, memoryMb, timeoutS: timeLimitS, pids: 256, outputBytes: 64 * 1024, tmpMb: 512 } },
+            {
+              code: await readFile(join(files.solutions, name), 'utf8'),
+              dataDir: files.public,
+              limits: { cpus, memoryMb, timeoutS: timeLimitS, pids: 256, outputBytes: 64 * 1024, tmpMb: 512 },
+            },
             { runKey: runKey(name), signal },
           );
           const graded = run.exitCode === 0 ? await grade(join(run.workspaceDir, 'submission.csv'), `${name}-grade`) : { valid: false, error: `exited ${run.exitCode}: ${run.stderr.slice(-500)}` };
@@ -75,8 +88,8 @@ export function createSynthSandboxActivities({ sandbox, scratchDir }: { sandbox:
           if (!graded.valid) errors.push(`${name}: ${graded.error}`);
         }
         phase('grading the oracle');
-        const oracle = await grade(join(packageDir, 'private', 'oracle.csv'), 'oracle-grade');
-        if (!oracle.valid) errors.push(`private/oracle.csv: ${oracle.error}`);
+        const oracle = await grade(files.oracle, 'oracle-grade');
+        if (!oracle.valid) errors.push(`${LAYOUT.oracle}: ${oracle.error}`);
         return { references, oracle: oracle.valid ? oracle.score : undefined, errors };
       });
     },

@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
-import { cp, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { better, bestScore, improvementOver } from '../domain/metrics';
-import { type TaskManifest, taskManifestSchema } from '../domain/task';
+import { TASK_SCHEMA, type TaskManifest } from '../domain/task';
 import { CHECKS, type CheckResult } from '../domain/verification';
+import { LAYOUT, packagePaths } from '../package/layout';
+import { inspectManifest, readManifest } from '../package/manifest';
+import { replacePreparedData } from '../package/prepared-data';
 import type { Sandbox } from '../sandbox/sandbox';
 import { type GradeResult, gradeInSandbox } from './grading';
 import { runKey, withHeartbeat } from './heartbeat';
@@ -19,27 +22,18 @@ export interface ExecutionResult {
   scores: { trivial?: number; baseline?: number };
 }
 
-function manifestCheck(raw: string | undefined): { check: CheckResult; manifest?: TaskManifest } {
-  if (raw === undefined) return { check: { name: 'manifest.valid', passed: false, detail: 'task.json is missing' } };
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (err) {
-    return { check: { name: 'manifest.valid', passed: false, detail: `task.json is not valid JSON: ${(err as Error).message}` } };
-  }
-  const parsed = taskManifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    return { check: { name: 'manifest.valid', passed: false, detail: `task.json does not match anvil.task/v1: ${issues.join('; ')}`, evidence: issues } };
+/** The `manifest.valid` check of the package's manifest, and the manifest when it passes. */
+async function manifestCheck(packageDir: string): Promise<{ check: CheckResult; manifest?: TaskManifest }> {
+  const reading = await inspectManifest(packageDir);
+  if ('problem' in reading) {
+    const evidence = reading.issues ? { evidence: reading.issues } : {};
+    return { check: { name: 'manifest.valid', passed: false, detail: reading.problem, ...evidence } };
   }
   // `gpu` tells the verifying workflow where the execution stage runs.
-  return { check: { name: 'manifest.valid', passed: true, detail: 'task.json matches anvil.task/v1', evidence: { gpu: parsed.data.resources.gpu } }, manifest: parsed.data };
-}
-
-export async function readManifest(packageDir: string): Promise<TaskManifest> {
-  const { check, manifest } = manifestCheck(await readFile(join(packageDir, 'task.json'), 'utf8').catch(() => undefined));
-  if (!manifest) throw new Error(`${packageDir}: ${check.detail}`);
-  return manifest;
+  const { manifest } = reading;
+  const detail = `${LAYOUT.manifest} matches ${TASK_SCHEMA}`;
+  const evidence = { gpu: manifest.resources.gpu };
+  return { check: { name: 'manifest.valid', passed: true, detail, evidence }, manifest };
 }
 
 /** CPU-queue activities of verification; they write public/ and private/ into the package. */
@@ -47,7 +41,7 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
   return {
     /** The deterministic assertions: manifest here, the rest by the harness in the sandbox. */
     async runAssertions({ packageDir }: { packageDir: string }): Promise<CheckResult[]> {
-      const { check: manifest, manifest: parsed } = manifestCheck(await readFile(join(packageDir, 'task.json'), 'utf8').catch(() => undefined));
+      const { check: manifest, manifest: parsed } = await manifestCheck(packageDir);
       const memoryMb = Math.max(2048, parsed?.resources.memoryMb ?? 0);
       const run = await withHeartbeat(async (signal) =>
         sandbox.run({ code: await readFile(ASSERTIONS_HARNESS, 'utf8'), dataDir: packageDir, limits: { cpus: 1, memoryMb, pids: 128, timeoutS: 900, outputBytes: 256 * 1024, tmpMb: 256 } }, { runKey: runKey(), signal }),
@@ -60,10 +54,7 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
         const why = `the assertion harness did not finish (${run.timedOut ? 'timed out' : run.oomKilled ? 'out of memory' : `exit ${run.exitCode}`}): ${run.stderr.slice(-1000)}`;
         checks = CHECKS.assertions.filter((n) => n !== 'manifest.valid').map((name) => ({ name, passed: false, detail: why }));
       }
-      for (const part of ['public', 'private']) {
-        await rm(join(packageDir, part), { recursive: true, force: true });
-        if (existsSync(join(run.workspaceDir, part))) await cp(join(run.workspaceDir, part), join(packageDir, part), { recursive: true });
-      }
+      await replacePreparedData(packageDir, run.workspaceDir);
       await rm(run.workspaceDir, { recursive: true, force: true });
       return [manifest, ...checks].sort((a, b) => CHECKS.assertions.indexOf(a.name as never) - CHECKS.assertions.indexOf(b.name as never));
     },
@@ -73,23 +64,41 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
      * public/ mounted and within the task's budget, each graded in a separate container.
      */
     async runExecution({ packageDir }: { packageDir: string }): Promise<ExecutionResult> {
-      const manifest = await readManifest(packageDir);
-      const { metric, resources } = manifest;
+      const { metric, resources } = await readManifest(packageDir);
+      const files = packagePaths(packageDir);
       return withHeartbeat(async (signal, phase) => {
         const grade = (file: string, key: string): Promise<GradeResult> => gradeInSandbox(sandbox, { packageDir, submissionFile: file, scratchDir, runKey: runKey(key), signal });
         phase('grading the sample submission');
-        const trivial = await grade(join(packageDir, 'public', 'sample_submission.csv'), 'trivial');
+        const trivial = await grade(files.sampleSubmission, 'trivial');
         phase('running the baseline');
-        const code = await readFile(join(packageDir, 'solutions', 'baseline.py'), 'utf8').catch(() => '');
+        const code = await readFile(files.baseline, 'utf8').catch(() => '');
         const run = await sandbox.run(
-          { code: code || 'raise SystemExit("solutions/baseline.py is missing")', dataDir: join(packageDir, 'public'), limits: { cpus: resources.cpus, memoryMb: resources.memoryMb, timeoutS: resources.timeLimitS, pids: 256, outputBytes: 256 * 1024, tmpMb: 512 } },
+          {
+            code: code || `raise SystemExit("${LAYOUT.baseline} is missing")`,
+            dataDir: files.public,
+            limits: {
+              cpus: resources.cpus,
+              memoryMb: resources.memoryMb,
+              timeoutS: resources.timeLimitS,
+              pids: 256,
+              outputBytes: 256 * 1024,
+              tmpMb: 512,
+            },
+          },
           { runKey: runKey('baseline'), signal },
         );
         const submission = join(run.workspaceDir, 'submission.csv');
         const ran = run.exitCode === 0 && existsSync(submission);
         const how = run.timedOut ? `timed out after ${resources.timeLimitS} s` : run.oomKilled ? `ran out of its ${resources.memoryMb} MB` : `exited ${run.exitCode}`;
         const checks: CheckResult[] = [
-          { name: 'baseline.runs', passed: ran, detail: ran ? `finished in ${(run.wallMs / 1000).toFixed(1)} s` : `solutions/baseline.py ${how}${run.exitCode === 0 ? ' without writing submission.csv' : ''}`, evidence: ran ? undefined : { stderr: run.stderr.slice(-2000) } },
+          {
+            name: 'baseline.runs',
+            passed: ran,
+            detail: ran
+              ? `finished in ${(run.wallMs / 1000).toFixed(1)} s`
+              : `${LAYOUT.baseline} ${how}${run.exitCode === 0 ? ' without writing submission.csv' : ''}`,
+            evidence: ran ? undefined : { stderr: run.stderr.slice(-2000) },
+          },
         ];
         phase('grading the baseline');
         const baseline = ran ? await grade(submission, 'baseline-grade') : undefined;

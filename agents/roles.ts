@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { DatasetProfile } from '../domain/profile';
 import type { TaskProposal } from '../domain/proposal';
-import type { TaskManifest } from '../domain/task';
+import { type PackageFiles, packageFilesSchema, type TaskManifest } from '../domain/task';
 import type { CheckResult } from '../domain/verification';
 import type { Usage } from '../domain/usage';
 
@@ -10,9 +10,6 @@ import type { Usage } from '../domain/usage';
  * the same zod-validated outputs; activities do the file I/O around them.
  */
 
-/** A package as files: path relative to the package root → content. raw/ is added by the activity. */
-export const packageFilesSchema = z.record(z.string().min(1), z.string());
-export type PackageFiles = z.infer<typeof packageFilesSchema>;
 
 export const designSchema = z.object({
   files: packageFilesSchema,

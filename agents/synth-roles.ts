@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { FEATURE_KINDS, hiddenRuleSchema, type SeedFacts, type SynthScores, type TaskDna } from '../domain/synth';
 import type { MedalThresholds } from '../domain/rewards';
+import { packageFilesSchema } from '../domain/task';
 import type { CheckResult } from '../domain/verification';
 import type { Usage } from '../domain/usage';
-import { packageFilesSchema } from './roles';
 
 /**
  * Synth's agent roles (Data Strategist, ML Developer, MLOps, Writer). Every provider implements

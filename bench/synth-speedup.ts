@@ -11,6 +11,8 @@ import type { ForgedTask } from '../domain/forge';
 import { taskQueueName } from '../domain/queues';
 import type { SynthResult } from '../domain/synth';
 import { exampleDatasetPath } from '../examples/forge-datasets';
+import { packagePaths } from '../package/layout';
+import { readManifest } from '../package/manifest';
 import { DockerSandbox } from '../sandbox/docker';
 import type { forgeDataset, synthesizeTasks, verifyPackage } from '../workflows';
 import { startEmbedded } from './embedded';
@@ -49,8 +51,10 @@ async function main() {
   const sandbox = new DockerSandbox(new Docker(), { image: config.sandbox.image, runsDir: join(config.paths.artifacts, 'bench-runs') });
 
   const timed = async (packageDir: string) => {
-    const code = TIMER + readFileSync(join(packageDir, 'solutions', 'baseline.py'), 'utf8');
-    const run = await sandbox.run({ code, dataDir: join(packageDir, 'public'), limits: LIMITS }, { runKey: `bench-${Date.now()}-${Math.random()}` });
+    const files = packagePaths(packageDir);
+    const code = TIMER + readFileSync(files.baseline, 'utf8');
+    const runKey = `bench-${Date.now()}-${Math.random()}`;
+    const run = await sandbox.run({ code, dataDir: files.public, limits: LIMITS }, { runKey });
     const script = /ANVIL_SCRIPT_S=([\d.]+)/.exec(run.stdout)?.[1];
     if (run.exitCode !== 0 || !script) throw new Error(`baseline of ${packageDir} ${run.timedOut ? 'timed out' : `exited ${run.exitCode}`}: ${run.stderr.slice(-500)}`);
     return { wallMs: run.wallMs, scriptMs: Number(script) * 1000 };
@@ -73,8 +77,9 @@ async function main() {
   const published = async (name: string, raw: string): Promise<{ id: string; status: string; path: string; failedChecks: string[] }> => {
     const dir = join(config.paths.home, 'seeds', name);
     cpSync(join(__dirname, '..', 'examples', 'seeds', name), dir, { recursive: true });
-    mkdirSync(join(dir, 'raw'), { recursive: true });
-    copyFileSync(await exampleDatasetPath(raw, join(config.paths.home, 'examples')), join(dir, 'raw', 'flights.csv'));
+    const rawDir = packagePaths(dir).raw;
+    mkdirSync(rawDir, { recursive: true });
+    copyFileSync(await exampleDatasetPath(raw, join(config.paths.home, 'examples')), join(rawDir, 'flights.csv'));
     const report = await client.workflow.execute<typeof verifyPackage>('verifyPackage', {
       taskQueue,
       workflowId: `bench-synth-seed-${name}-${Date.now()}`,
@@ -86,7 +91,9 @@ async function main() {
     let seed: { id: string; path: string } | undefined;
     for (const source of sources) {
       const tasks = 'forge' in source ? await forge(source.forge) : [await published(source.package, source.raw)];
-      seed = tasks.find((t) => t.status === 'verified' && JSON.parse(readFileSync(join(t.path, 'task.json'), 'utf8')).taskType === taskType);
+      for (const t of tasks) {
+        if (!seed && t.status === 'verified' && (await readManifest(t.path)).taskType === taskType) seed = t;
+      }
       if (seed) break;
       rows.push(`(${'forge' in source ? source.forge : source.package}: no verified ${taskType} task; got ${tasks.map((t) => `${t.id} ${t.status}${t.failedChecks.length ? ` [${t.failedChecks.join(', ')}]` : ''}`).join(', ')})`);
     }
@@ -99,7 +106,11 @@ async function main() {
     });
     const seedTrain = await new Promise<number>((done, fail) => {
       let n = 0;
-      createReadStream(join(seed.path, 'public', 'train.csv')).pipe(parse({ columns: true })).on('data', () => (n += 1)).on('end', () => done(n)).on('error', fail);
+      createReadStream(packagePaths(seed.path).train)
+        .pipe(parse({ columns: true }))
+        .on('data', () => (n += 1))
+        .on('end', () => done(n))
+        .on('error', fail);
     });
     await timed(seed.path); // warm-up: page cache, image layers
     for (const micro of synth.tasks) {

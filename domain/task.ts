@@ -5,6 +5,8 @@ export const TASK_TYPES = ['binary-classification', 'multiclass-classification',
 export const MODALITIES = ['tabular', 'text', 'image', 'time-series', 'audio', 'multimodal'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 export type Modality = (typeof MODALITIES)[number];
+/** A task id: also its folder name in the catalog. */
+export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,79}$/;
 
 export const metricSpecSchema = z.looseObject({
   /** e.g. accuracy, macro-f1, log-loss, roc-auc, rmse, mae, rmsle */
@@ -25,7 +27,7 @@ export const resourcesSchema = z.looseObject({
 /** task.json. Unknown extra fields are kept (loose objects). */
 export const taskManifestSchema = z.looseObject({
   schema: z.literal(TASK_SCHEMA),
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, 'lowercase letters, digits and dashes, 2-80 characters'),
+  id: z.string().regex(TASK_ID_PATTERN, 'lowercase letters, digits and dashes, 2-80 characters'),
   title: z.string().min(1),
   taskType: z.enum(TASK_TYPES),
   modality: z.enum(MODALITIES),
@@ -40,8 +42,6 @@ export const taskManifestSchema = z.looseObject({
 });
 export type TaskManifest = z.infer<typeof taskManifestSchema>;
 
-/** The files every package must have, beside a non-empty raw/ (public/ and private/ are made by prepare.py). */
-export const PACKAGE_FILES = ['task.json', 'description.md', 'prepare.py', 'metric.py', 'solutions/baseline.py'] as const;
-/** What prepare.py must write. */
-export const PUBLIC_FILES = ['train.csv', 'test.csv', 'sample_submission.csv'] as const;
-export const PRIVATE_FILES = ['answers.csv'] as const;
+/** A package as files: path relative to the package root → content (its data folders aside). */
+export const packageFilesSchema = z.record(z.string().min(1), z.string());
+export type PackageFiles = z.infer<typeof packageFilesSchema>;

@@ -5,11 +5,15 @@ import { parse } from 'csv-parse/sync';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gradeInSandbox } from '../activities/grading';
-import { ImportError, type ImportOptions, type ImportResult, SHIM_FALLBACKS, SHIM_MODULES, slugify, submissionColumns } from '../cli/import/common';
-import { importMleBench } from '../cli/import/mle-bench';
-import { importMleDojo } from '../cli/import/mle-dojo';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
-import { PACKAGE_FILES, taskManifestSchema } from '../domain/task';
+import { taskManifestSchema } from '../domain/task';
+import { ImportError, type ImportOptions, type ImportResult } from '../package/import';
+import { importMleBench } from '../package/import/mle-bench';
+import { importMleDojo } from '../package/import/mle-dojo';
+import { slugify } from '../package/import/naming';
+import { SHIM_FALLBACKS, SHIM_MODULES } from '../package/import/shim';
+import { submissionColumns } from '../package/import/submission-columns';
+import { PACKAGE_FILES } from '../package/layout';
 import { DockerSandbox } from '../sandbox/docker';
 
 // The importers on the two hand-made competitions of tests/fixtures/imports/, and the packages they
@@ -321,7 +325,7 @@ describe('importer helpers', () => {
   it('runs the stand-in helpers in the sandbox as the originals behave', async () => {
     const dir = fresh('shim');
     mkdirSync(dir);
-    cpSync(join(__dirname, '..', 'cli', 'import', 'mlebench_shim.py'), join(dir, 'mlebench_shim.py'));
+    cpSync(join(__dirname, '..', 'package', 'import', 'mlebench_shim.py'), join(dir, 'mlebench_shim.py'));
     const r = await run(SHIM_CHECKS, dir);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('ok');
@@ -342,7 +346,7 @@ describe('importer helpers', () => {
   });
 
   it('lists only helpers that mlebench_shim.py defines', () => {
-    const shim = readFileSync(join(__dirname, '..', 'cli', 'import', 'mlebench_shim.py'), 'utf8');
+    const shim = readFileSync(join(__dirname, '..', 'package', 'import', 'mlebench_shim.py'), 'utf8');
     const defined = new Set([...shim.matchAll(/^(?:def|class)\s+(\w+)|^(\w+)\s*=/gm)].map((m) => m[1] ?? m[2]));
     for (const [module, names] of Object.entries({ ...SHIM_MODULES, ...SHIM_FALLBACKS })) {
       for (const name of names) expect(defined.has(name), `${module}.${name}`).toBe(true);

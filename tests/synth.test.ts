@@ -6,7 +6,7 @@ import { fromTemplate } from '../agents/heuristic/designer';
 import { type GeneratorConfig, develop } from '../agents/heuristic/synth/developer';
 import { write } from '../agents/heuristic/synth/writer';
 import type { SynthDesign } from '../agents/synth-roles';
-import { parseLeaderboards } from '../activities/env/task-info';
+import { parseLeaderboards } from '../package/leaderboard';
 import { better } from '../domain/metrics';
 import { medalThresholds } from '../domain/rewards';
 import { deriveThresholds, extractDna, type HiddenRule, ruleLeaks, type SeedFacts, SYNTH_CHECKS, type SynthResult, synthChecks } from '../domain/synth';

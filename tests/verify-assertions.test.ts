@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
-import { PACKAGE_FILES, PRIVATE_FILES, PUBLIC_FILES, taskManifestSchema } from '../domain/task';
+import { taskManifestSchema } from '../domain/task';
 import { CHECKS, type CheckResult } from '../domain/verification';
+import { PACKAGE_FILES, PRIVATE_FILES, PUBLIC_FILES } from '../package/layout';
 import { DockerSandbox } from '../sandbox/docker';
 import { fixtureFile, listBrokenFixtures, listGoodPackages, materializePackage, overlayFiles } from './helpers/fixture-packages';
 

@@ -2,15 +2,18 @@ import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { TaskInfo, TrajectoryEntry } from '../../domain/env';
-import { BadTaskError, readTaskInfo } from './task-info';
+import { catalogTaskDir } from '../../package/catalog';
+import { BadPackageError } from '../../package/errors';
+import { packagePaths } from '../../package/layout';
+import { readTaskInfo } from './task-info';
 
 /** Control-queue activities of a Dojo session: the task's public facts, and the trajectory file. */
 export function createEnvControlActivities({ artifactsDir, catalogDir }: { artifactsDir: string; catalogDir: string }) {
   // Sessions on the same task share its facts: train.csv is profiled once per published copy
-  // (a republished task is a new task.json, so a new inode).
+  // (a republished task is a new manifest file, so a new inode).
   const known = new Map<string, { stamp: string; task: TaskInfo }>();
   async function taskInfo(taskId: string, packageDir: string): Promise<TaskInfo> {
-    const info = await stat(join(packageDir, 'task.json')).catch(() => undefined);
+    const info = await stat(packagePaths(packageDir).manifest).catch(() => undefined);
     const stamp = info ? `${info.ino}:${info.mtimeMs}` : '';
     const cached = known.get(packageDir);
     if (info && cached?.stamp === stamp) return cached.task;
@@ -23,12 +26,14 @@ export function createEnvControlActivities({ artifactsDir, catalogDir }: { artif
     /** Reads the task (from `catalogDir`, else this worker's catalog) and names the session's trajectory file. */
     async openTask({ envId, taskId, catalogDir: catalog }: { envId: string; taskId: string; catalogDir?: string }): Promise<{ task: TaskInfo; trajectory: string }> {
       try {
-        const task = await taskInfo(taskId, join(catalog ?? catalogDir, taskId));
+        const packageDir = catalogTaskDir(catalog ?? catalogDir, taskId);
+        if (!packageDir) throw new BadPackageError(`"${taskId}" is not a task id (lowercase letters, digits, dashes)`);
+        const task = await taskInfo(taskId, packageDir);
         const dir = join(artifactsDir, 'trajectories');
         await mkdir(dir, { recursive: true });
         return { task, trajectory: join(dir, `${envId.replace(/[^A-Za-z0-9_.-]+/g, '_')}.jsonl`) };
       } catch (err) {
-        if (err instanceof BadTaskError || /does not match anvil.task/.test((err as Error).message)) throw ApplicationFailure.nonRetryable((err as Error).message, 'BadTask');
+        if (err instanceof BadPackageError) throw ApplicationFailure.nonRetryable(err.message, 'BadTask');
         throw err;
       }
     },

@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunSummary } from '../../domain/env';
 import type { SandboxLimits } from '../../domain/sandbox';
+import { packagePaths } from '../../package/layout';
 import type { Sandbox } from '../../sandbox/sandbox';
 import type { WarmDockerSandbox, WarmSessionSpec } from '../../sandbox/warm';
 import { type GradeResult, gradeInSandbox } from '../grading';
@@ -44,7 +45,7 @@ const tail = (text: string) => (text.length > TAIL_CHARS ? `…${text.slice(-TAI
 export function createEnvSandboxActivities({ sandbox, warm, sessionsDir, scratchDir, hostQueue }: EnvSandboxDeps) {
   const spec = (envId: string, packageDir: string, limits: StepInput['limits']): WarmSessionSpec => ({
     sessionKey: envId,
-    dataDir: join(packageDir, 'public'),
+    dataDir: packagePaths(packageDir).public,
     workspaceDir: join(sessionsDir, envId.replace(/[^A-Za-z0-9_.-]+/g, '_'), 'workspace'),
     limits: { ...limits, pids: 256, outputBytes: 256 * 1024, tmpMb: 256 },
   });

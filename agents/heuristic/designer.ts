@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { DatasetProfile } from '../../domain/profile';
 import { TASK_SCHEMA } from '../../domain/task';
 import type { TaskProposal } from '../../domain/proposal';
+import { LAYOUT } from '../../package/layout';
 import type { Design, DesignInput } from '../roles';
 import { writeDescription } from './description';
 
@@ -124,11 +125,11 @@ export function design({ profile, proposal, previous }: DesignInput): Design {
   };
   return {
     files: {
-      'task.json': `${JSON.stringify(manifest, null, 2)}\n`,
-      'description.md': writeDescription(profile, proposal, config),
-      'prepare.py': fromTemplate('prepare.py', config),
-      'metric.py': fromTemplate('metric.py', { id: config.id, target: config.target, metric: config.metric }),
-      'solutions/baseline.py': fromTemplate('baseline.py', config),
+      [LAYOUT.manifest]: `${JSON.stringify(manifest, null, 2)}\n`,
+      [LAYOUT.description]: writeDescription(profile, proposal, config),
+      [LAYOUT.prepare]: fromTemplate('prepare.py', config),
+      [LAYOUT.metric]: fromTemplate('metric.py', { id: config.id, target: config.target, metric: config.metric }),
+      [LAYOUT.baseline]: fromTemplate('baseline.py', config),
     },
     notes: { config },
   };

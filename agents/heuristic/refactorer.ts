@@ -1,15 +1,15 @@
-import { TASK_SCHEMA } from '../../domain/task';
-import type { PackageFiles } from '../roles';
+import { type PackageFiles, TASK_SCHEMA } from '../../domain/task';
+import { LAYOUT } from '../../package/layout';
 
 /** Names authors (and models) often use, mapped to the v1 layout. */
 const ALIASES: Record<string, string> = {
-  'baseline.py': 'solutions/baseline.py',
-  'solution.py': 'solutions/baseline.py',
-  'solutions/solution.py': 'solutions/baseline.py',
-  'grade.py': 'metric.py',
-  'README.md': 'description.md',
-  'description.txt': 'description.md',
-  'manifest.json': 'task.json',
+  'baseline.py': LAYOUT.baseline,
+  'solution.py': LAYOUT.baseline,
+  'solutions/solution.py': LAYOUT.baseline,
+  'grade.py': LAYOUT.metric,
+  'README.md': LAYOUT.description,
+  'description.txt': LAYOUT.description,
+  'manifest.json': LAYOUT.manifest,
 };
 
 /** Normalises a package to the v1 layout: file names, line endings, a complete, tidy task.json. */
@@ -22,10 +22,11 @@ export function refactor(files: PackageFiles): PackageFiles {
     if (!text.endsWith('\n')) text += '\n';
     out[target] = text;
   }
-  if (out['task.json']) {
+  const manifestText = out[LAYOUT.manifest];
+  if (manifestText) {
     try {
-      const manifest = JSON.parse(out['task.json']) as Record<string, unknown>;
-      out['task.json'] = `${JSON.stringify({ schema: TASK_SCHEMA, ...manifest }, null, 2)}\n`;
+      const manifest = JSON.parse(manifestText) as Record<string, unknown>;
+      out[LAYOUT.manifest] = `${JSON.stringify({ schema: TASK_SCHEMA, ...manifest }, null, 2)}\n`;
     } catch {
       // left as it is: verification reports the broken manifest with its parse error
     }

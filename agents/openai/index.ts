@@ -4,9 +4,11 @@ import type { ChatCompletionTool } from 'openai/resources/chat/completions';
 import { z } from 'zod';
 import type { AnvilConfig } from '../../config';
 import type { DatasetProfile } from '../../domain/profile';
+import { packageFilesSchema } from '../../domain/task';
 import { CHECKS } from '../../domain/verification';
 import { proposalsSchema } from '../../domain/proposal';
-import { type AgentProvider, type Design, designSchema, packageFilesSchema, type ToolRequest } from '../roles';
+import { LAYOUT } from '../../package/layout';
+import { type AgentProvider, type Design, designSchema, type ToolRequest } from '../roles';
 import { LlmClient, type Message } from './client';
 
 export const PROMPTS_DIR = join(__dirname, 'prompts');
@@ -33,7 +35,7 @@ function profileForModel(profile: DatasetProfile) {
     name: profile.name,
     rows: profile.rows,
     source: { files: profile.source.files.map((f) => ({ path: f.path.split('/').at(-1)!, sha256: f.sha256, bytes: f.bytes })), format: profile.source.format },
-    dataFile: 'raw/data.csv',
+    dataFile: LAYOUT.rawTable,
     columns: profile.columns.map((c) => ({ ...c, top: c.top?.slice(0, 10) })),
     candidateTargets: profile.candidateTargets,
     idColumns: profile.idColumns,

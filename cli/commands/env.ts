@@ -12,7 +12,7 @@ import type { RewardMode } from '../../domain/rewards';
 import { ENV_TOOLS, toSftRecord } from '../../domain/sft';
 import { createGateway } from '../../gateway/server';
 import type { episode } from '../../workflows';
-import { listCatalog } from '../catalog';
+import { findTask, listCatalog } from '../../package/catalog';
 import { withTemporal } from '../embedded';
 import { followTurns } from '../episode-turns';
 import { usageError } from '../failure-report';
@@ -87,7 +87,7 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
     throw usageError(RUN_USAGE, `--steps must be a positive whole number (got ${values.steps})`);
   }
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
-  if (!existsSync(join(catalogDir, taskId, 'task.json'))) throw unknownTask(taskId, catalogDir, catalogTasks(catalogDir).map((t) => t.id));
+  if (!findTask(catalogDir, taskId)) throw unknownTask(taskId, catalogDir, catalogTasks(catalogDir).map((t) => t.id));
   // The same `episode` workflow as a rollout's, on the control queue.
   return withTemporal(config, async ({ temporal, envs, workflowUrl }) => {
     const workflowId = `episode-${taskId}-${randomUUID().slice(0, 8)}`;

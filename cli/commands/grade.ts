@@ -3,8 +3,10 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
+import { resolveTask } from '../../package/catalog';
+import { LAYOUT } from '../../package/layout';
+import { isPrepared } from '../../package/prepared-data';
 import type { gradeTask } from '../../workflows';
-import { resolveTask } from '../catalog';
 import { FAILURE_KINDS } from '../../domain/failures';
 import { withTemporal } from '../embedded';
 import { inputError, usageError } from '../failure-report';
@@ -23,9 +25,9 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   if (!packageDir) {
     throw inputError(`no task "${task}": not a package folder, nor an id in ${catalogDir}`, 'see `anvil tasks list`');
   }
-  if (!existsSync(resolve(packageDir, 'private', 'answers.csv'))) {
+  if (!isPrepared(packageDir)) {
     const hint = `run \`anvil verify ${packageDir}\` (which prepares it) or grade a published task`;
-    throw inputError(`${packageDir} has no private/answers.csv`, hint);
+    throw inputError(`${packageDir} has no ${LAYOUT.answers}`, hint);
   }
   const submissionFile = resolve(submission);
   if (!existsSync(submissionFile)) throw inputError(`no submission file at ${submissionFile}`, 'pass the path of a CSV file');

@@ -4,22 +4,51 @@ import { parseArgs } from 'node:util';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
 import { TASK_TYPES, type TaskType } from '../../domain/task';
+import {
+  IMPORT_EXIT_CODES,
+  ImportError,
+  IMPORTERS,
+  importOutcome,
+  type ImportOutcome,
+  type ImportResult,
+  type SourceKind,
+} from '../../package/import';
 import type { verifyPackage } from '../../workflows';
 import { withTemporal } from '../embedded';
-import { ImportError, type ImportOptions, type ImportResult } from '../import/common';
-import { importMleBench } from '../import/mle-bench';
-import { importMleDojo } from '../import/mle-dojo';
+import { inputError, usageError } from '../failure-report';
 import { resultWithProgress } from '../workflow-result';
 
-export const help = `anvil import mle-bench|mle-dojo <competition-dir> [--raw DIR] [--id ID] [--target COL] [--id-column COL]
-             [--task-type TYPE] [--catalog DIR] [--json]
+export const help = `anvil import mle-bench|mle-dojo <competition-dir> [--raw DIR] [--id ID] [--target COL]
+             [--id-column COL] [--task-type TYPE] [--catalog DIR] [--json]
   Turns a competition folder in MLE-bench's layout (config.yaml, prepare.py, grade.py,
   description.md, leaderboard.csv) or MLE-Dojo's (utils/prepare.py, utils/metric.py, info/) into an
-  Anvil task, runs the verifier on it and publishes it to the catalog when its data and metric
-  checks pass (its placeholder baseline may fail the execution checks). --raw: the competition's
-  raw data (default <competition-dir>/raw). Exit 0 published, 1 not publishable, 2 bad input.`;
+  Anvil task, verifies it and publishes it to the catalog when its data and metric checks pass.
+  --raw: the competition's raw data (default <competition-dir>/raw). The last line is the status:
+    published (exit 0)  in the catalog; its warnings say what the importer guessed and which checks
+                        failed without blocking it (the placeholder baseline's execution checks)
+    rejected (exit 1)   a data or metric check failed (each is listed); not published
+  Exit 2: unusable input (not a competition folder of that layout, missing files or raw data, a
+  bad option); the message says what is missing. Exit 3: infrastructure (Temporal or Docker down).
+  --json prints {taskId, status, publishedTo?, failed: [{name, detail}], warnings, report}.`;
 
-const IMPORTERS: Record<string, (dir: string, opts: ImportOptions) => Promise<ImportResult>> = { 'mle-bench': importMleBench, 'mle-dojo': importMleDojo };
+function print(outcome: ImportOutcome, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(outcome));
+    return;
+  }
+  for (const w of outcome.warnings) console.error(`warning: ${w}`);
+  if (outcome.status === 'published') {
+    const play = `play it with \`anvil env run ${outcome.taskId} --policy heuristic\``;
+    console.log(
+      `published ${outcome.taskId} to ${outcome.publishedTo} with ${outcome.warnings.length} warning(s); ${play}`,
+    );
+  } else {
+    for (const c of outcome.failed) console.log(`✘ ${c.name.padEnd(28)} ${c.detail}`);
+    console.log(
+      `rejected ${outcome.taskId}: not published, its data or metric checks above failed (report: ${outcome.report})`,
+    );
+  }
+}
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -37,15 +66,11 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     },
   });
   const [layout, dir] = positionals;
-  const importer = layout ? IMPORTERS[layout] : undefined;
-  if (!importer || !dir || positionals.length > 2) {
-    console.error(`usage: ${help.split('\n')[0]}`);
-    return 2;
-  }
+  const importer = layout && Object.hasOwn(IMPORTERS, layout) ? IMPORTERS[layout as SourceKind] : undefined;
+  if (!importer || !dir || positionals.length > 2) throw usageError(help, 'give a layout (mle-bench or mle-dojo) and a folder');
   const taskType = values['task-type'] as TaskType | undefined;
   if (taskType && !TASK_TYPES.includes(taskType)) {
-    console.error(`--task-type must be one of ${TASK_TYPES.join(', ')} (got ${taskType})`);
-    return 2;
+    throw usageError(help, `--task-type must be one of ${TASK_TYPES.join(', ')} (got ${taskType})`);
   }
   let imported: ImportResult;
   mkdirSync(config.paths.home, { recursive: true });
@@ -60,10 +85,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     });
   } catch (err) {
     if (!(err instanceof ImportError)) throw err;
-    console.error(`anvil import: ${err.message}`);
-    return 2;
+    throw inputError(err.message, `give the competition's folder in the ${layout} layout, with its raw data`);
   }
-  if (!values.json) for (const w of imported.warnings) console.error(`warning: ${w}`);
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
   return withTemporal(config, async ({ temporal }) => {
     const handle = await temporal.client.workflow.start<typeof verifyPackage>('verifyPackage', {
@@ -72,13 +95,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       args: [{ sourceDir: imported.packageDir, publish: { catalogDir, when: 'assertions-pass' } }],
     });
     const report = await resultWithProgress(handle, values.json);
-    const failed = report.checks.filter((c) => !c.passed);
-    if (values.json) {
-      console.log(JSON.stringify({ taskId: imported.taskId, status: report.status, publishedTo: report.publishedTo, failed: failed.map((c) => ({ name: c.name, detail: c.detail })), warnings: imported.warnings }));
-    } else {
-      for (const c of failed) console.log(`✘ ${c.name.padEnd(28)} ${c.detail}`);
-      console.log(report.publishedTo ? `\npublished ${imported.taskId} to ${report.publishedTo} (${report.status}); play it with \`anvil env run ${imported.taskId} --policy heuristic\`` : `\nnot published: the data or metric checks above failed (report: ${report.packageDir}/verification.json)`);
-    }
-    return report.publishedTo ? 0 : 1;
+    const outcome = importOutcome(imported, report);
+    print(outcome, values.json);
+    return IMPORT_EXIT_CODES[outcome.status];
   });
 }

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AnvilConfig } from '../../config';
-import { listCatalog, resolveTask } from '../catalog';
+import { listCatalog, resolveTask } from '../../package/catalog';
+import { readManifest } from '../../package/manifest';
 
 export const help = `anvil tasks list [--catalog DIR] [--json]
 anvil tasks show <id> [--catalog DIR] [--json]
@@ -19,7 +19,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     } else if (entries.length === 0) {
       console.log(`no tasks in ${catalogDir} yet: forge some with \`anvil forge <dataset>\``);
     } else {
-      for (const e of entries) console.log(`${e.id.padEnd(40)} ${String(e.manifest.taskType).padEnd(26)} ${e.manifest.metric?.name}`);
+      for (const { id, manifest: m } of entries) console.log(`${id.padEnd(40)} ${m.taskType.padEnd(26)} ${m.metric.name}`);
     }
     return 0;
   }
@@ -29,11 +29,15 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       console.error(`no task "${id}" in ${catalogDir} (see \`anvil tasks list\`)`);
       return 2;
     }
-    const manifest = JSON.parse(readFileSync(join(dir, 'task.json'), 'utf8'));
+    const manifest = await readManifest(dir);
     if (values.json) {
       console.log(JSON.stringify({ path: dir, manifest }));
     } else {
-      console.log(`${manifest.title}\n  id: ${manifest.id}\n  path: ${dir}\n  ${manifest.taskType}, ${manifest.modality}; target ${manifest.target}; metric ${manifest.metric?.name} (${manifest.metric?.higherIsBetter ? 'higher' : 'lower'} is better)`);
+      const { metric } = manifest;
+      console.log(`${manifest.title}\n  id: ${manifest.id}\n  path: ${dir}`);
+      const direction = `${metric.higherIsBetter ? 'higher' : 'lower'} is better`;
+      const kind = `${manifest.taskType}, ${manifest.modality}`;
+      console.log(`  ${kind}; target ${manifest.target}; metric ${metric.name} (${direction})`);
       console.log(`  reference scores: ${JSON.stringify(manifest.referenceScores ?? {})}\n  verification: ${JSON.stringify(manifest.verification ?? {})}`);
     }
     return 0;

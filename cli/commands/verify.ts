@@ -6,6 +6,7 @@ import { providerOption } from '../provider-option';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
 import { failedChecks, rejectionHint } from '../../domain/verification';
+import { LAYOUT, packagePaths } from '../../package/layout';
 import type { verifyPackage } from '../../workflows';
 import { withTemporal } from '../embedded';
 import { inputError, usageError } from '../failure-report';
@@ -23,7 +24,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   const sourceDir = dir ? resolve(dir) : '';
   if (!dir || positionals.length > 1) throw usageError(help, 'give one task package folder');
   if (!existsSync(sourceDir) || !statSync(sourceDir).isDirectory()) {
-    throw inputError(`${sourceDir} is not a folder`, 'pass a task package folder (the one holding task.json)');
+    throw inputError(`${sourceDir} is not a folder`, `pass a task package folder (the one holding ${LAYOUT.manifest})`);
   }
   const provider = providerOption(values.provider);
   if (provider === 'openai') await checkEndpoint(config.llm);
@@ -44,7 +45,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     } else {
       for (const c of report.checks) console.log(`${c.passed ? '✔' : '✘'} ${c.name.padEnd(28)} ${c.detail}`);
       const passed = report.checks.filter((c) => c.passed).length;
-      const file = `${report.packageDir}/verification.json`;
+      const file = packagePaths(report.packageDir).verification;
       console.log(`\n${report.status}: ${passed}/${report.checks.length} checks passed (report: ${file})`);
       for (const c of failedChecks(report.checks)) console.log(`  failed: ${c.name}: ${c.detail}`);
       if (hint) console.log(`  fix: ${hint}`);

@@ -2,7 +2,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { listCatalog } from '../../cli/catalog';
+import { listCatalog } from '../../package/catalog';
 import type { EnvService, RolloutService } from '../../client';
 import { createTemporalEnvService } from '../../client/temporal-envs';
 import type { Action, StepResult, TrajectoryEntry } from '../../domain/env';

@@ -1,5 +1,6 @@
 import { isClassification, type TaskDna } from '../../../domain/synth';
 import type { CheckResult } from '../../../domain/verification';
+import { LAYOUT } from '../../../package/layout';
 import type { DevelopInput, PublicSchema, SynthDesign } from '../../synth-roles';
 import { fromTemplate } from '../designer';
 import { seededRandom, shuffled } from './random';
@@ -127,6 +128,9 @@ function solutionConfig(config: GeneratorConfig, model: string) {
 }
 
 /** The ML Developer by rules: generator.py from the DNA, the split, the metric, three reference solutions. */
+/** solutions/reference-<kind>.py: a reference solution beside the baseline. */
+const reference = (kind: string) => `${LAYOUT.solutions}/reference-${kind}.py`;
+
 export function develop(input: DevelopInput): SynthDesign {
   const { dna } = input;
   const redraw = (seed: number) => firstConfig(dna, input, seed);
@@ -145,12 +149,15 @@ export function develop(input: DevelopInput): SynthDesign {
   const { rule } = config;
   return {
     files: {
-      'generator.py': fromTemplate('generator.py', config),
-      'prepare.py': fromTemplate('synth_prepare.py', { id: config.id, target: config.target, taskType: config.taskType, metric: config.metric, trainRows: config.trainRows, testRows: config.testRows, seed: config.seed }),
-      'metric.py': fromTemplate('metric.py', { id: config.id, target: config.target, metric: config.metric }),
-      'solutions/baseline.py': fromTemplate('synth_solution.py', solutionConfig(config, 'forest')),
-      'solutions/reference-linear.py': fromTemplate('synth_solution.py', solutionConfig(config, 'linear')),
-      'solutions/reference-nearest.py': fromTemplate('synth_solution.py', solutionConfig(config, 'nearest')),
+      [LAYOUT.generator]: fromTemplate('generator.py', config),
+      [LAYOUT.prepare]: fromTemplate('synth_prepare.py', {
+        ...{ id: config.id, target: config.target, taskType: config.taskType, metric: config.metric },
+        ...{ trainRows: config.trainRows, testRows: config.testRows, seed: config.seed },
+      }),
+      [LAYOUT.metric]: fromTemplate('metric.py', { id: config.id, target: config.target, metric: config.metric }),
+      [LAYOUT.baseline]: fromTemplate('synth_solution.py', solutionConfig(config, 'forest')),
+      [reference('linear')]: fromTemplate('synth_solution.py', solutionConfig(config, 'linear')),
+      [reference('nearest')]: fromTemplate('synth_solution.py', solutionConfig(config, 'nearest')),
     },
     schema,
     rule: {

@@ -5,7 +5,7 @@ runs such code as an Anvil task package.
 pandas, numpy, scipy and scikit-learn but no `mlebench` or `mledojo` package, and metric.py must be
 self-contained (only it and answers.csv reach the grading container). `install()` registers the
 modules the competition code imports (`mlebench.utils`, `mlebench.grade_helpers`,
-`mlebench.competitions.utils`, `mledojo.metrics.base`, ...) with the names that cli/import/common.ts
+`mlebench.competitions.utils`, `mledojo.metrics.base`, ...) with the names that package/import/shim.ts
 lists in SHIM_MODULES; the converter refuses code that imports anything else from them.
 
 The helpers behave like the originals where competition code can tell the difference: the same

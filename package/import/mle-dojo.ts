@@ -1,22 +1,13 @@
 import { basename, join, resolve } from 'node:path';
-import {
-  type ConvertedCompetition,
-  embedPython,
-  firstExisting,
-  higherIsBetterFromLeaderboard,
-  ImportError,
-  type ImportOptions,
-  type ImportResult,
-  type LeaderboardEntry,
-  parseCsvRecords,
-  readCompetitionPython,
-  readSourceFile,
-  titleFromId,
-  topLevelDefinitions,
-  writeImportedPackage,
-} from './common';
-
-export { ImportError, type ImportOptions, type ImportResult } from './common';
+import { readCompetitionPython, topLevelDefinitions } from './competition-python';
+import { LAYOUT } from '../layout';
+import { ImportError } from './import-error';
+import { higherIsBetterFromLeaderboard } from './metric-facts';
+import { titleFromId } from './naming';
+import { embedPython } from './shim';
+import { firstExisting, parseCsvRecords, readSourceFile, requireCompetitionFolder } from './source-files';
+import type { ConvertedCompetition, HumanEntry, ImportOptions, ImportResult } from './types';
+import { writeImportedPackage } from './write-package';
 
 /*
  * An MLE-Dojo competition is a folder mledojo/competitions/<name>/ of github.com/MLE-Dojo/MLE-Dojo:
@@ -31,6 +22,8 @@ export { ImportError, type ImportOptions, type ImportResult } from './common';
 
 const DESCRIPTIONS = ['info/description.txt', 'info/description.md', 'description.txt', 'description.md'];
 const BOARDS = ['public', 'private'] as const;
+/** The files an MLE-Dojo competition folder must have. */
+const REQUIRED = [['utils/prepare.py'], ['utils/metric.py'], DESCRIPTIONS];
 
 /** The body of top-level class `name` (its indented lines). */
 function classBody(code: string, name: string): string {
@@ -76,11 +69,18 @@ function metricNameOf(body: string): string | undefined {
   return names.find(([pattern]) => pattern.test(body))?.[1];
 }
 
-async function readLeaderboards(dir: string, warnings: string[]): Promise<{ entries: LeaderboardEntry[]; orders: Array<[string, boolean | undefined]> }> {
-  const present = (await Promise.all(BOARDS.map(async (board) => [board, await firstExisting([join(dir, 'info', `${board}_leaderboard.csv`)])] as const))).filter(
-    (pair): pair is readonly [(typeof BOARDS)[number], string] => pair[1] !== undefined,
-  );
-  const entries: LeaderboardEntry[] = [];
+async function readLeaderboards(
+  dir: string,
+  warnings: string[],
+): Promise<{ entries: HumanEntry[]; orders: Array<[string, boolean | undefined]> }> {
+  const present = (
+    await Promise.all(
+      BOARDS.map(
+        async (board) => [board, await firstExisting([join(dir, 'info', `${board}_leaderboard.csv`)])] as const,
+      ),
+    )
+  ).filter((pair): pair is readonly [(typeof BOARDS)[number], string] => pair[1] !== undefined);
+  const entries: HumanEntry[] = [];
   const orders: Array<[string, boolean | undefined]> = [];
   for (const [board, path] of present) {
     const rows = parseCsvRecords(await readSourceFile(path, `MLE-Dojo ${board}_leaderboard.csv`), path);
@@ -91,9 +91,17 @@ async function readLeaderboards(dir: string, warnings: string[]): Promise<{ entr
       const score = Object.values(row)[1] ?? '';
       if (score === '' || !Number.isFinite(Number(score))) return skipped.push(i + 1);
       scores.push(Number(score));
-      entries.push({ entry: row.teamName || row.TeamName || `row-${i + 1}`, score, board: present.length > 1 ? board : 'public' });
+      entries.push({
+        entry: row.teamName || row.TeamName || `row-${i + 1}`,
+        score,
+        board: present.length > 1 ? board : 'public',
+      });
     });
-    if (skipped.length) warnings.push(`${path}: skipped ${skipped.length} row(s) without a score (row ${skipped.slice(0, 5).join(', ')})`);
+    if (skipped.length) {
+      warnings.push(
+        `${path}: skipped ${skipped.length} row(s) without a score (row ${skipped.slice(0, 5).join(', ')})`,
+      );
+    }
     orders.push([path, higherIsBetterFromLeaderboard(scores)]);
   }
   return { entries, orders };
@@ -105,26 +113,49 @@ async function readLeaderboards(dir: string, warnings: string[]): Promise<{ entr
  */
 export async function importMleDojo(competitionDir: string, opts: ImportOptions): Promise<ImportResult> {
   const dir = resolve(competitionDir);
+  await requireCompetitionFolder(dir, 'mle-dojo', REQUIRED, { kind: 'mle-bench', marker: 'config.yaml' });
   const id = basename(dir);
   const warnings: string[] = [];
   const metricPath = join(dir, 'utils', 'metric.py');
   const metric = await readCompetitionPython(metricPath, 'utils/metric.py');
   const prepare = await readCompetitionPython(join(dir, 'utils', 'prepare.py'), 'utils/prepare.py');
-  if (!topLevelDefinitions(prepare.code).has('prepare')) throw new ImportError(`${join(dir, 'utils', 'prepare.py')} defines no prepare(raw, public, private): MLE-Dojo calls that function; add it`);
+  if (!topLevelDefinitions(prepare.code).has('prepare')) {
+    throw new ImportError(
+      `${join(dir, 'utils', 'prepare.py')} defines no prepare(raw, public, private): ` +
+        'MLE-Dojo calls that function; add it',
+    );
+  }
 
   const classes = [...metric.code.matchAll(/^class\s+(\w+)/gm)].map((m) => m[1]!);
   const className = classes.filter((n) => n.endsWith('Metrics') && n !== 'CompetitionMetrics').sort()[0];
-  if (!className) throw new ImportError(`${metricPath} defines no class named *Metrics, which MLE-Dojo looks for: name the metric class so`);
+  if (!className) {
+    throw new ImportError(
+      `${metricPath} defines no class named *Metrics, which MLE-Dojo looks for: name the metric class so`,
+    );
+  }
   const body = classBody(metric.code, className);
   const { entries, orders } = await readLeaderboards(dir, warnings);
   let higherIsBetter = higherIsBetterOf(body);
   if (higherIsBetter === undefined) {
     higherIsBetter = orders.map(([, order]) => order).find((order) => order !== undefined);
-    if (higherIsBetter === undefined) throw new ImportError(`${metricPath}: cannot tell ${className}'s higher_is_better from its code, nor from a leaderboard: set it as a literal default of __init__`);
-    warnings.push(`${className} does not set higher_is_better plainly; taken from the leaderboard's order as ${higherIsBetter ? 'higher' : 'lower'}-is-better`);
+    if (higherIsBetter === undefined) {
+      throw new ImportError(
+        `${metricPath}: cannot tell ${className}'s higher_is_better from its code, nor from a leaderboard: ` +
+          'set it as a literal default of __init__',
+      );
+    }
+    warnings.push(
+      `${className} does not set higher_is_better plainly; taken from the leaderboard's order as ` +
+        `${higherIsBetter ? 'higher' : 'lower'}-is-better`,
+    );
   }
   for (const [path, order] of orders) {
-    if (order !== undefined && order !== higherIsBetter) warnings.push(`${path} is ordered as if ${order ? 'higher' : 'lower'} were better, but ${className}.higher_is_better is ${higherIsBetter ? 'True' : 'False'}; task.json follows the metric class`);
+    if (order !== undefined && order !== higherIsBetter) {
+      warnings.push(
+        `${path} is ordered as if ${order ? 'higher' : 'lower'} were better, but ${className}.higher_is_better ` +
+          `is ${higherIsBetter ? 'True' : 'False'}; ${LAYOUT.manifest} follows the metric class`,
+      );
+    }
   }
   let metricName = metricNameOf(body);
   if (!metricName) {
@@ -133,7 +164,12 @@ export async function importMleDojo(competitionDir: string, opts: ImportOptions)
   }
 
   const descriptionPath = await firstExisting(DESCRIPTIONS.map((f) => join(dir, f)));
-  if (!descriptionPath) throw new ImportError(`${dir} has no description (looked for ${DESCRIPTIONS.join(', ')}): MLE-Dojo keeps it in info/description.txt; add it`);
+  if (!descriptionPath) {
+    throw new ImportError(
+      `${dir} has no description (looked for ${DESCRIPTIONS.join(', ')}): ` +
+        'MLE-Dojo keeps it in info/description.txt; add it',
+    );
+  }
 
   const converted: ConvertedCompetition = {
     kind: 'mle-dojo',
@@ -183,7 +219,8 @@ def grade(submission, answers):
         return float(metric.evaluate(answers, submission))
     except _anvil_shim.SUBMISSION_ERRORS as error:
         # MLE-Dojo reports this as a failed submission too (EvaluationError)
-        raise InvalidSubmission(f"the metric could not score this submission: {type(error).__name__}: {error}") from error`,
+        why = f"the metric could not score this submission: {type(error).__name__}: {error}"
+        raise InvalidSubmission(why) from error`,
     }),
     leaderboard: entries,
     warnings,

@@ -1,0 +1,15 @@
+import { chmod, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Makes a package folder readable by the sandbox's user, and writable by nobody else: folders
+ * 0755, files 0644. Symbolic links are left as they are (chmod would follow them).
+ */
+export async function makeReadable(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await makeReadable(path);
+    else if (entry.isFile()) await chmod(path, 0o644);
+  }
+}
