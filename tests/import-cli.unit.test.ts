@@ -65,6 +65,6 @@ describe('anvil import on unusable input', () => {
     expect(stdout).toMatch(/published .*exit 0/s);
     expect(stdout).toMatch(/rejected .*exit 1/s);
     expect(stdout).toMatch(/Exit 2: unusable input/);
-    expect(stdout).toMatch(/Exit 3: the engine or a worker failed/);
+    expect(stdout).toMatch(/Exit 3: infrastructure \(Temporal or Docker down\)/);
   });
 });
