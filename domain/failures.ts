@@ -97,6 +97,7 @@ export const FAILURE_KINDS: Record<string, Kind> = {
     hint: 'the model kept answering outside the schema: try a stronger model (ANVIL_MODEL) or --provider heuristic',
   },
   InvalidPolicyOutput: { class: 'failed', hint: 'the policy model kept answering outside the tool schema' },
+  EmptyTrajectory: { class: 'input', hint: 'export a session that took at least one step' },
   EpisodeFailed: { class: 'failed', hint: 'see the error in the message and the trajectory so far' },
   EpisodeStartFailed: { class: 'failed', hint: 'see the cause in the message; the task may not be playable' },
   LlmRefused: { class: 'infrastructure', hint: 'check OPENAI_API_KEY, OPENAI_BASE_URL and the model name' },

@@ -133,6 +133,14 @@ describe('errors reach the user', () => {
     }
   });
 
+  it('a rollout request the service refuses: the field and what to send; exit 2, --json an object', async () => {
+    const run = await anvil(['rollout', '--task', 'iris-species', '--policy', 'heuristic', '--samples', '0']);
+    expectReport(run, 2, 'Env:bad-request (input)', /samplesPerTask/, /fix the request/);
+    const json = await anvil(['rollout', '--task', 'iris-species', '--samples', '0', '--json']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ type: 'Env:bad-request', class: 'input' });
+  });
+
   it('an unreachable Temporal address: infrastructure, exit 3', async () => {
     const run = await anvil(['forge', join(dir, 'empty.csv')], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expectReport(run, 3, 'Unreachable (infrastructure)', /cannot reach Temporal at 127\.0\.0\.1:1/, /start the server/);

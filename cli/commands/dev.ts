@@ -2,6 +2,7 @@ import { connectTemporal } from '../../client';
 import type { AnvilConfig } from '../../config';
 import { embeddedKinds } from '../../workers';
 import { startWorkers } from '../../workers/in-process';
+import { inputError } from '../failure-report';
 
 export const help = `anvil dev
   Runs a local Temporal dev server (or reuses one on the configured port) and every worker
@@ -9,8 +10,8 @@ export const help = `anvil dev
 
 export async function run(_argv: string[], config: AnvilConfig): Promise<number> {
   if (config.temporal.address) {
-    console.error(`anvil dev runs its own local server; TEMPORAL_ADDRESS=${config.temporal.address} is set. Use \`anvil worker --queue …\` against a cluster.`);
-    return 2;
+    const hint = 'unset TEMPORAL_ADDRESS, or use `anvil worker --queue …` against that cluster';
+    throw inputError(`anvil dev runs its own local server; TEMPORAL_ADDRESS=${config.temporal.address} is set`, hint);
   }
   const temporal = await connectTemporal(config, { detachServer: false });
   try {

@@ -15,7 +15,7 @@ import type { episode } from '../../workflows';
 import { findTask, listCatalog } from '../../package/catalog';
 import { withTemporal } from '../embedded';
 import { followTurns } from '../episode-turns';
-import { usageError } from '../failure-report';
+import { inputError, usageError } from '../failure-report';
 import { workflowResult } from '../workflow-result';
 
 export const help = `anvil env serve [--port P] [--host H] [--catalog DIR]
@@ -24,7 +24,8 @@ export const help = `anvil env serve [--port P] [--host H] [--catalog DIR]
 anvil env run <task-id> --policy heuristic [--steps N] [--reward position|raw|medal] [--catalog DIR] [--json]
   Plays one whole episode with the built-in baseline policy and prints each step and the reward.
 anvil env export <env-id|trajectory.jsonl> --format sft [--out FILE]
-  A session's trajectory as one chat-format fine-tuning record (messages with tool calls, tools, reward).`;
+  A session's trajectory as one chat-format fine-tuning record (messages with tool calls, tools, reward).
+  Exit 0 ok (run: a scored step), 1 no scored step or the episode failed, 2 unusable input, 3 infrastructure.`;
 
 /** A catalog's published tasks, as `GET /v1/tasks` lists them. */
 function catalogTasks(catalogDir: string): TaskSummary[] {
@@ -41,8 +42,7 @@ async function serve(argv: string[], config: AnvilConfig): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, catalog: { type: 'string' } } });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`--port must be a port number (got ${values.port})`);
-    return 2;
+    throw usageError(help, `--port must be a port number (got ${values.port})`);
   }
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
   return withTemporal(config, async ({ envs, rollouts }) => {
@@ -66,6 +66,7 @@ function turnLine({ observation: o, action, reward }: PolicyTurn): string {
 }
 
 const RUN_USAGE = help.split('\n').find((line) => line.startsWith('anvil env run'))!;
+const EXPORT_USAGE = help.split('\n').find((line) => line.startsWith('anvil env export'))!;
 
 async function play(argv: string[], config: AnvilConfig): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -124,17 +125,14 @@ function exportTrajectory(argv: string[], config: AnvilConfig): number {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { format: { type: 'string', default: 'sft' }, out: { type: 'string' } } });
   const [ref] = positionals;
   if (!ref || positionals.length > 1) {
-    console.error('usage: anvil env export <env-id|trajectory.jsonl> --format sft [--out FILE]');
-    return 2;
+    throw usageError(EXPORT_USAGE, 'give one environment id or trajectory file');
   }
   if (values.format !== 'sft') {
-    console.error(`--format must be sft (got ${values.format})`);
-    return 2;
+    throw usageError(EXPORT_USAGE, `--format must be sft (got ${values.format})`);
   }
   const file = ref.endsWith('.jsonl') ? resolve(ref) : join(config.paths.artifacts, 'trajectories', `${ref}.jsonl`);
   if (!existsSync(file)) {
-    console.error(`no trajectory at ${file}: pass an environment id (envId) or the path of its .jsonl file`);
-    return 2;
+    throw inputError(`no trajectory at ${file}`, 'pass an environment id (envId) or the path of its .jsonl file');
   }
   // A line a crash cut short is skipped; every complete step is kept.
   const entries = readFileSync(file, 'utf8').split('\n').flatMap((line) => {
@@ -145,8 +143,7 @@ function exportTrajectory(argv: string[], config: AnvilConfig): number {
     }
   });
   if (entries.length === 0) {
-    console.error(`${file} holds no steps yet`);
-    return 1;
+    throw new TypedError('EmptyTrajectory', `${file} holds no steps yet`, 'export it after the session took a step');
   }
   const record = `${JSON.stringify({ ...toSftRecord(entries), tools: ENV_TOOLS })}\n`;
   if (values.out) {
@@ -161,6 +158,5 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   if (verb === 'serve') return serve(rest, config);
   if (verb === 'run') return play(rest, config);
   if (verb === 'export') return exportTrajectory(rest, config);
-  console.error(`anvil env: unknown subcommand "${verb ?? ''}"; one of serve, run, export`);
-  return 2;
+  throw usageError(help, `unknown subcommand "${verb ?? ''}"; one of serve, run, export`);
 }

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EnvError } from '../../client';
 import type { AnvilConfig } from '../../config';
 import type { RolloutProgress } from '../../domain/rollouts';
 import type { rolloutBatch } from '../../workflows';
 import { withTemporal } from '../embedded';
+import { workflowResult } from '../workflow-result';
 
 export const help = `anvil rollout --task <id> [--task <id> …] --policy heuristic|openai --samples K [--max-steps N]
               [--concurrency C] [--reward position|raw|medal] [--catalog DIR] [--json]
@@ -39,18 +39,13 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     ...(values.reward ? { rewardMode: values.reward } : {}),
   };
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
-  return withTemporal(config, async ({ temporal, rollouts }) => {
-    let id: string;
-    try {
-      ({ id } = await rollouts.start(input));
-    } catch (err) {
-      if (!(err instanceof EnvError)) throw err;
-      console.error(`anvil rollout: ${err.message}`);
-      return 2;
-    }
-    if (!values.json) console.log(`rolloutBatch ${id} started`);
+  return withTemporal(config, async ({ temporal, rollouts, workflowUrl }) => {
+    // A request the service refuses is an EnvError (bad-request): reported as unusable input, exit 2.
+    const { id } = await rollouts.start(input);
+    const link = workflowUrl(id);
+    if (!values.json) console.log(`rolloutBatch ${id} started${link ? ` — ${link}` : ''}`);
     const handle = temporal.client.workflow.getHandle<typeof rolloutBatch>(id);
-    const done = handle.result();
+    const done = workflowResult(handle, link);
     if (!values.json) {
       let finished = false;
       void done.finally(() => (finished = true)).catch(() => undefined);

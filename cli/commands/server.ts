@@ -1,13 +1,13 @@
 import type { AnvilConfig } from '../../config';
 import { stopDevServer } from '../../client/dev-server';
+import { usageError } from '../failure-report';
 
 export const help = `anvil server stop
   Stops the local Temporal dev server that a command left running (its data stays in the db file).`;
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
   if (argv[0] !== 'stop') {
-    console.error('usage: anvil server stop');
-    return 2;
+    throw usageError(help);
   }
   const stopped = stopDevServer(config.paths.home, config.temporal.devServer.port);
   console.log(stopped ? 'Temporal dev server stopped' : 'no Temporal dev server started by Anvil is running');

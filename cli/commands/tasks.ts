@@ -3,10 +3,12 @@ import { parseArgs } from 'node:util';
 import type { AnvilConfig } from '../../config';
 import { listCatalog, resolveTask } from '../../package/catalog';
 import { readManifest } from '../../package/manifest';
+import { unknownTask } from '../../client';
+import { usageError } from '../failure-report';
 
 export const help = `anvil tasks list [--catalog DIR] [--json]
 anvil tasks show <id> [--catalog DIR] [--json]
-  The published tasks of the catalog (default .anvil/catalog).`;
+  The published tasks of the catalog (default .anvil/catalog). Exit 0 ok, 2 unknown id or usage.`;
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: 'boolean', default: false }, catalog: { type: 'string' } } });
@@ -26,8 +28,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   if (verb === 'show' && id) {
     const dir = resolveTask(id, catalogDir);
     if (!dir) {
-      console.error(`no task "${id}" in ${catalogDir} (see \`anvil tasks list\`)`);
-      return 2;
+      throw unknownTask(id, catalogDir, listCatalog(catalogDir).map((e) => e.id));
     }
     const manifest = await readManifest(dir);
     if (values.json) {
@@ -42,6 +43,5 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     }
     return 0;
   }
-  console.error(`usage:\n${help.split('\n').slice(0, 2).join('\n')}`);
-  return 2;
+  throw usageError(help, 'tasks takes list, or show <id>');
 }
