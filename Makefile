@@ -31,8 +31,10 @@ demo: setup
 typecheck: node_modules/.installed
 	npx tsc --noEmit
 
+# ESLint's rules (layers, determinism) and the formatter's check (prettier, width 120; `npm run format` fixes).
 lint: node_modules/.installed
 	npx eslint .
+	npx prettier --check .
 
 test: setup typecheck lint
 	mkdir -p .anvil

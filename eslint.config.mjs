@@ -2,7 +2,8 @@ import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const sideEffecting = 'workflow code must stay deterministic: do this in an activity and call it through proxyActivities (type-only imports are fine)';
+const sideEffecting =
+  'workflow code must stay deterministic: do this in an activity and call it through proxyActivities (type-only imports are fine)';
 const agentsOff = 'workflows must not depend on agents/ (not even for types): what both use belongs in domain/';
 
 /** Import patterns for everything in these folders (at any depth of `../`), and the folders themselves. */
@@ -20,7 +21,15 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { require: 'readonly', module: 'readonly', process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
@@ -31,14 +40,25 @@ export default tseslint.config(
     // activity implementations at run time; and nothing from agents/, types included.
     files: ['workflows/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        paths: [...builtinModules, 'dockerode', 'openai'].map((name) => ({ name, message: sideEffecting, allowTypeImports: true })),
-        patterns: [
-          { group: ['node:*'], message: sideEffecting, allowTypeImports: true },
-          { group: ['**/activities', '**/activities/*', 'dockerode/*', 'openai/*'], message: sideEffecting, allowTypeImports: true },
-          { group: ['**/agents', '**/agents/**'], message: agentsOff },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [...builtinModules, 'dockerode', 'openai'].map((name) => ({
+            name,
+            message: sideEffecting,
+            allowTypeImports: true,
+          })),
+          patterns: [
+            { group: ['node:*'], message: sideEffecting, allowTypeImports: true },
+            {
+              group: ['**/activities', '**/activities/*', 'dockerode/*', 'openai/*'],
+              message: sideEffecting,
+              allowTypeImports: true,
+            },
+            { group: ['**/agents', '**/agents/**'], message: agentsOff },
+          ],
+        },
+      ],
     },
   },
   // Who may import whom: client/ is the Temporal client side, gateway/ only HTTP + OpenAPI over it.
@@ -52,13 +72,20 @@ export default tseslint.config(
     // for everyone above it. It knows nothing of them.
     files: ['package/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{
-          group: ['activities', 'workflows', 'workers', 'gateway', 'cli', 'agents']
-            .flatMap((layer) => [`**/${layer}`, `**/${layer}/**`]),
-          message: 'package/ may import domain/ and config/ only: move the type it needs into domain/',
-        }],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['activities', 'workflows', 'workers', 'gateway', 'cli', 'agents'].flatMap((layer) => [
+                `**/${layer}`,
+                `**/${layer}/**`,
+              ]),
+              message: 'package/ may import domain/ and config/ only: move the type it needs into domain/',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -27,12 +27,17 @@ async function copyRegularFile(from: string, to: string): Promise<true | string>
     handle = await open(from, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? `no submission file at ${from}` : code === 'ELOOP' ? 'submission.csv is a symbolic link: write a regular file' : `cannot read ${from}: ${code}`;
+    return code === 'ENOENT'
+      ? `no submission file at ${from}`
+      : code === 'ELOOP'
+        ? 'submission.csv is a symbolic link: write a regular file'
+        : `cannot read ${from}: ${code}`;
   }
   try {
     const info = await handle.stat();
     if (!info.isFile()) return 'submission.csv is not a regular file';
-    if (info.size > MAX_SUBMISSION_BYTES) return `submission.csv is ${info.size} bytes, over the ${MAX_SUBMISSION_BYTES} byte limit`;
+    if (info.size > MAX_SUBMISSION_BYTES)
+      return `submission.csv is ${info.size} bytes, over the ${MAX_SUBMISSION_BYTES} byte limit`;
     await pipeline(handle.createReadStream({ autoClose: false }), createWriteStream(to));
     return true;
   } finally {
@@ -46,7 +51,13 @@ async function copyRegularFile(from: string, to: string): Promise<true | string>
  */
 export async function gradeInSandbox(
   sandbox: Sandbox,
-  { packageDir, submissionFile, scratchDir, runKey, signal }: { packageDir: string; submissionFile: string; scratchDir: string; runKey: string; signal?: AbortSignal },
+  {
+    packageDir,
+    submissionFile,
+    scratchDir,
+    runKey,
+    signal,
+  }: { packageDir: string; submissionFile: string; scratchDir: string; runKey: string; signal?: AbortSignal },
 ): Promise<GradeResult> {
   await mkdir(scratchDir, { recursive: true });
   const dir = await mkdtemp(join(scratchDir, 'grade-'));
@@ -58,7 +69,10 @@ export async function gradeInSandbox(
     const copied = await copyRegularFile(submissionFile, join(dir, 'submission.csv'));
     if (copied !== true) return { valid: false, error: copied };
     await chmod(dir, 0o755);
-    const run = await sandbox.run({ code: await readFile(GRADE_HARNESS, 'utf8'), dataDir: dir, limits: GRADING_LIMITS }, { runKey, signal });
+    const run = await sandbox.run(
+      { code: await readFile(GRADE_HARNESS, 'utf8'), dataDir: dir, limits: GRADING_LIMITS },
+      { runKey, signal },
+    );
     const line = run.stdout.trim().split('\n').at(-1) ?? '';
     if (run.exitCode === 0) {
       try {
@@ -67,7 +81,10 @@ export async function gradeInSandbox(
         // reported below
       }
     }
-    return { valid: false, error: `metric.py failed while grading (${run.timedOut ? 'timed out' : run.oomKilled ? 'out of memory' : `exit ${run.exitCode}`}): ${run.stderr.slice(-1500)}` };
+    return {
+      valid: false,
+      error: `metric.py failed while grading (${run.timedOut ? 'timed out' : run.oomKilled ? 'out of memory' : `exit ${run.exitCode}`}): ${run.stderr.slice(-1500)}`,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

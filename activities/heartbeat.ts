@@ -10,7 +10,9 @@ export function runKey(suffix = ''): string {
  * Runs `work` while heartbeating every second with its current phase, so a lost worker is noticed
  * within the heartbeat timeout; `signal` aborts when Temporal cancels the activity.
  */
-export async function withHeartbeat<T>(work: (signal: AbortSignal, phase: (name: string) => void) => Promise<T>): Promise<T> {
+export async function withHeartbeat<T>(
+  work: (signal: AbortSignal, phase: (name: string) => void) => Promise<T>,
+): Promise<T> {
   const ctx = Context.current();
   const started = Date.now();
   let current = 'starting';

@@ -33,9 +33,17 @@ function countValues(rows: Record<string, string>[], column: string): Record<str
 }
 
 /** A role's output that fails its schema is a bug in the provider: retrying gives the same. */
-function validated<T>(role: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } }, value: unknown): T {
+function validated<T>(
+  role: string,
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } },
+  value: unknown,
+): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`${role} returned output that does not match its schema: ${parsed.error.message}`, 'InvalidRoleOutput');
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(
+      `${role} returned output that does not match its schema: ${parsed.error.message}`,
+      'InvalidRoleOutput',
+    );
   return parsed.data;
 }
 
@@ -64,11 +72,28 @@ export interface DesignStepResult {
 export function createRoleActivities({ artifactsDir, llm }: { artifactsDir: string; llm: AnvilConfig['llm'] }) {
   const provider = (name: ProviderName) => providerFor(name, llm, join(artifactsDir, 'llm-failures'));
   /** Each round of each task of each forge gets its own draft folder; nothing is overwritten. */
-  const draftDir = (d: DraftKey) => join(artifactsDir, 'forge', ...[d.forgeId, d.taskId, `round-${d.round}`].map((p) => p.replace(/[^A-Za-z0-9_.-]+/g, '_')));
+  const draftDir = (d: DraftKey) =>
+    join(
+      artifactsDir,
+      'forge',
+      ...[d.forgeId, d.taskId, `round-${d.round}`].map((p) => p.replace(/[^A-Za-z0-9_.-]+/g, '_')),
+    );
   return {
-    async brainstorm({ profileFile, maxTasks, provider: name }: { profileFile: string; maxTasks: number; provider: ProviderName }): Promise<{ proposals: TaskProposal[]; usage: Usage }> {
+    async brainstorm({
+      profileFile,
+      maxTasks,
+      provider: name,
+    }: {
+      profileFile: string;
+      maxTasks: number;
+      provider: ProviderName;
+    }): Promise<{ proposals: TaskProposal[]; usage: Usage }> {
       const p = provider(name);
-      const proposals = validated('Brainstormer', proposalsSchema, await p.brainstorm({ profile: await readProfile(profileFile), maxTasks })).slice(0, maxTasks);
+      const proposals = validated(
+        'Brainstormer',
+        proposalsSchema,
+        await p.brainstorm({ profile: await readProfile(profileFile), maxTasks }),
+      ).slice(0, maxTasks);
       return { proposals, usage: p.usage };
     },
 
@@ -97,9 +122,21 @@ export function createRoleActivities({ artifactsDir, llm }: { artifactsDir: stri
         delete files[LAYOUT.designNotes];
         previous = { design: { files, notes }, failed: input.failed ?? [] };
       }
-      const resume = input.resume ? { conversation: JSON.parse(await readFile(input.resume.conversationFile, 'utf8')) as unknown[], toolResults: input.resume.toolResults } : undefined;
+      const resume = input.resume
+        ? {
+            conversation: JSON.parse(await readFile(input.resume.conversationFile, 'utf8')) as unknown[],
+            toolResults: input.resume.toolResults,
+          }
+        : undefined;
       const p = provider(input.provider);
-      const step = await p.design({ profile, proposal: input.proposal, round: input.draft.round, previous, resume, toolsAllowed: input.toolsAllowed });
+      const step = await p.design({
+        profile,
+        proposal: input.proposal,
+        round: input.draft.round,
+        previous,
+        resume,
+        toolsAllowed: input.toolsAllowed,
+      });
       if ('toolCalls' in step) {
         const conversationFile = `${dir}.conversation.json`;
         await mkdir(join(dir, '..'), { recursive: true });
@@ -113,11 +150,22 @@ export function createRoleActivities({ artifactsDir, llm }: { artifactsDir: stri
       await copyFile(profile.dataFile, draft.rawTable);
       await writePackageFiles(dir, design.files);
       await writeFile(draft.designNotes, JSON.stringify(design.notes, null, 2));
-      return { draftDir: dir, giveUp: typeof design.notes.giveUp === 'string' ? design.notes.giveUp : undefined, usage: p.usage, model: input.provider === 'openai' ? (llm.models.designer ?? llm.model) : undefined };
+      return {
+        draftDir: dir,
+        giveUp: typeof design.notes.giveUp === 'string' ? design.notes.giveUp : undefined,
+        usage: p.usage,
+        model: input.provider === 'openai' ? (llm.models.designer ?? llm.model) : undefined,
+      };
     },
 
     /** The Refactorer normalises the draft's files to the v1 layout, in place. */
-    async refactor({ draftDir: dir, provider: name }: { draftDir: string; provider: ProviderName }): Promise<{ usage: Usage }> {
+    async refactor({
+      draftDir: dir,
+      provider: name,
+    }: {
+      draftDir: string;
+      provider: ProviderName;
+    }): Promise<{ usage: Usage }> {
       const files: PackageFiles = await readPackageFiles(dir);
       const notes = files[LAYOUT.designNotes];
       delete files[LAYOUT.designNotes];
@@ -128,7 +176,15 @@ export function createRoleActivities({ artifactsDir, llm }: { artifactsDir: stri
     },
 
     /** The Reviewer's rubric verdicts on a prepared package. */
-    async review({ packageDir, profileFile, provider: name }: { packageDir: string; profileFile?: string; provider: ProviderName }): Promise<{ checks: CheckResult[]; usage: Usage }> {
+    async review({
+      packageDir,
+      profileFile,
+      provider: name,
+    }: {
+      packageDir: string;
+      profileFile?: string;
+      provider: ProviderName;
+    }): Promise<{ checks: CheckResult[]; usage: Usage }> {
       const manifest = await readManifest(packageDir);
       const files = packagePaths(packageDir);
       const train = await readCsv(files.train);
@@ -138,7 +194,10 @@ export function createRoleActivities({ artifactsDir, llm }: { artifactsDir: stri
         description: await readFile(files.description, 'utf8').catch(() => ''),
         trainColumns: train.columns,
         testColumns: (await readCsv(files.test)).columns,
-        targetCounts: manifest.taskType.endsWith('classification') && train.columns.includes(manifest.target) ? countValues(train.rows, manifest.target) : undefined,
+        targetCounts:
+          manifest.taskType.endsWith('classification') && train.columns.includes(manifest.target)
+            ? countValues(train.rows, manifest.target)
+            : undefined,
         profile: profileFile ? await readProfile(profileFile) : undefined,
       });
       return { checks: validated('Reviewer', reviewSchema, checks), usage: p.usage };

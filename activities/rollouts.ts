@@ -27,10 +27,24 @@ function final(err: unknown): never {
 export function createEpisodeEnvActivities({ envsFor }: { envsFor: (catalogDir?: string) => EnvService }) {
   const envs = envsFor();
   return {
-    async openEnv({ request, catalogDir }: { request: CreateEnvRequest; catalogDir?: string }): Promise<{ envId: string; observation: Observation }> {
+    async openEnv({
+      request,
+      catalogDir,
+    }: {
+      request: CreateEnvRequest;
+      catalogDir?: string;
+    }): Promise<{ envId: string; observation: Observation }> {
       return envsFor(catalogDir).create(request).catch(final);
     },
-    async stepEnv({ envId, action, requestId }: { envId: string; action: Action; requestId: string }): Promise<StepResult> {
+    async stepEnv({
+      envId,
+      action,
+      requestId,
+    }: {
+      envId: string;
+      action: Action;
+      requestId: string;
+    }): Promise<StepResult> {
       return beating(envs.step(envId, action, { requestId })).catch(final);
     },
     async closeEnv({ envId }: { envId: string }): Promise<EnvState> {
@@ -44,7 +58,11 @@ export function createPolicyActivities({ policies }: { policies: Record<string, 
   return {
     async policyNext({ policy, turns }: { policy: string; turns: PolicyTurn[] }): Promise<Action | null> {
       const make = policies[policy];
-      if (!make) throw ApplicationFailure.nonRetryable(`no policy "${policy}": one of ${Object.keys(policies).join(', ')}`, 'UnknownPolicy');
+      if (!make)
+        throw ApplicationFailure.nonRetryable(
+          `no policy "${policy}": one of ${Object.keys(policies).join(', ')}`,
+          'UnknownPolicy',
+        );
       return make().next(turns);
     },
   };

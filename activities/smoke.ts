@@ -27,7 +27,10 @@ export function createSmokeActivities({ artifactsDir }: { artifactsDir: string }
     async stageSmoke({ dataset }: { dataset: string }): Promise<StagedSmoke> {
       const script = SMOKE_SCRIPTS[dataset];
       if (!script) {
-        throw ApplicationFailure.nonRetryable(`unknown example dataset "${dataset}"; choose one of: ${Object.keys(SMOKE_SCRIPTS).join(', ')}`, 'UnknownDataset');
+        throw ApplicationFailure.nonRetryable(
+          `unknown example dataset "${dataset}"; choose one of: ${Object.keys(SMOKE_SCRIPTS).join(', ')}`,
+          'UnknownDataset',
+        );
       }
       const file = await exampleDatasetPath(dataset, join(artifactsDir, 'examples'));
       const bytes = await readFile(file);

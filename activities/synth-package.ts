@@ -18,7 +18,15 @@ export function createSynthPackageActivities({ artifactsDir }: { artifactsDir: s
      * The seed's public facts (task.json and the profile of public/train.csv; never private/),
      * written to <artifacts>/synth/<synthId>/seed.json for the Data Strategist.
      */
-    async readSeed({ seedTaskId, catalogDir, synthId }: { seedTaskId: string; catalogDir: string; synthId: string }): Promise<{ seedFile: string }> {
+    async readSeed({
+      seedTaskId,
+      catalogDir,
+      synthId,
+    }: {
+      seedTaskId: string;
+      catalogDir: string;
+      synthId: string;
+    }): Promise<{ seedFile: string }> {
       const packageDir = catalogTaskDir(catalogDir, seedTaskId);
       const unknown = (why: string) =>
         ApplicationFailure.nonRetryable(`cannot synthesize from seed "${seedTaskId}": ${why}`, 'UnknownSeed');
@@ -36,7 +44,17 @@ export function createSynthPackageActivities({ artifactsDir }: { artifactsDir: s
         throw ApplicationFailure.nonRetryable(`seed "${seedTaskId}" has ${why}`, 'UnknownSeed');
       }
       const { modality } = await readManifest(packageDir);
-      const seed: SeedFacts = { taskId: seedTaskId, taskType: info.taskType, target: info.target, idColumn: info.idColumn, metric: info.metric, columns: info.columns, trainRows: info.trainRows, profiledRows: info.profiledRows, modality };
+      const seed: SeedFacts = {
+        taskId: seedTaskId,
+        taskType: info.taskType,
+        target: info.target,
+        idColumn: info.idColumn,
+        metric: info.metric,
+        columns: info.columns,
+        trainRows: info.trainRows,
+        profiledRows: info.profiledRows,
+        modality,
+      };
       const dir = join(artifactsDir, 'synth', synthId.replace(/[^A-Za-z0-9_.-]+/g, '_'));
       await mkdir(dir, { recursive: true });
       const seedFile = join(dir, 'seed.json');
@@ -45,7 +63,14 @@ export function createSynthPackageActivities({ artifactsDir }: { artifactsDir: s
     },
 
     /** The `synth` stage of verification on a verified-or-not draft (its public/ profiled here). */
-    async checkSynthetic(input: { draftDir: string; dnaFile: string; rows: { train: number; test: number }; scores: SynthScores; thresholds?: MedalThresholds; generator: { hashes: [string, string]; error?: string } }): Promise<CheckResult[]> {
+    async checkSynthetic(input: {
+      draftDir: string;
+      dnaFile: string;
+      rows: { train: number; test: number };
+      scores: SynthScores;
+      thresholds?: MedalThresholds;
+      generator: { hashes: [string, string]; error?: string };
+    }): Promise<CheckResult[]> {
       const { draftDir } = input;
       const manifest = await readManifest(draftDir);
       const design = await readDesign(draftDir);
@@ -65,7 +90,11 @@ export function createSynthPackageActivities({ artifactsDir }: { artifactsDir: s
         description: await readFile(packagePaths(draftDir).description, 'utf8').catch(() => ''),
       });
       // A generator that did not run fails its check with its own account.
-      return checks.map((c) => (c.name === 'synth.generator_deterministic' && input.generator.error ? { ...c, passed: false, detail: input.generator.error } : c));
+      return checks.map((c) =>
+        c.name === 'synth.generator_deterministic' && input.generator.error
+          ? { ...c, passed: false, detail: input.generator.error }
+          : c,
+      );
     },
   };
 }

@@ -16,14 +16,25 @@ import { writeManifest } from '../package/manifest';
 
 /** What others write into a Synth draft, which the ML Developer does not (its design notes aside). */
 const NOT_DEVELOPED = [
-  LAYOUT.designNotes, LAYOUT.manifest, LAYOUT.description,
-  LAYOUT.verification, LAYOUT.leaderboard,
+  LAYOUT.designNotes,
+  LAYOUT.manifest,
+  LAYOUT.description,
+  LAYOUT.verification,
+  LAYOUT.leaderboard,
 ];
 
 /** A role's output that fails its schema is a bug in the provider: retrying gives the same. */
-function validated<T>(role: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } }, value: unknown): T {
+function validated<T>(
+  role: string,
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } },
+  value: unknown,
+): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`${role} returned output that does not match its schema: ${parsed.error.message}`, 'InvalidRoleOutput');
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(
+      `${role} returned output that does not match its schema: ${parsed.error.message}`,
+      'InvalidRoleOutput',
+    );
   return parsed.data;
 }
 
@@ -48,10 +59,17 @@ export interface SynthDraftKey {
  */
 export function createSynthRoleActivities({ artifactsDir, llm }: { artifactsDir: string; llm: AnvilConfig['llm'] }) {
   const provider = (name: ProviderName) => synthProviderFor(name, llm, join(artifactsDir, 'llm-failures'));
-  const modelOf = (name: ProviderName, role: 'strategist' | 'developer' | 'mlops' | 'writer') => (name === 'openai' ? (llm.models[role] ?? llm.model) : undefined);
+  const modelOf = (name: ProviderName, role: 'strategist' | 'developer' | 'mlops' | 'writer') =>
+    name === 'openai' ? (llm.models[role] ?? llm.model) : undefined;
   return {
     /** Data Strategist: the seed's facts (seed.json) → its DNA, written to dna.json beside them. */
-    async extractSynthDna({ seedFile, provider: name }: { seedFile: string; provider: ProviderName }): Promise<{ dnaFile: string; usage: Usage }> {
+    async extractSynthDna({
+      seedFile,
+      provider: name,
+    }: {
+      seedFile: string;
+      provider: ProviderName;
+    }): Promise<{ dnaFile: string; usage: Usage }> {
       const seed = JSON.parse(await readFile(seedFile, 'utf8')) as SeedFacts;
       const p = provider(name);
       const dna = validated('Data Strategist', dnaSchema, await p.extractDna(seed));
@@ -64,9 +82,20 @@ export function createSynthRoleActivities({ artifactsDir, llm }: { artifactsDir:
      * ML Developer: one draft per round in its own folder (nothing is overwritten): generator.py,
      * prepare.py, metric.py, solutions/, and design.json (schema, rule, notes for the next round).
      */
-    async developSynthetic(input: { dnaFile: string; rows: { train: number; test: number }; draft: SynthDraftKey; previousDraftDir?: string; failed?: CheckResult[]; provider: ProviderName }): Promise<{ draftDir: string; giveUp?: string; usage: Usage; model?: string }> {
+    async developSynthetic(input: {
+      dnaFile: string;
+      rows: { train: number; test: number };
+      draft: SynthDraftKey;
+      previousDraftDir?: string;
+      failed?: CheckResult[];
+      provider: ProviderName;
+    }): Promise<{ draftDir: string; giveUp?: string; usage: Usage; model?: string }> {
       const { synthId, taskId, round } = input.draft;
-      const dir = join(artifactsDir, 'synth', ...[synthId, taskId, `round-${round}`].map((s) => s.replace(/[^A-Za-z0-9_.-]+/g, '_')));
+      const dir = join(
+        artifactsDir,
+        'synth',
+        ...[synthId, taskId, `round-${round}`].map((s) => s.replace(/[^A-Za-z0-9_.-]+/g, '_')),
+      );
       let previous: { design: SynthDesign; failed: CheckResult[] } | undefined;
       if (input.previousDraftDir) {
         const files = await readPackageFiles(input.previousDraftDir);
@@ -74,7 +103,11 @@ export function createSynthRoleActivities({ artifactsDir, llm }: { artifactsDir:
         previous = { design: { ...(await readDesign(input.previousDraftDir)), files }, failed: input.failed ?? [] };
       }
       const p = provider(input.provider);
-      const design = validated('ML Developer', synthDesignSchema, await p.develop({ dna: await readDna(input.dnaFile), taskId, rows: input.rows, round, previous }));
+      const design = validated(
+        'ML Developer',
+        synthDesignSchema,
+        await p.develop({ dna: await readDna(input.dnaFile), taskId, rows: input.rows, round, previous }),
+      );
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       await writePackageFiles(dir, design.files);
@@ -88,11 +121,27 @@ export function createSynthRoleActivities({ artifactsDir, llm }: { artifactsDir:
      * Writer: description.md from the public schema alone (the rule is not passed), and task.json:
      * the DNA's task type, modality and metric, the Writer's title, the synthetic mark.
      */
-    async writeSynthetic({ draftDir, dnaFile, taskId, rows, provider: name }: { draftDir: string; dnaFile: string; taskId: string; rows: { train: number; test: number }; provider: ProviderName }): Promise<{ usage: Usage }> {
+    async writeSynthetic({
+      draftDir,
+      dnaFile,
+      taskId,
+      rows,
+      provider: name,
+    }: {
+      draftDir: string;
+      dnaFile: string;
+      taskId: string;
+      rows: { train: number; test: number };
+      provider: ProviderName;
+    }): Promise<{ usage: Usage }> {
       const dna = await readDna(dnaFile);
       const { schema } = await readDesign(draftDir);
       const p = provider(name);
-      const writing = validated('Writer', writingSchema, await p.write({ taskId, taskType: dna.taskType, metric: dna.metric, schema, rows }));
+      const writing = validated(
+        'Writer',
+        writingSchema,
+        await p.write({ taskId, taskType: dna.taskType, metric: dna.metric, schema, rows }),
+      );
       const manifest = {
         schema: TASK_SCHEMA,
         id: taskId,
@@ -113,10 +162,21 @@ export function createSynthRoleActivities({ artifactsDir, llm }: { artifactsDir:
     },
 
     /** MLOps: medal thresholds from the reference scores. */
-    async synthThresholds({ dnaFile, scores, provider: name }: { dnaFile: string; scores: SynthScores; provider: ProviderName }): Promise<{ thresholds: MedalThresholds; usage: Usage }> {
+    async synthThresholds({
+      dnaFile,
+      scores,
+      provider: name,
+    }: {
+      dnaFile: string;
+      scores: SynthScores;
+      provider: ProviderName;
+    }): Promise<{ thresholds: MedalThresholds; usage: Usage }> {
       const { metric } = await readDna(dnaFile);
       const p = provider(name);
-      return { thresholds: validated('MLOps', thresholdsSchema, await p.thresholds({ metric, scores })), usage: p.usage };
+      return {
+        thresholds: validated('MLOps', thresholdsSchema, await p.thresholds({ metric, scores })),
+        usage: p.usage,
+      };
     },
   };
 }

@@ -40,12 +40,19 @@ export function createSynthSandboxActivities({ sandbox, scratchDir }: { sandbox:
         await rm(draft.raw, { recursive: true, force: true });
         for (const attempt of [1, 2]) {
           phase(`generator run ${attempt}`);
-          const run = await sandbox.run({ code, limits: GENERATOR_LIMITS }, { runKey: runKey(`generate-${attempt}`), signal });
+          const run = await sandbox.run(
+            { code, limits: GENERATOR_LIMITS },
+            { runKey: runKey(`generate-${attempt}`), signal },
+          );
           // the generator writes the package's raw/ into its workspace
           const { raw, rawTable } = packagePaths(run.workspaceDir);
           if (run.exitCode !== 0 || !existsSync(rawTable)) {
             await rm(run.workspaceDir, { recursive: true, force: true });
-            const how = run.timedOut ? `timed out after ${GENERATOR_LIMITS.timeoutS} s` : run.oomKilled ? 'ran out of memory' : `exited ${run.exitCode}`;
+            const how = run.timedOut
+              ? `timed out after ${GENERATOR_LIMITS.timeoutS} s`
+              : run.oomKilled
+                ? 'ran out of memory'
+                : `exited ${run.exitCode}`;
             const what = `${LAYOUT.generator} ${how}${run.exitCode === 0 ? ` without writing ${LAYOUT.rawTable}` : ''}`;
             return { hashes: ['', ''], error: `${what}: ${run.stderr.slice(-1500)}` };
           }
@@ -61,7 +68,11 @@ export function createSynthSandboxActivities({ sandbox, scratchDir }: { sandbox:
      * Each solutions/reference-*.py run like the baseline (public/ only, the task's limits) and
      * graded, and private/oracle.csv (the rule without noise) graded: scores by file name.
      */
-    async runReferences({ packageDir }: { packageDir: string }): Promise<{ references: Record<string, number | undefined>; oracle?: number; errors: string[] }> {
+    async runReferences({
+      packageDir,
+    }: {
+      packageDir: string;
+    }): Promise<{ references: Record<string, number | undefined>; oracle?: number; errors: string[] }> {
       const files = packagePaths(packageDir);
       // not validated: the references run on a draft whatever its verdict
       type Resources = { resources: { cpus: number; memoryMb: number; timeLimitS: number } };
@@ -70,7 +81,8 @@ export function createSynthSandboxActivities({ sandbox, scratchDir }: { sandbox:
       return withHeartbeat(async (signal, phase) => {
         const references: Record<string, number | undefined> = {};
         const errors: string[] = [];
-        const grade = (file: string, key: string) => gradeInSandbox(sandbox, { packageDir, submissionFile: file, scratchDir, runKey: runKey(key), signal });
+        const grade = (file: string, key: string) =>
+          gradeInSandbox(sandbox, { packageDir, submissionFile: file, scratchDir, runKey: runKey(key), signal });
         for (const name of names) {
           phase(`running ${name}`);
           const { cpus, memoryMb, timeLimitS } = manifest.resources;
@@ -82,7 +94,10 @@ export function createSynthSandboxActivities({ sandbox, scratchDir }: { sandbox:
             },
             { runKey: runKey(name), signal },
           );
-          const graded = run.exitCode === 0 ? await grade(join(run.workspaceDir, 'submission.csv'), `${name}-grade`) : { valid: false, error: `exited ${run.exitCode}: ${run.stderr.slice(-500)}` };
+          const graded =
+            run.exitCode === 0
+              ? await grade(join(run.workspaceDir, 'submission.csv'), `${name}-grade`)
+              : { valid: false, error: `exited ${run.exitCode}: ${run.stderr.slice(-500)}` };
           await rm(run.workspaceDir, { recursive: true, force: true });
           references[name] = graded.valid ? graded.score : undefined;
           if (!graded.valid) errors.push(`${name}: ${graded.error}`);

@@ -42,7 +42,10 @@ export function trainingWorkspace(artifactsDir: string, workflowId: string, runI
 }
 
 /** The checkpoint a previous attempt reported, if it is a real file or folder inside the workspace. */
-async function resumableCheckpoint(workspaceDir: string, reported: unknown): Promise<{ checkpoint?: string; why?: string }> {
+async function resumableCheckpoint(
+  workspaceDir: string,
+  reported: unknown,
+): Promise<{ checkpoint?: string; why?: string }> {
   if (typeof reported !== 'string') return {};
   const rel = workspaceRelative(reported);
   if (!rel) return { why: `checkpoint "${reported}" is outside the workspace` };
@@ -84,7 +87,12 @@ export function createTrainingActivities({ sandbox, artifactsDir, defaults }: Tr
 
       const ctx = Context.current();
       const { info } = ctx;
-      const workspaceDir = trainingWorkspace(artifactsDir, info.workflowExecution?.workflowId ?? 'no-workflow', info.workflowExecution?.runId ?? 'no-run', info.activityId);
+      const workspaceDir = trainingWorkspace(
+        artifactsDir,
+        info.workflowExecution?.workflowId ?? 'no-workflow',
+        info.workflowExecution?.runId ?? 'no-run',
+        info.activityId,
+      );
       const checkpointDir = join(workspaceDir, 'checkpoints');
       await mkdir(checkpointDir, { recursive: true });
       // the sandbox user is not the worker's user
@@ -102,7 +110,14 @@ export function createTrainingActivities({ sandbox, artifactsDir, defaults }: Tr
         attempt: info.attempt,
         workspaceDir,
         elapsedS: 0,
-        ...(resumedFrom ? { resumedFrom, checkpoint: resumedFrom, checkpointStep: previous.checkpointStep, step: previous.checkpointStep } : {}),
+        ...(resumedFrom
+          ? {
+              resumedFrom,
+              checkpoint: resumedFrom,
+              checkpointStep: previous.checkpointStep,
+              step: previous.checkpointStep,
+            }
+          : {}),
       };
       const beat = () => ctx.heartbeat({ ...state, elapsedS: Math.round((Date.now() - started) / 1000) });
       const onStdoutLine = (line: string) => {
@@ -147,7 +162,9 @@ export function createTrainingActivities({ sandbox, artifactsDir, defaults }: Tr
       }
 
       if (result.exitCode !== 0) {
-        const where = state.checkpoint ? `its last checkpoint ${state.checkpoint} is kept in ${workspaceDir}` : `nothing was checkpointed (workspace ${workspaceDir})`;
+        const where = state.checkpoint
+          ? `its last checkpoint ${state.checkpoint} is kept in ${workspaceDir}`
+          : `nothing was checkpointed (workspace ${workspaceDir})`;
         throw ApplicationFailure.create({
           type: 'TrainingFailed',
           nonRetryable: true,

@@ -44,7 +44,14 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
       const { check: manifest, manifest: parsed } = await manifestCheck(packageDir);
       const memoryMb = Math.max(2048, parsed?.resources.memoryMb ?? 0);
       const run = await withHeartbeat(async (signal) =>
-        sandbox.run({ code: await readFile(ASSERTIONS_HARNESS, 'utf8'), dataDir: packageDir, limits: { cpus: 1, memoryMb, pids: 128, timeoutS: 900, outputBytes: 256 * 1024, tmpMb: 256 } }, { runKey: runKey(), signal }),
+        sandbox.run(
+          {
+            code: await readFile(ASSERTIONS_HARNESS, 'utf8'),
+            dataDir: packageDir,
+            limits: { cpus: 1, memoryMb, pids: 128, timeoutS: 900, outputBytes: 256 * 1024, tmpMb: 256 },
+          },
+          { runKey: runKey(), signal },
+        ),
       );
       const reportFile = join(run.workspaceDir, 'report.json');
       let checks: CheckResult[];
@@ -52,11 +59,15 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
         checks = (JSON.parse(await readFile(reportFile, 'utf8')) as { checks: CheckResult[] }).checks;
       } else {
         const why = `the assertion harness did not finish (${run.timedOut ? 'timed out' : run.oomKilled ? 'out of memory' : `exit ${run.exitCode}`}): ${run.stderr.slice(-1000)}`;
-        checks = CHECKS.assertions.filter((n) => n !== 'manifest.valid').map((name) => ({ name, passed: false, detail: why }));
+        checks = CHECKS.assertions
+          .filter((n) => n !== 'manifest.valid')
+          .map((name) => ({ name, passed: false, detail: why }));
       }
       await replacePreparedData(packageDir, run.workspaceDir);
       await rm(run.workspaceDir, { recursive: true, force: true });
-      return [manifest, ...checks].sort((a, b) => CHECKS.assertions.indexOf(a.name as never) - CHECKS.assertions.indexOf(b.name as never));
+      return [manifest, ...checks].sort(
+        (a, b) => CHECKS.assertions.indexOf(a.name as never) - CHECKS.assertions.indexOf(b.name as never),
+      );
     },
 
     /**
@@ -67,7 +78,8 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
       const { metric, resources } = await readManifest(packageDir);
       const files = packagePaths(packageDir);
       return withHeartbeat(async (signal, phase) => {
-        const grade = (file: string, key: string): Promise<GradeResult> => gradeInSandbox(sandbox, { packageDir, submissionFile: file, scratchDir, runKey: runKey(key), signal });
+        const grade = (file: string, key: string): Promise<GradeResult> =>
+          gradeInSandbox(sandbox, { packageDir, submissionFile: file, scratchDir, runKey: runKey(key), signal });
         phase('grading the sample submission');
         const trivial = await grade(files.sampleSubmission, 'trivial');
         phase('running the baseline');
@@ -89,7 +101,11 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
         );
         const submission = join(run.workspaceDir, 'submission.csv');
         const ran = run.exitCode === 0 && existsSync(submission);
-        const how = run.timedOut ? `timed out after ${resources.timeLimitS} s` : run.oomKilled ? `ran out of its ${resources.memoryMb} MB` : `exited ${run.exitCode}`;
+        const how = run.timedOut
+          ? `timed out after ${resources.timeLimitS} s`
+          : run.oomKilled
+            ? `ran out of its ${resources.memoryMb} MB`
+            : `exited ${run.exitCode}`;
         const checks: CheckResult[] = [
           {
             name: 'baseline.runs',
@@ -103,20 +119,49 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
         phase('grading the baseline');
         const baseline = ran ? await grade(submission, 'baseline-grade') : undefined;
         await rm(run.workspaceDir, { recursive: true, force: true });
-        checks.push({ name: 'baseline.valid', passed: !!baseline?.valid, detail: !ran ? 'not run: baseline.runs failed' : baseline?.valid ? `scored ${baseline.score}` : `invalid submission: ${baseline?.error}` });
+        checks.push({
+          name: 'baseline.valid',
+          passed: !!baseline?.valid,
+          detail: !ran
+            ? 'not run: baseline.runs failed'
+            : baseline?.valid
+              ? `scored ${baseline.score}`
+              : `invalid submission: ${baseline?.error}`,
+        });
         const t = trivial.valid ? trivial.score! : undefined;
         const b = baseline?.valid ? baseline.score! : undefined;
         if (t === undefined) {
-          checks.push({ name: 'baseline.beats_trivial', passed: false, detail: `the sample submission does not grade: ${trivial.error}` });
+          checks.push({
+            name: 'baseline.beats_trivial',
+            passed: false,
+            detail: `the sample submission does not grade: ${trivial.error}`,
+          });
         } else if (b === undefined) {
           checks.push({ name: 'baseline.beats_trivial', passed: false, detail: 'not run: no valid baseline score' });
         } else {
           const gain = improvementOver(metric, b, t);
-          checks.push({ name: 'baseline.beats_trivial', passed: better(metric, b, t) && gain >= BEATS_TRIVIAL_MARGIN, detail: `baseline ${b.toPrecision(4)} vs trivial ${t.toPrecision(4)}: closes ${(gain * 100).toFixed(1)}% of the gap to perfect (needs ${BEATS_TRIVIAL_MARGIN * 100}%)`, evidence: { baseline: b, trivial: t } });
+          checks.push({
+            name: 'baseline.beats_trivial',
+            passed: better(metric, b, t) && gain >= BEATS_TRIVIAL_MARGIN,
+            detail: `baseline ${b.toPrecision(4)} vs trivial ${t.toPrecision(4)}: closes ${(gain * 100).toFixed(1)}% of the gap to perfect (needs ${BEATS_TRIVIAL_MARGIN * 100}%)`,
+            evidence: { baseline: b, trivial: t },
+          });
         }
         const best = bestScore(metric);
-        const perfect = b !== undefined && t !== undefined && (improvementOver(metric, b, t) >= PERFECT || (best !== null && Math.abs(b - best) < 1e-9));
-        checks.push({ name: 'baseline.not_perfect', passed: b !== undefined && !perfect, detail: b === undefined ? 'not run: no valid baseline score' : perfect ? `the baseline scores ${b} — (nearly) perfect, which smells of leakage` : 'the baseline leaves room to improve' });
+        const perfect =
+          b !== undefined &&
+          t !== undefined &&
+          (improvementOver(metric, b, t) >= PERFECT || (best !== null && Math.abs(b - best) < 1e-9));
+        checks.push({
+          name: 'baseline.not_perfect',
+          passed: b !== undefined && !perfect,
+          detail:
+            b === undefined
+              ? 'not run: no valid baseline score'
+              : perfect
+                ? `the baseline scores ${b} — (nearly) perfect, which smells of leakage`
+                : 'the baseline leaves room to improve',
+        });
         return { checks, scores: { trivial: t, baseline: b } };
       });
     },
@@ -127,16 +172,35 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
      */
     async runDesignerCode({ profileFile, code }: { profileFile: string; code: string }): Promise<string> {
       const run = await withHeartbeat((signal) =>
-        sandbox.run({ code, dataDir: dirname(profileFile), limits: { cpus: 1, memoryMb: 2048, pids: 64, timeoutS: 120, outputBytes: 16 * 1024, tmpMb: 256 } }, { runKey: runKey(), signal }),
+        sandbox.run(
+          {
+            code,
+            dataDir: dirname(profileFile),
+            limits: { cpus: 1, memoryMb: 2048, pids: 64, timeoutS: 120, outputBytes: 16 * 1024, tmpMb: 256 },
+          },
+          { runKey: runKey(), signal },
+        ),
       );
       await rm(run.workspaceDir, { recursive: true, force: true });
-      const how = run.timedOut ? 'killed at its 120 s limit' : run.oomKilled ? 'killed for using over 2 GB' : `exit ${run.exitCode}`;
+      const how = run.timedOut
+        ? 'killed at its 120 s limit'
+        : run.oomKilled
+          ? 'killed for using over 2 GB'
+          : `exit ${run.exitCode}`;
       return `${how}\n--- stdout ---\n${run.stdout.slice(-6000)}\n--- stderr ---\n${run.stderr.slice(-3000)}`;
     },
 
     /** Grades any submission file against a package's private answers. */
-    async gradeSubmission({ packageDir, submissionFile }: { packageDir: string; submissionFile: string }): Promise<GradeResult> {
-      return withHeartbeat((signal) => gradeInSandbox(sandbox, { packageDir, submissionFile, scratchDir, runKey: runKey(), signal }));
+    async gradeSubmission({
+      packageDir,
+      submissionFile,
+    }: {
+      packageDir: string;
+      submissionFile: string;
+    }): Promise<GradeResult> {
+      return withHeartbeat((signal) =>
+        gradeInSandbox(sandbox, { packageDir, submissionFile, scratchDir, runKey: runKey(), signal }),
+      );
     },
   };
 }

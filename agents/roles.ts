@@ -10,7 +10,6 @@ import type { Usage } from '../domain/usage';
  * the same zod-validated outputs; activities do the file I/O around them.
  */
 
-
 export const designSchema = z.object({
   files: packageFilesSchema,
   /** decisions the next repair round builds on (free-form, provider-specific) */
@@ -62,7 +61,9 @@ export interface ReviewInput {
   profile?: DatasetProfile;
 }
 
-export const reviewSchema = z.array(z.object({ name: z.string(), passed: z.boolean(), detail: z.string(), evidence: z.unknown().optional() }));
+export const reviewSchema = z.array(
+  z.object({ name: z.string(), passed: z.boolean(), detail: z.string(), evidence: z.unknown().optional() }),
+);
 
 export interface AgentProvider {
   readonly name: string;

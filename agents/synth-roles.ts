@@ -30,7 +30,12 @@ export const synthDesignSchema = z.object({
 });
 export type SynthDesign = z.infer<typeof synthDesignSchema>;
 
-export const thresholdsSchema = z.object({ gold: z.number(), silver: z.number(), bronze: z.number(), median: z.number() });
+export const thresholdsSchema = z.object({
+  gold: z.number(),
+  silver: z.number(),
+  bronze: z.number(),
+  median: z.number(),
+});
 
 export const writingSchema = z.object({ title: z.string().min(1), description: z.string().min(1) });
 export type Writing = z.infer<typeof writingSchema>;

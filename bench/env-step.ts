@@ -28,7 +28,11 @@ async function main(): Promise<void> {
   try {
     // A real task in the catalog: the iris fixture, verified.
     const source = await materializePackage('iris-species', join(config.paths.home, 'iris-species'));
-    const report = await client.workflow.execute<typeof verifyPackage>('verifyPackage', { taskQueue: controlQueue, workflowId: `bench-verify-${Date.now()}`, args: [{ sourceDir: source }] });
+    const report = await client.workflow.execute<typeof verifyPackage>('verifyPackage', {
+      taskQueue: controlQueue,
+      workflowId: `bench-verify-${Date.now()}`,
+      args: [{ sourceDir: source }],
+    });
     mkdirSync(config.paths.catalog, { recursive: true });
     cpSync(report.packageDir, join(config.paths.catalog, 'iris-species'), { recursive: true });
 
@@ -41,18 +45,34 @@ async function main(): Promise<void> {
     const created = await fetch(`${url}/v1/envs`, { method: 'POST', headers, body: request });
     const { envId } = (await created.json()) as { envId: string };
     const step = async () => {
-      const res = await fetch(`${url}/v1/envs/${envId}/step`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'execute_code', params: { code: CODE } }) });
+      const res = await fetch(`${url}/v1/envs/${envId}/step`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'execute_code', params: { code: CODE } }),
+      });
       const body = (await res.json()) as { observation: { run?: { stdout: string } } };
       if (body.observation.run?.stdout.trim() !== 'ok') throw new Error(`unexpected step: ${JSON.stringify(body)}`);
     };
 
     // The plain baseline: a warm container of the same image and limits, one docker exec per step.
     const docker = new Docker();
-    const warm = new WarmDockerSandbox(docker, { image: config.sandbox.image, runsDir: join(config.paths.artifacts, 'bench-runs') });
-    const spec = { sessionKey: `bench-plain-${Date.now()}`, workspaceDir: join(config.paths.artifacts, 'bench-plain'), limits: { ...config.sandbox.limits, cpus: 1, memoryMb: 1024 } };
+    const warm = new WarmDockerSandbox(docker, {
+      image: config.sandbox.image,
+      runsDir: join(config.paths.artifacts, 'bench-runs'),
+    });
+    const spec = {
+      sessionKey: `bench-plain-${Date.now()}`,
+      workspaceDir: join(config.paths.artifacts, 'bench-plain'),
+      limits: { ...config.sandbox.limits, cpus: 1, memoryMb: 1024 },
+    };
     const container = await warm.ensure(spec);
     const plain = async () => {
-      const exec = await container.exec({ Cmd: ['python3', '-c', CODE], User: '10001:10001', AttachStdout: true, AttachStderr: true });
+      const exec = await container.exec({
+        Cmd: ['python3', '-c', CODE],
+        User: '10001:10001',
+        AttachStdout: true,
+        AttachStderr: true,
+      });
       const stream = await exec.start({ hijack: true, stdin: false });
       let out = '';
       stream.on('data', (d: Buffer) => (out += d.toString()));
@@ -76,11 +96,14 @@ async function main(): Promise<void> {
     await fetch(`${url}/v1/envs/${envId}`, { method: 'DELETE' });
     await app.close();
 
-    const row = (name: string, v: number[]) => `${name.padEnd(44)} median ${median(v).toFixed(1).padStart(7)} ms   p95 ${quantile(v, 0.95).toFixed(1).padStart(7)} ms`;
+    const row = (name: string, v: number[]) =>
+      `${name.padEnd(44)} median ${median(v).toFixed(1).padStart(7)} ms   p95 ${quantile(v, 0.95).toFixed(1).padStart(7)} ms`;
     console.log(`trivial step (${JSON.stringify(CODE)}), ${iterations} iterations each, alternating`);
     console.log(row('Dojo step: HTTP → Update → activity → exec', dojo));
     console.log(row('plain docker exec in a warm container', base));
-    console.log(`ratio (Dojo / plain): median ${(median(dojo) / median(base)).toFixed(2)}×, p95 ${(quantile(dojo, 0.95) / quantile(base, 0.95)).toFixed(2)}×`);
+    console.log(
+      `ratio (Dojo / plain): median ${(median(dojo) / median(base)).toFixed(2)}×, p95 ${(quantile(dojo, 0.95) / quantile(base, 0.95)).toFixed(2)}×`,
+    );
   } finally {
     await embedded.stop();
   }

@@ -43,9 +43,14 @@ async function timing(client: Client, workflowId: string): Promise<Timing> {
   const out: Timing = { wallMs: ms(events.at(-1)?.eventTime) - ms(events[0]?.eventTime), stages: {}, intervals: [] };
   for (const e of events) {
     const id = Number(e.eventId);
-    if (e.activityTaskScheduledEventAttributes) types.set(id, e.activityTaskScheduledEventAttributes.activityType!.name!);
-    if (e.activityTaskStartedEventAttributes) started.set(Number(e.activityTaskStartedEventAttributes.scheduledEventId), ms(e.eventTime));
-    const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+    if (e.activityTaskScheduledEventAttributes)
+      types.set(id, e.activityTaskScheduledEventAttributes.activityType!.name!);
+    if (e.activityTaskStartedEventAttributes)
+      started.set(Number(e.activityTaskStartedEventAttributes.scheduledEventId), ms(e.eventTime));
+    const done =
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes ??
+      e.activityTaskTimedOutEventAttributes;
     if (done) {
       const scheduled = Number(done.scheduledEventId);
       const start = started.get(scheduled) ?? ms(e.eventTime);
@@ -70,11 +75,17 @@ function covered(intervals: [number, number][]): number {
 }
 
 async function main() {
-  const names = process.argv.slice(2).length ? process.argv.slice(2) : ['penguins', 'iris', 'boston-housing', 'seattle-weather', 'spam-assassin'];
+  const names = process.argv.slice(2).length
+    ? process.argv.slice(2)
+    : ['penguins', 'iris', 'boston-housing', 'seattle-weather', 'spam-assassin'];
   const { client, config, stop } = await startEmbedded(['control', 'llm', 'cpu']);
   const s = (v: number) => (v / 1000).toFixed(1).padStart(7);
-  console.log(`forge: maxTasks 3, repairRounds 1, concurrency 2; seconds of activity execution per stage, summed over a dataset's tasks`);
-  console.log(`${'dataset'.padEnd(16)} ${'verified'.padStart(8)} ${'wall'.padStart(7)} ${COLUMNS.map((c) => c.padStart(10)).join(' ')} ${'overhead'.padStart(9)} ${'overhead%'.padStart(9)}`);
+  console.log(
+    `forge: maxTasks 3, repairRounds 1, concurrency 2; seconds of activity execution per stage, summed over a dataset's tasks`,
+  );
+  console.log(
+    `${'dataset'.padEnd(16)} ${'verified'.padStart(8)} ${'wall'.padStart(7)} ${COLUMNS.map((c) => c.padStart(10)).join(' ')} ${'overhead'.padStart(9)} ${'overhead%'.padStart(9)}`,
+  );
   for (const name of names) {
     const dataset = await exampleDatasetPath(name, join(config.paths.home, 'examples'));
     const result = await client.workflow.execute<typeof forgeDataset>('forgeDataset', {
@@ -93,10 +104,16 @@ async function main() {
       childOverhead += c.wallMs - covered(c.intervals);
     }
     const verified = `${result.tasks.filter((t) => t.status === 'verified').length}/${result.tasks.length}`;
-    console.log(`${name.padEnd(16)} ${verified.padStart(8)} ${s(parent.wallMs)} ${COLUMNS.map((c) => s(stages[c] ?? 0).padStart(10)).join(' ')} ${s(childOverhead).padStart(9)} ${`${((100 * childOverhead) / childWall).toFixed(1)}%`.padStart(9)}`);
+    console.log(
+      `${name.padEnd(16)} ${verified.padStart(8)} ${s(parent.wallMs)} ${COLUMNS.map((c) => s(stages[c] ?? 0).padStart(10)).join(' ')} ${s(childOverhead).padStart(9)} ${`${((100 * childOverhead) / childWall).toFixed(1)}%`.padStart(9)}`,
+    );
   }
-  console.log('overhead = time inside forgeTask workflows not covered by any activity (scheduling, workflow tasks, queue waits); % of their wall time');
-  console.log('assertions and execution are sandbox time (containers included); profiling and roles run in the workers, no sandbox');
+  console.log(
+    'overhead = time inside forgeTask workflows not covered by any activity (scheduling, workflow tasks, queue waits); % of their wall time',
+  );
+  console.log(
+    'assertions and execution are sandbox time (containers included); profiling and roles run in the workers, no sandbox',
+  );
   await stop();
 }
 

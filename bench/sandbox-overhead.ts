@@ -27,7 +27,11 @@ async function main() {
   };
   const plain = () => {
     const t0 = performance.now();
-    const out = execFileSync('docker', ['run', '--rm', '--network', 'none', '--user', '10001:10001', image, 'python3', '-c', CODE], { encoding: 'utf8' });
+    const out = execFileSync(
+      'docker',
+      ['run', '--rm', '--network', 'none', '--user', '10001:10001', image, 'python3', '-c', CODE],
+      { encoding: 'utf8' },
+    );
     if (out.trim() !== '499500') throw new Error(`docker run printed ${out}`);
     return performance.now() - t0;
   };
@@ -43,7 +47,8 @@ async function main() {
   }
   process.stderr.write('\n');
 
-  const row = (name: string, v: number[]) => `${name.padEnd(44)} median ${median(v).toFixed(0).padStart(5)} ms   p95 ${quantile(v, 0.95).toFixed(0).padStart(5)} ms`;
+  const row = (name: string, v: number[]) =>
+    `${name.padEnd(44)} median ${median(v).toFixed(0).padStart(5)} ms   p95 ${quantile(v, 0.95).toFixed(0).padStart(5)} ms`;
   console.log(`sandbox-overhead: ${runs} runs each, interleaved, code: ${CODE}`);
   console.log(row('full path (client→workflow→activity→docker)', fullMs));
   console.log(row('plain docker run', plainMs));

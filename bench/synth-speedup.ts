@@ -29,7 +29,10 @@ type SeedSource = { forge: string } | { package: string; raw: string };
 const SEEDS: [string, SeedSource[]][] = [
   ['regression', [{ forge: 'flights-3m' }, { forge: 'seattle-weather' }, { forge: 'boston-housing' }]],
   ['binary-classification', [{ package: 'flights-delayed', raw: 'flights-3m' }, { forge: 'spam-assassin' }]],
-  ['multiclass-classification', [{ package: 'flights-origin-hub', raw: 'flights-3m' }, { forge: 'spam-assassin' }, { forge: 'iris' }]],
+  [
+    'multiclass-classification',
+    [{ package: 'flights-origin-hub', raw: 'flights-3m' }, { forge: 'spam-assassin' }, { forge: 'iris' }],
+  ],
 ];
 const LIMITS = { cpus: 1, memoryMb: 4096, pids: 256, timeoutS: 1800, outputBytes: 256 * 1024, tmpMb: 512 };
 /**
@@ -48,7 +51,10 @@ const runs = Number(process.argv[2] ?? 3);
 async function main() {
   const { client, config, stop } = await startEmbedded(['control', 'llm', 'cpu']);
   const taskQueue = taskQueueName(config.taskQueuePrefix, 'control');
-  const sandbox = new DockerSandbox(new Docker(), { image: config.sandbox.image, runsDir: join(config.paths.artifacts, 'bench-runs') });
+  const sandbox = new DockerSandbox(new Docker(), {
+    image: config.sandbox.image,
+    runsDir: join(config.paths.artifacts, 'bench-runs'),
+  });
 
   const timed = async (packageDir: string) => {
     const files = packagePaths(packageDir);
@@ -56,7 +62,10 @@ async function main() {
     const runKey = `bench-${Date.now()}-${Math.random()}`;
     const run = await sandbox.run({ code, dataDir: files.public, limits: LIMITS }, { runKey });
     const script = /ANVIL_SCRIPT_S=([\d.]+)/.exec(run.stdout)?.[1];
-    if (run.exitCode !== 0 || !script) throw new Error(`baseline of ${packageDir} ${run.timedOut ? 'timed out' : `exited ${run.exitCode}`}: ${run.stderr.slice(-500)}`);
+    if (run.exitCode !== 0 || !script)
+      throw new Error(
+        `baseline of ${packageDir} ${run.timedOut ? 'timed out' : `exited ${run.exitCode}`}: ${run.stderr.slice(-500)}`,
+      );
     return { wallMs: run.wallMs, scriptMs: Number(script) * 1000 };
   };
 
@@ -67,14 +76,25 @@ async function main() {
       const result = await client.workflow.execute<typeof forgeDataset>('forgeDataset', {
         taskQueue,
         workflowId: `bench-synth-forge-${dataset}-${Date.now()}`,
-        args: [{ dataset: await exampleDatasetPath(dataset, join(config.paths.home, 'examples')), name: dataset, catalogDir: config.paths.catalog, maxTasks: 3, repairRounds: 1 }],
+        args: [
+          {
+            dataset: await exampleDatasetPath(dataset, join(config.paths.home, 'examples')),
+            name: dataset,
+            catalogDir: config.paths.catalog,
+            maxTasks: 3,
+            repairRounds: 1,
+          },
+        ],
       });
       forged.set(dataset, result.tasks);
     }
     return forged.get(dataset)!;
   };
   /** A hand-written seed package with its raw data, verified and published like an import. */
-  const published = async (name: string, raw: string): Promise<{ id: string; status: string; path: string; failedChecks: string[] }> => {
+  const published = async (
+    name: string,
+    raw: string,
+  ): Promise<{ id: string; status: string; path: string; failedChecks: string[] }> => {
     const dir = join(config.paths.home, 'seeds', name);
     cpSync(join(__dirname, '..', 'examples', 'seeds', name), dir, { recursive: true });
     const rawDir = packagePaths(dir).raw;
@@ -85,7 +105,12 @@ async function main() {
       workflowId: `bench-synth-seed-${name}-${Date.now()}`,
       args: [{ sourceDir: dir, publish: { catalogDir: config.paths.catalog, when: 'verified' } }],
     });
-    return { id: name, status: report.status, path: report.publishedTo ?? report.packageDir, failedChecks: report.checks.filter((c) => !c.passed).map((c) => c.name) };
+    return {
+      id: name,
+      status: report.status,
+      path: report.publishedTo ?? report.packageDir,
+      failedChecks: report.checks.filter((c) => !c.passed).map((c) => c.name),
+    };
   };
   for (const [taskType, sources] of SEEDS) {
     let seed: { id: string; path: string } | undefined;
@@ -95,7 +120,9 @@ async function main() {
         if (!seed && t.status === 'verified' && (await readManifest(t.path)).taskType === taskType) seed = t;
       }
       if (seed) break;
-      rows.push(`(${'forge' in source ? source.forge : source.package}: no verified ${taskType} task; got ${tasks.map((t) => `${t.id} ${t.status}${t.failedChecks.length ? ` [${t.failedChecks.join(', ')}]` : ''}`).join(', ')})`);
+      rows.push(
+        `(${'forge' in source ? source.forge : source.package}: no verified ${taskType} task; got ${tasks.map((t) => `${t.id} ${t.status}${t.failedChecks.length ? ` [${t.failedChecks.join(', ')}]` : ''}`).join(', ')})`,
+      );
     }
     if (!seed) continue;
     console.error(`seed ${seed.id}: synthesizing micro tasks`);
@@ -131,11 +158,19 @@ async function main() {
       );
     }
   }
-  console.log(`synth-speedup: solutions/baseline.py of each seed and of its micro tasks, sandbox limits ${JSON.stringify(LIMITS)}, median of ${runs} interleaved runs`);
-  console.log(`${'seed task'.padEnd(40)} ${'micro task'.padEnd(44)} ${'seed'.padStart(8)} ${'micro'.padStart(8)} ${'wall'.padStart(7)}   ${'seed'.padStart(8)} ${'micro'.padStart(8)} ${'compute'.padStart(7)}`);
+  console.log(
+    `synth-speedup: solutions/baseline.py of each seed and of its micro tasks, sandbox limits ${JSON.stringify(LIMITS)}, median of ${runs} interleaved runs`,
+  );
+  console.log(
+    `${'seed task'.padEnd(40)} ${'micro task'.padEnd(44)} ${'seed'.padStart(8)} ${'micro'.padStart(8)} ${'wall'.padStart(7)}   ${'seed'.padStart(8)} ${'micro'.padStart(8)} ${'compute'.padStart(7)}`,
+  );
   for (const row of rows) console.log(row);
-  console.log('wall = container start to exit, as a run is billed (Python start-up and imports included); compute = baseline.py itself (read, fit, predict, write), timed inside Python after numpy/pandas/scipy/scikit-learn were imported.');
-  console.log('The seed and micro baselines are different scripts (the Forge\'s template vs the ML Developer\'s), each its task\'s own baseline.');
+  console.log(
+    'wall = container start to exit, as a run is billed (Python start-up and imports included); compute = baseline.py itself (read, fit, predict, write), timed inside Python after numpy/pandas/scipy/scikit-learn were imported.',
+  );
+  console.log(
+    "The seed and micro baselines are different scripts (the Forge's template vs the ML Developer's), each its task's own baseline.",
+  );
   await stop();
 }
 

@@ -2,7 +2,12 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ForgeProgress, TaskProgress } from '../domain/forge';
 
 /** Prints each change of a forge's stage and of each task's stage and round, until `done` settles. */
-export async function showForgeProgress(client: Client, handle: WorkflowHandle, done: Promise<unknown>, print = (line: string) => process.stderr.write(`${line}\n`)): Promise<void> {
+export async function showForgeProgress(
+  client: Client,
+  handle: WorkflowHandle,
+  done: Promise<unknown>,
+  print = (line: string) => process.stderr.write(`${line}\n`),
+): Promise<void> {
   let finished = false;
   void done.finally(() => (finished = true)).catch(() => undefined);
   const started = Date.now();
@@ -21,7 +26,10 @@ export async function showForgeProgress(client: Client, handle: WorkflowHandle, 
           say(task.id, `${task.id}: ${task.status}`);
           continue;
         }
-        const p = await client.workflow.getHandle(task.workflowId).query<TaskProgress>('taskProgress').catch(() => undefined);
+        const p = await client.workflow
+          .getHandle(task.workflowId)
+          .query<TaskProgress>('taskProgress')
+          .catch(() => undefined);
         if (p) say(task.id, `${task.id}: ${p.stage}${p.round > 0 ? ` (repair round ${p.round})` : ''}`);
       }
     } catch {

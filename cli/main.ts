@@ -16,13 +16,30 @@ import * as verify from './commands/verify';
 import * as worker from './commands/worker';
 import { reportFailure } from './failure-report';
 
-const COMMANDS = { forge, verify, grade, tasks, env, synth, rollout, train, import: importCommand, smoke, config, dev, worker, server } as const;
+const COMMANDS = {
+  forge,
+  verify,
+  grade,
+  tasks,
+  env,
+  synth,
+  rollout,
+  train,
+  import: importCommand,
+  smoke,
+  config,
+  dev,
+  worker,
+  server,
+} as const;
 
 const USAGE = `anvil — verified MLE tasks, environments and rollouts for LLM agents, on Temporal
 
 Usage: anvil <command> [options]
 
-${Object.values(COMMANDS).map((c) => c.help).join('\n\n')}
+${Object.values(COMMANDS)
+  .map((c) => c.help)
+  .join('\n\n')}
 
 Without TEMPORAL_ADDRESS, commands start (or reuse) a local Temporal dev server and run the
 workers in-process; with it, they are clients of that cluster.

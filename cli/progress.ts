@@ -8,7 +8,11 @@ const NO_WORKER_HINT_MS = 10_000;
  * and a hint when no worker takes its workflow task, until `done` settles. Progress goes to stderr
  * so `--json` output on stdout stays clean.
  */
-export async function showProgress(handle: WorkflowHandle, done: Promise<unknown>, print = (line: string) => process.stderr.write(`${line}\n`)): Promise<void> {
+export async function showProgress(
+  handle: WorkflowHandle,
+  done: Promise<unknown>,
+  print = (line: string) => process.stderr.write(`${line}\n`),
+): Promise<void> {
   let finished = false;
   void done.finally(() => (finished = true)).catch(() => undefined);
   let last = '';
@@ -18,7 +22,10 @@ export async function showProgress(handle: WorkflowHandle, done: Promise<unknown
     try {
       const { raw, taskQueue } = await handle.describe();
       const pending = (raw.pendingActivities ?? []).map((a) => {
-        const retry = (a.attempt ?? 1) > 1 ? ` (attempt ${a.attempt}${a.lastFailure?.message ? `, last failure: ${a.lastFailure.message}` : ''})` : '';
+        const retry =
+          (a.attempt ?? 1) > 1
+            ? ` (attempt ${a.attempt}${a.lastFailure?.message ? `, last failure: ${a.lastFailure.message}` : ''})`
+            : '';
         return `${a.activityType?.name}${retry}`;
       });
       const line = pending.join(', ');
@@ -26,9 +33,12 @@ export async function showProgress(handle: WorkflowHandle, done: Promise<unknown
       last = line;
       const task = raw.pendingWorkflowTask;
       const scheduledMs = task?.scheduledTime?.seconds ? Number(task.scheduledTime.seconds) * 1000 : undefined;
-      const waiting = task && !task.startedTime && scheduledMs !== undefined && Date.now() - scheduledMs > NO_WORKER_HINT_MS;
+      const waiting =
+        task && !task.startedTime && scheduledMs !== undefined && Date.now() - scheduledMs > NO_WORKER_HINT_MS;
       if (waiting && !hinted) {
-        print(`  no worker has taken this workflow for ${NO_WORKER_HINT_MS / 1000}s: is a worker polling ${taskQueue}? (anvil worker --queue control)`);
+        print(
+          `  no worker has taken this workflow for ${NO_WORKER_HINT_MS / 1000}s: is a worker polling ${taskQueue}? (anvil worker --queue control)`,
+        );
         hinted = true;
       }
     } catch {

@@ -14,7 +14,10 @@ export async function workflowResult<H extends WorkflowHandle>(handle: H, link?:
   } catch (err) {
     const failure = describeFailure(err, { workflowId: handle.workflowId, link });
     // The chain starts below the workflow itself: name it too (one extra call, on failure only).
-    const type = await handle.describe().then((d) => d.type, () => undefined);
+    const type = await handle.describe().then(
+      (d) => d.type,
+      () => undefined,
+    );
     throw new UserFacingError({ ...failure, where: type ? [type, ...failure.where] : failure.where });
   }
 }

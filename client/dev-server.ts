@@ -66,7 +66,18 @@ export async function ensureDevServer(opts: DevServerOptions): Promise<DevServer
 
   mkdirSync(opts.home, { recursive: true });
   if (opts.dbFile) mkdirSync(dirname(opts.dbFile), { recursive: true });
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace, '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--namespace',
+    opts.namespace,
+    '--log-level',
+    'warn',
+  ];
   args.push(...(opts.uiPort === null ? ['--headless'] : ['--ui-port', String(opts.uiPort)]));
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   for (const name of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=Keyword`);
@@ -86,7 +97,9 @@ export async function ensureDevServer(opts: DevServerOptions): Promise<DevServer
     const code = await Promise.race([exited, new Promise<'wait'>((r) => setTimeout(() => r('wait'), 300))]);
     if (code !== 'wait') {
       const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-1500) : '';
-      throw new Error(`Temporal dev server (${temporalExecutable()}) exited with ${code}; is port ${opts.port} taken? Log ${logFile}:\n${tail}\nRun \`make setup\` if the CLI is missing.`);
+      throw new Error(
+        `Temporal dev server (${temporalExecutable()}) exited with ${code}; is port ${opts.port} taken? Log ${logFile}:\n${tail}\nRun \`make setup\` if the CLI is missing.`,
+      );
     }
     const connection = await tryConnect(address, 1000);
     if (connection) {

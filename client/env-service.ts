@@ -15,7 +15,9 @@ export class EnvError extends Error {
 
 /** The one message for a task id the catalog does not hold (the gateway and the CLI say the same). */
 export function unknownTask(taskId: string, catalogDir: string, known: string[]): EnvError {
-  const listed = known.length ? `; known: ${known.slice(0, 20).join(', ')}` : ' (it is empty: forge or import a task first)';
+  const listed = known.length
+    ? `; known: ${known.slice(0, 20).join(', ')}`
+    : ' (it is empty: forge or import a task first)';
   return new EnvError('unknown-task', `no task "${taskId}" in the catalog ${catalogDir}${listed}`);
 }
 

@@ -23,12 +23,28 @@ export interface RolloutService {
  * How an RL trainer triggers rollouts from TypeScript (the gateway's POST /v1/rollouts is a thin
  * layer over this): a rolloutBatch workflow on the control queue.
  */
-export function createRolloutService({ client, controlQueue, catalogDir }: { client: Client; controlQueue: string; catalogDir?: string }): RolloutService {
+export function createRolloutService({
+  client,
+  controlQueue,
+  catalogDir,
+}: {
+  client: Client;
+  controlQueue: string;
+  catalogDir?: string;
+}): RolloutService {
   async function start(input: unknown): Promise<{ id: string }> {
     const parsed = rolloutInputSchema.safeParse(input);
-    if (!parsed.success) throw new EnvError('bad-request', `${describeIssues(parsed.error)}; send {tasks: [task ids], policy: "heuristic"|"openai", samplesPerTask, maxSteps?, concurrency?, rewardMode?}`);
+    if (!parsed.success)
+      throw new EnvError(
+        'bad-request',
+        `${describeIssues(parsed.error)}; send {tasks: [task ids], policy: "heuristic"|"openai", samplesPerTask, maxSteps?, concurrency?, rewardMode?}`,
+      );
     const id = `rollout-${randomUUID().slice(0, 8)}`;
-    await client.workflow.start('rolloutBatch', { taskQueue: controlQueue, workflowId: id, args: [{ ...(catalogDir ? { catalogDir } : {}), ...parsed.data }] });
+    await client.workflow.start('rolloutBatch', {
+      taskQueue: controlQueue,
+      workflowId: id,
+      args: [{ ...(catalogDir ? { catalogDir } : {}), ...parsed.data }],
+    });
     return { id };
   }
   return {
@@ -39,10 +55,12 @@ export function createRolloutService({ client, controlQueue, catalogDir }: { cli
       try {
         status = (await handle.describe()).status.name;
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new EnvError('not-found', `no rollout ${id}: start one with POST /v1/rollouts`);
+        if (err instanceof WorkflowNotFoundError)
+          throw new EnvError('not-found', `no rollout ${id}: start one with POST /v1/rollouts`);
         throw err;
       }
-      if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') return { id, status: 'running', progress: await handle.query<RolloutProgress>('rolloutProgress') };
+      if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW')
+        return { id, status: 'running', progress: await handle.query<RolloutProgress>('rolloutProgress') };
       try {
         return { id, status: 'completed', result: await handle.result() };
       } catch (err) {

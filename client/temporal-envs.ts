@@ -35,7 +35,8 @@ function rootMessage(err: unknown): string {
 }
 
 /** "already completed" from the server: the session's workflow has ended. */
-const completed = (err: unknown) => /already completed|workflow execution .*(completed|terminated|timed out)/i.test(rootMessage(err));
+const completed = (err: unknown) =>
+  /already completed|workflow execution .*(completed|terminated|timed out)/i.test(rootMessage(err));
 
 /** The Dojo over the Temporal client: one envSession workflow per environment. */
 export function createTemporalEnvService(options: TemporalEnvOptions): EnvService {
@@ -45,7 +46,8 @@ export function createTemporalEnvService(options: TemporalEnvOptions): EnvServic
     try {
       return await client.workflow.getHandle(envId).result();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new EnvError('not-found', `no environment ${envId}: create one with POST /v1/envs`);
+      if (err instanceof WorkflowNotFoundError)
+        throw new EnvError('not-found', `no environment ${envId}: create one with POST /v1/envs`);
       throw new EnvError('ended', `environment ${envId} failed: ${rootMessage(err)}`);
     }
   }
@@ -54,7 +56,10 @@ export function createTemporalEnvService(options: TemporalEnvOptions): EnvServic
   async function notRunning(envId: string): Promise<EnvError> {
     try {
       const { status } = await client.workflow.getHandle(envId).describe();
-      return new EnvError('ended', `environment ${envId} has ended (${status.name.toLowerCase()}): start a new one with POST /v1/envs`);
+      return new EnvError(
+        'ended',
+        `environment ${envId} has ended (${status.name.toLowerCase()}): start a new one with POST /v1/envs`,
+      );
     } catch {
       return new EnvError('not-found', `no environment ${envId}: create one with POST /v1/envs`);
     }
@@ -68,7 +73,11 @@ export function createTemporalEnvService(options: TemporalEnvOptions): EnvServic
     async create(request: CreateEnvRequest) {
       const tasks = options.listTasks?.();
       if (tasks && !tasks.some((t) => t.id === request.taskId)) {
-        throw unknownTask(request.taskId, catalogDir, tasks.map((t) => t.id));
+        throw unknownTask(
+          request.taskId,
+          catalogDir,
+          tasks.map((t) => t.id),
+        );
       }
       const envId = `env-${request.taskId}-${randomUUID().slice(0, 8)}`;
       const input: EnvSessionInput = {
@@ -78,7 +87,11 @@ export function createTemporalEnvService(options: TemporalEnvOptions): EnvServic
         rewardMode: request.rewardMode ?? defaults.rewardMode,
         ...(options.stepsPerRun ? { stepsPerRun: options.stepsPerRun } : {}),
       };
-      const handle = await client.workflow.start('envSession', { taskQueue: controlQueue, workflowId: envId, args: [input] });
+      const handle = await client.workflow.start('envSession', {
+        taskQueue: controlQueue,
+        workflowId: envId,
+        args: [input],
+      });
       try {
         const observation = await handle.executeUpdate<Observation, []>(ENV_MESSAGES.observe);
         return { envId, observation };
@@ -95,7 +108,10 @@ export function createTemporalEnvService(options: TemporalEnvOptions): EnvServic
     async step(envId: string, action: Action, { requestId }: { requestId?: string } = {}): Promise<StepResult> {
       const handle = client.workflow.getHandle(envId);
       try {
-        return await handle.executeUpdate<StepResult, [unknown]>(action.action, { args: [action.params], ...(requestId ? { updateId: requestId } : {}) });
+        return await handle.executeUpdate<StepResult, [unknown]>(action.action, {
+          args: [action.params],
+          ...(requestId ? { updateId: requestId } : {}),
+        });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError || completed(err)) throw await notRunning(envId);
         if (err instanceof WorkflowUpdateFailedError) {
@@ -112,7 +128,8 @@ export function createTemporalEnvService(options: TemporalEnvOptions): EnvServic
       try {
         status = (await handle.describe()).status.name;
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new EnvError('not-found', `no environment ${envId}: create one with POST /v1/envs`);
+        if (err instanceof WorkflowNotFoundError)
+          throw new EnvError('not-found', `no environment ${envId}: create one with POST /v1/envs`);
         throw err;
       }
       return status === 'RUNNING' ? handle.query<EnvState>(ENV_MESSAGES.state) : finalState(envId);

@@ -18,10 +18,24 @@ function defaults(home: string): Tree {
       backend: 'docker',
       limits: { cpus: 1, memoryMb: 2048, pids: 256, timeoutS: 600, outputBytes: 1 << 20, tmpMb: 256 },
     },
-    llm: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini', models: {}, timeoutS: 120, outputRetries: 2, designerToolSteps: 4, pricePerMTokIn: 0, pricePerMTokOut: 0 },
+    llm: {
+      baseUrl: 'https://api.openai.com/v1',
+      model: 'gpt-4o-mini',
+      models: {},
+      timeoutS: 120,
+      outputRetries: 2,
+      designerToolSteps: 4,
+      pricePerMTokIn: 0,
+      pricePerMTokOut: 0,
+    },
     forge: { maxTasks: 3, repairRounds: 2, concurrency: 2, maxDatasetMb: 256 },
     env: { steps: 50, wallTimeS: 4 * 3600, idleTimeoutS: 1800, rewardMode: 'position' },
-    workers: { cpuConcurrency: Math.max(1, cpus().length), sessionConcurrency: 8 * Math.max(1, cpus().length), llmConcurrency: 4, gpuEmulate: false },
+    workers: {
+      cpuConcurrency: Math.max(1, cpus().length),
+      sessionConcurrency: 8 * Math.max(1, cpus().length),
+      llmConcurrency: 4,
+      gpuEmulate: false,
+    },
   };
 }
 

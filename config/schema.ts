@@ -6,7 +6,10 @@ const positiveInt = z.coerce.number().int().positive();
 export const configSchema = z.strictObject({
   temporal: z.strictObject({
     /** host:port of a Temporal cluster; unset = Anvil starts or reuses a local dev server. */
-    address: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').optional(),
+    address: z
+      .string()
+      .regex(/^[^\s:]+:\d+$/, 'expected host:port')
+      .optional(),
     namespace: z.string().min(1),
     /** the Web UI of that cluster, for links; the embedded dev server's is known */
     uiUrl: z.string().url().optional(),
@@ -83,14 +86,25 @@ export const configSchema = z.strictObject({
     /** Dojo steps running at once on one host's session queue (light: they exec in warm containers) */
     sessionConcurrency: positiveInt,
     /** names this host's session queue; unset = the hostname */
-    hostId: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').optional(),
+    hostId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
+      .optional(),
     llmConcurrency: positiveInt,
     /** unset = the number of GPUs the worker uses (one run per GPU) */
     gpuConcurrency: positiveInt.optional(),
     /** the GPUs the GPU worker uses, as `nvidia-smi` numbers them (env: comma-separated); unset = all */
-    gpuIds: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v), z.array(z.string().regex(/^(\d+|GPU-[0-9A-Fa-f-]+)$/, 'a GPU index such as 0, or a GPU UUID')).min(1)).optional(),
+    gpuIds: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v),
+        z.array(z.string().regex(/^(\d+|GPU-[0-9A-Fa-f-]+)$/, 'a GPU index such as 0, or a GPU UUID')).min(1),
+      )
+      .optional(),
     /** run the GPU worker without a GPU (tests, CPU-only hosts); GPU runs get no device */
-    gpuEmulate: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()),
+    gpuEmulate: z.preprocess(
+      (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v),
+      z.boolean(),
+    ),
   }),
 });
 

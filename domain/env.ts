@@ -37,7 +37,10 @@ export type ActionParams<A extends EnvAction> = z.output<(typeof ACTION_PARAMS)[
 
 /** `{action, params}` as the gateway and policies send it. */
 export const actionSchema = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('request_info'), params: ACTION_PARAMS.request_info.default({ kind: 'overview' }) }),
+  z.strictObject({
+    action: z.literal('request_info'),
+    params: ACTION_PARAMS.request_info.default({ kind: 'overview' }),
+  }),
   z.strictObject({ action: z.literal('validate_code'), params: ACTION_PARAMS.validate_code }),
   z.strictObject({ action: z.literal('execute_code'), params: ACTION_PARAMS.execute_code }),
   z.strictObject({ action: z.literal('get_history'), params: ACTION_PARAMS.get_history.default({}) }),
@@ -59,14 +62,21 @@ export const budgetSchema = z.strictObject({
   /** the session ends after this long without an action */
   idleTimeoutS: z.number().int().positive(),
   /** one code run's time limit */
-  runTimeoutS: z.number().int().positive().max(24 * 3600).optional(),
+  runTimeoutS: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600)
+    .optional(),
   memoryMb: z.number().int().min(64).optional(),
   cpus: z.number().positive().max(64).optional(),
 });
 export type Budget = z.infer<typeof budgetSchema>;
 
 export const createEnvSchema = z.strictObject({
-  taskId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, 'a task id: lowercase letters, digits and dashes (see GET /v1/tasks)'),
+  taskId: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,79}$/, 'a task id: lowercase letters, digits and dashes (see GET /v1/tasks)'),
   budget: budgetSchema.partial().optional(),
   rewardMode: z.enum(REWARD_MODES).optional(),
 });
@@ -212,7 +222,16 @@ export type TaskSummary = z.infer<typeof taskSummarySchema>;
 
 /** The body of every error answer of the gateway; its kind decides the HTTP status. */
 export const errorBodySchema = z.object({
-  error: z.enum(['bad-request', 'unknown-task', 'not-found', 'ended', 'too-large', 'rejected', 'unavailable', 'internal']),
+  error: z.enum([
+    'bad-request',
+    'unknown-task',
+    'not-found',
+    'ended',
+    'too-large',
+    'rejected',
+    'unavailable',
+    'internal',
+  ]),
   message: z.string().describe('what went wrong and what to send instead (host paths cut to their last segment)'),
   ...failureFieldsSchema.partial().shape,
 });

@@ -90,7 +90,10 @@ export const FAILURE_KINDS: Record<string, Kind> = {
   'Env:not-found': { class: 'input', hint: 'check the id; start a new session or rollout if it is gone' },
   'Env:ended': { class: 'input', hint: 'the session has ended: start a new one' },
   InvalidSubmission: { class: 'rejected', hint: 'write submission.csv in the format of sample_submission.csv' },
-  TrainingFailed: { class: 'failed', hint: 'fix the training script (its stderr is in the message) and start a new run' },
+  TrainingFailed: {
+    class: 'failed',
+    hint: 'fix the training script (its stderr is in the message) and start a new run',
+  },
   SmokeRunFailed: { class: 'failed', hint: 'look at the run output in the message; `make setup` rebuilds the image' },
   InvalidRoleOutput: {
     class: 'failed',
@@ -109,7 +112,10 @@ export const FAILURE_KINDS: Record<string, Kind> = {
   },
   EndpointError: { class: 'infrastructure', hint: 'check that OPENAI_BASE_URL points at a working server' },
   DockerUnavailable: { class: 'infrastructure', hint: 'start the Docker engine (`make setup` does) and try again' },
-  Timeout: { class: 'infrastructure', hint: 'a worker for that queue may be down: start it, or look in the Temporal UI' },
+  Timeout: {
+    class: 'infrastructure',
+    hint: 'a worker for that queue may be down: start it, or look in the Temporal UI',
+  },
   Terminated: { class: 'failed', hint: 'someone terminated the workflow; start the work again' },
   Cancelled: { class: 'failed', hint: 'the work was cancelled; start it again if that was not meant' },
 };

@@ -13,13 +13,51 @@ const REGRESSION: TaskType[] = ['regression', 'forecasting'];
 
 /** The metrics the Forge writes, and which task types each one suits. */
 export const METRICS: Record<string, MetricInfo> = {
-  accuracy: { higherIsBetter: true, bounds: [0, 1], fits: CLASSIFICATION, explain: 'the fraction of rows whose predicted label equals the true label (higher is better, 0 to 1)' },
-  'macro-f1': { higherIsBetter: true, bounds: [0, 1], fits: CLASSIFICATION, explain: 'the F1 score averaged over classes with equal weight, so rare classes count as much as common ones (higher is better, 0 to 1)' },
-  'roc-auc': { higherIsBetter: true, bounds: [0, 1], fits: ['binary-classification'], explain: 'the area under the ROC curve of your predicted probabilities of the positive class (higher is better, 0.5 is chance, 1 is perfect)' },
-  'log-loss': { higherIsBetter: false, bounds: [0, null], fits: CLASSIFICATION, explain: 'the mean negative log-likelihood of the true class under your predicted probabilities (lower is better)' },
-  rmse: { higherIsBetter: false, bounds: [0, null], fits: REGRESSION, explain: 'the root mean squared error between predicted and true values (lower is better, 0 is perfect)' },
-  mae: { higherIsBetter: false, bounds: [0, null], fits: REGRESSION, explain: 'the mean absolute error between predicted and true values (lower is better, 0 is perfect)' },
-  rmsle: { higherIsBetter: false, bounds: [0, null], fits: REGRESSION, explain: 'the root mean squared error between log(1 + prediction) and log(1 + truth), which weighs relative rather than absolute errors (lower is better, 0 is perfect)' },
+  accuracy: {
+    higherIsBetter: true,
+    bounds: [0, 1],
+    fits: CLASSIFICATION,
+    explain: 'the fraction of rows whose predicted label equals the true label (higher is better, 0 to 1)',
+  },
+  'macro-f1': {
+    higherIsBetter: true,
+    bounds: [0, 1],
+    fits: CLASSIFICATION,
+    explain:
+      'the F1 score averaged over classes with equal weight, so rare classes count as much as common ones (higher is better, 0 to 1)',
+  },
+  'roc-auc': {
+    higherIsBetter: true,
+    bounds: [0, 1],
+    fits: ['binary-classification'],
+    explain:
+      'the area under the ROC curve of your predicted probabilities of the positive class (higher is better, 0.5 is chance, 1 is perfect)',
+  },
+  'log-loss': {
+    higherIsBetter: false,
+    bounds: [0, null],
+    fits: CLASSIFICATION,
+    explain: 'the mean negative log-likelihood of the true class under your predicted probabilities (lower is better)',
+  },
+  rmse: {
+    higherIsBetter: false,
+    bounds: [0, null],
+    fits: REGRESSION,
+    explain: 'the root mean squared error between predicted and true values (lower is better, 0 is perfect)',
+  },
+  mae: {
+    higherIsBetter: false,
+    bounds: [0, null],
+    fits: REGRESSION,
+    explain: 'the mean absolute error between predicted and true values (lower is better, 0 is perfect)',
+  },
+  rmsle: {
+    higherIsBetter: false,
+    bounds: [0, null],
+    fits: REGRESSION,
+    explain:
+      'the root mean squared error between log(1 + prediction) and log(1 + truth), which weighs relative rather than absolute errors (lower is better, 0 is perfect)',
+  },
 };
 
 export function metricSpec(name: keyof typeof METRICS): MetricSpec {

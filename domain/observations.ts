@@ -11,45 +11,77 @@ import type { MetricSpec } from './task';
 function pythonException(stderr: string): { type: string; message: string } | undefined {
   const lines = stderr.trimEnd().split('\n');
   for (let i = lines.length - 1; i >= 0 && i >= lines.length - 40; i--) {
-    const m = /^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)|StopIteration)(?::\s?(.*))?$/.exec(lines[i]!);
+    const m = /^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)|StopIteration)(?::\s?(.*))?$/.exec(
+      lines[i]!,
+    );
     if (m) return { type: m[1]!.split('.').at(-1)!, message: (m[2] ?? '').trim() || m[1]! };
   }
   return undefined;
 }
 
 const CAUSES: Record<string, string[]> = {
-  FileNotFoundError: ['the public data is read-only under /data (train.csv, test.csv, sample_submission.csv); write files under /workspace'],
+  FileNotFoundError: [
+    'the public data is read-only under /data (train.csv, test.csv, sample_submission.csv); write files under /workspace',
+  ],
   PermissionError: ['only /workspace (and /tmp) are writable; /data is read-only'],
-  ModuleNotFoundError: ['only the preinstalled stack is available (pandas, numpy, scipy, scikit-learn, …) and there is no network to install more'],
+  ModuleNotFoundError: [
+    'only the preinstalled stack is available (pandas, numpy, scipy, scikit-learn, …) and there is no network to install more',
+  ],
   KeyError: ['a column name does not exist: request_info kind "data" lists the columns of train.csv'],
   MemoryError: ['the step used more memory than its limit: sample rows, use smaller dtypes or fewer features'],
   ValueError: ['check dtypes and missing values: categorical or text columns need encoding, NaNs need imputing'],
   SyntaxError: ['the code is not valid Python 3'],
   IndentationError: ['the code is not valid Python 3'],
-  NameError: ['a variable or import is missing: each step runs as a fresh Python process; only files in /workspace persist'],
+  NameError: [
+    'a variable or import is missing: each step runs as a fresh Python process; only files in /workspace persist',
+  ],
 };
 
 /** The error of a run that did not exit 0, or undefined when it did. */
-export function runError(run: RunSummary, limits: { timeoutS: number; memoryMb: number }): ObservationError | undefined {
+export function runError(
+  run: RunSummary,
+  limits: { timeoutS: number; memoryMb: number },
+): ObservationError | undefined {
   if (run.timedOut) {
-    return { type: 'Timeout', message: `the step was stopped at its time limit of ${limits.timeoutS} s`, likelyCauses: ['the model or data is too large for the time limit: train on a sample, use fewer estimators or iterations', 'an infinite loop'] };
+    return {
+      type: 'Timeout',
+      message: `the step was stopped at its time limit of ${limits.timeoutS} s`,
+      likelyCauses: [
+        'the model or data is too large for the time limit: train on a sample, use fewer estimators or iterations',
+        'an infinite loop',
+      ],
+    };
   }
   if (run.oomKilled) {
-    return { type: 'OutOfMemory', message: `the step was killed for using more than ${limits.memoryMb} MB of memory`, likelyCauses: CAUSES.MemoryError! };
+    return {
+      type: 'OutOfMemory',
+      message: `the step was killed for using more than ${limits.memoryMb} MB of memory`,
+      likelyCauses: CAUSES.MemoryError!,
+    };
   }
   if (run.exitCode === 0) return undefined;
   const exception = pythonException(run.stderr);
   if (!exception) {
-    return { type: 'RuntimeError', message: `the step exited with code ${run.exitCode}`, likelyCauses: run.exitCode === 137 ? ['the process was killed (memory or process limit)'] : ['see stderr'] };
+    return {
+      type: 'RuntimeError',
+      message: `the step exited with code ${run.exitCode}`,
+      likelyCauses: run.exitCode === 137 ? ['the process was killed (memory or process limit)'] : ['see stderr'],
+    };
   }
-  return { type: exception.type, message: exception.message, likelyCauses: CAUSES[exception.type] ?? ['see the traceback in stderr'] };
+  return {
+    type: exception.type,
+    message: exception.message,
+    likelyCauses: CAUSES[exception.type] ?? ['see the traceback in stderr'],
+  };
 }
 
 export function missingSubmission(): ObservationError {
   return {
     type: 'MissingSubmission',
     message: 'the code ran but wrote no /workspace/submission.csv',
-    likelyCauses: ['write the predictions for every test row to /workspace/submission.csv, in the columns of /data/sample_submission.csv'],
+    likelyCauses: [
+      'write the predictions for every test row to /workspace/submission.csv, in the columns of /data/sample_submission.csv',
+    ],
   };
 }
 
@@ -57,7 +89,10 @@ export function invalidSubmission(message: string): ObservationError {
   return {
     type: 'InvalidSubmission',
     message,
-    likelyCauses: ['the submission must have exactly the columns and ids of /data/sample_submission.csv, one row per test row, no missing values', 'labels must be of the kind the task expects (request_info kind "metric")'],
+    likelyCauses: [
+      'the submission must have exactly the columns and ids of /data/sample_submission.csv, one row per test row, no missing values',
+      'labels must be of the kind the task expects (request_info kind "metric")',
+    ],
   };
 }
 
@@ -71,7 +106,11 @@ export function scoresOf(raw: number, leaderboards: Leaderboard[], metric: Pick<
 }
 
 /** The better of two score sets under the metric (undefined counts as worst). */
-export function bestOf(a: Scores | undefined, b: Scores | undefined, metric: Pick<MetricSpec, 'higherIsBetter'>): Scores | undefined {
+export function bestOf(
+  a: Scores | undefined,
+  b: Scores | undefined,
+  metric: Pick<MetricSpec, 'higherIsBetter'>,
+): Scores | undefined {
   if (!a) return b;
   if (!b) return a;
   return (metric.higherIsBetter ? b.raw > a.raw : b.raw < a.raw) ? b : a;

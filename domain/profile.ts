@@ -35,7 +35,10 @@ export interface LeakageSuspect {
 export interface DatasetProfile {
   /** a slug from the dataset's name, for task ids */
   name: string;
-  source: { files: { path: string; sha256: string; bytes: number }[]; format: 'csv' | 'tsv' | 'json' | 'jsonl' | 'parquet' | 'folder' };
+  source: {
+    files: { path: string; sha256: string; bytes: number }[];
+    format: 'csv' | 'tsv' | 'json' | 'jsonl' | 'parquet' | 'folder';
+  };
   /** canonical CSV (comma, header, UTF-8) in the artifact store */
   dataFile: string;
   rows: number;

@@ -56,7 +56,8 @@ export function thresholdLadder(t: MedalThresholds, floor: number): number[] {
   return [t.gold, t.silver, t.bronze, t.bronze, t.median, t.median, worst, worst, worst, worst];
 }
 
-const reaches = (score: number, threshold: number, metric: Pick<MetricSpec, 'higherIsBetter'>) => (metric.higherIsBetter ? score >= threshold : score <= threshold);
+const reaches = (score: number, threshold: number, metric: Pick<MetricSpec, 'higherIsBetter'>) =>
+  metric.higherIsBetter ? score >= threshold : score <= threshold;
 
 export function medalOf(score: number, t: MedalThresholds, metric: Pick<MetricSpec, 'higherIsBetter'>): Medal {
   if (reaches(score, t.gold, metric)) return 'gold';

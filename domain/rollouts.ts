@@ -4,7 +4,10 @@ import { failureFieldsSchema } from './failures';
 
 /** What an RL trainer asks for: K episodes per task, `concurrency` at once. */
 export const rolloutInputSchema = z.strictObject({
-  tasks: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, 'a task id (see GET /v1/tasks)')).min(1, 'tasks: name at least one task').max(1000),
+  tasks: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, 'a task id (see GET /v1/tasks)'))
+    .min(1, 'tasks: name at least one task')
+    .max(1000),
   policy: z.enum(['heuristic', 'openai']),
   samplesPerTask: z.number().int().positive().max(1000),
   /** each episode's step budget */
@@ -26,7 +29,9 @@ export const episodeOutcomeSchema = z.object({
   task: z.string(),
   sample: z.number().int().describe("0-based sample index within its task's group"),
   status: z.enum(EPISODE_STATUSES),
-  reward: z.number().describe('the best reward of the episode; 0 when it failed or timed out without a valid submission'),
+  reward: z
+    .number()
+    .describe('the best reward of the episode; 0 when it failed or timed out without a valid submission'),
   steps: z.number().int(),
   envId: z.string().optional(),
   trajectory: z.string().optional().describe("the episode's trajectory file (JSONL)"),
@@ -55,7 +60,14 @@ export function groupStats(episodes: EpisodeOutcome[]): GroupStats[] {
     const rewards = group.map((e) => e.reward);
     const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
     const std = Math.sqrt(rewards.reduce((a, r) => a + (r - mean) ** 2, 0) / rewards.length);
-    return { task, episodes: group.length, mean, std, advantages: rewards.map((r) => (r - mean) / (std + EPSILON)), flagged: group.filter((e) => e.status !== 'completed').length };
+    return {
+      task,
+      episodes: group.length,
+      mean,
+      std,
+      advantages: rewards.map((r) => (r - mean) / (std + EPSILON)),
+      flagged: group.filter((e) => e.status !== 'completed').length,
+    };
   });
 }
 
@@ -66,7 +78,11 @@ export const rolloutResultSchema = z.object({
 });
 export type RolloutResult = z.infer<typeof rolloutResultSchema>;
 
-export const rolloutProgressSchema = z.object({ total: z.number().int(), done: z.number().int(), running: z.number().int() });
+export const rolloutProgressSchema = z.object({
+  total: z.number().int(),
+  done: z.number().int(),
+  running: z.number().int(),
+});
 export type RolloutProgress = z.infer<typeof rolloutProgressSchema>;
 
 /** A batch as `GET /v1/rollouts/:id` shows it: its progress while it runs, then its result or its error. */

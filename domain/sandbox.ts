@@ -46,7 +46,10 @@ export interface RunResult {
 }
 
 /** A one-line account of how a run ended, for errors and logs. */
-export function describeRunEnd(r: Pick<RunResult, 'exitCode' | 'timedOut' | 'oomKilled'>, limits: Pick<SandboxLimits, 'timeoutS' | 'memoryMb'>): string {
+export function describeRunEnd(
+  r: Pick<RunResult, 'exitCode' | 'timedOut' | 'oomKilled'>,
+  limits: Pick<SandboxLimits, 'timeoutS' | 'memoryMb'>,
+): string {
   if (r.timedOut) return `killed at its time limit of ${limits.timeoutS} s`;
   if (r.oomKilled) return `killed for using more than its ${limits.memoryMb} MB of memory`;
   if (r.exitCode === 0) return 'exited 0';

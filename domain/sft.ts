@@ -32,7 +32,8 @@ const TOOL_DESCRIPTIONS: Record<EnvAction, string> = {
     'Facts about the task by kind: "overview" (title, task type, target, id column, metric, description), "data" (files, train.csv columns, sample submission), "sample_submission", "metric", "budget" (steps and time left).',
   validate_code:
     'Runs a Python script in the sandbox (public data read-only under /data; it must write /workspace/submission.csv) and says whether that submission would be accepted. No score.',
-  execute_code: 'Runs a Python script like validate_code, then grades /workspace/submission.csv on hidden answers: returns its score and reward.',
+  execute_code:
+    'Runs a Python script like validate_code, then grades /workspace/submission.csv on hidden answers: returns its score and reward.',
   get_history: 'Past actions and their results; `last` keeps only the most recent ones.',
   reset: 'A fresh, empty /workspace for the same task.',
 };
@@ -57,13 +58,16 @@ export const DEFAULT_SYSTEM_PROMPT = [
   "Your reward is your best execute_code score, ranked against the task's leaderboard.",
 ].join('\n');
 
-const INSTRUCTION = 'Solve this task: train on the data under /data and write predictions for the test set to /workspace/submission.csv.';
+const INSTRUCTION =
+  'Solve this task: train on the data under /data and write predictions for the test set to /workspace/submission.csv.';
 
 /** stdout/stderr beyond this many characters (from the end) are cut. */
 const OUTPUT_TAIL = 2000;
 
 export function toSftRecord(entries: TrajectoryEntry[], opts: { system?: string } = {}): SftRecord {
-  const sorted = [...entries].sort((a, b) => a.step - b.step).filter((e, i, all) => i === 0 || all[i - 1]!.step !== e.step);
+  const sorted = [...entries]
+    .sort((a, b) => a.step - b.step)
+    .filter((e, i, all) => i === 0 || all[i - 1]!.step !== e.step);
   const first = sorted[0];
   if (!first) throw new Error('an empty trajectory has no SFT record');
 
@@ -73,11 +77,20 @@ export function toSftRecord(entries: TrajectoryEntry[], opts: { system?: string 
   ];
   for (const entry of sorted) {
     const id = `call_${entry.step}`;
-    messages.push({ role: 'assistant', tool_calls: [{ id, type: 'function', function: { name: entry.action, arguments: JSON.stringify(entry.params) } }] });
+    messages.push({
+      role: 'assistant',
+      tool_calls: [{ id, type: 'function', function: { name: entry.action, arguments: JSON.stringify(entry.params) } }],
+    });
     messages.push({ role: 'tool', tool_call_id: id, content: JSON.stringify(compact(entry.observation)) });
   }
   const rewards = sorted.filter((e) => e.action === 'execute_code').map((e) => e.reward);
-  return { messages, reward: rewards.length ? Math.max(...rewards) : 0, envId: first.envId, taskId: first.taskId, steps: sorted.length };
+  return {
+    messages,
+    reward: rewards.length ? Math.max(...rewards) : 0,
+    envId: first.envId,
+    taskId: first.taskId,
+    steps: sorted.length,
+  };
 }
 
 /**
@@ -85,18 +98,25 @@ export function toSftRecord(entries: TrajectoryEntry[], opts: { system?: string 
  * (else any request_info) showed it, or the bare instruction.
  */
 function openingOf(entries: TrajectoryEntry[]): string {
-  const infos = entries.filter((e) => e.action === 'request_info' && e.observation.status === 'ok' && e.observation.info);
+  const infos = entries.filter(
+    (e) => e.action === 'request_info' && e.observation.status === 'ok' && e.observation.info,
+  );
   const shown = infos.find((e) => (e.params.kind ?? 'overview') === 'overview') ?? infos[0];
   if (!shown?.observation.info) return INSTRUCTION;
   const { description, ...facts } = shown.observation.info;
-  return [INSTRUCTION, typeof description === 'string' ? description : '', JSON.stringify(facts)].filter(Boolean).join('\n\n');
+  return [INSTRUCTION, typeof description === 'string' ? description : '', JSON.stringify(facts)]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 /** The observation without what the tool call already says (step, action), outputs cut to their tails. */
 export function compact(observation: Observation): Record<string, unknown> {
   const kept = Object.entries(observation).filter(([key]) => key !== 'step' && key !== 'action');
   const { run } = observation;
-  return { ...Object.fromEntries(kept), ...(run && { run: { ...run, stdout: tail(run.stdout), stderr: tail(run.stderr) } }) };
+  return {
+    ...Object.fromEntries(kept),
+    ...(run && { run: { ...run, stdout: tail(run.stdout), stderr: tail(run.stderr) } }),
+  };
 }
 
 function tail(text: string): string {

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 
 export const TASK_SCHEMA = 'anvil.task/v1';
-export const TASK_TYPES = ['binary-classification', 'multiclass-classification', 'multilabel-classification', 'regression', 'ranking', 'forecasting', 'other'] as const;
+export const TASK_TYPES = [
+  'binary-classification',
+  'multiclass-classification',
+  'multilabel-classification',
+  'regression',
+  'ranking',
+  'forecasting',
+  'other',
+] as const;
 export const MODALITIES = ['tabular', 'text', 'image', 'time-series', 'audio', 'multimodal'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 export type Modality = (typeof MODALITIES)[number];
@@ -37,7 +45,11 @@ export const taskManifestSchema = z.looseObject({
   resources: resourcesSchema,
   /** a task made by Synth: its seed task, row counts, and the generator that wrote raw/ */
   synthetic: z
-    .looseObject({ seedTaskId: z.string().min(1), rows: z.object({ train: z.number().int().positive(), test: z.number().int().positive() }), generator: z.string().min(1) })
+    .looseObject({
+      seedTaskId: z.string().min(1),
+      rows: z.object({ train: z.number().int().positive(), test: z.number().int().positive() }),
+      generator: z.string().min(1),
+    })
     .optional(),
 });
 export type TaskManifest = z.infer<typeof taskManifestSchema>;

@@ -35,7 +35,10 @@ const checkpointPath = z
   .transform((p, ctx) => {
     const rel = workspaceRelative(p);
     if (rel === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${p}" is not inside the workspace: give a path relative to ${TRAINING_WORKSPACE} (no "..")` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${p}" is not inside the workspace: give a path relative to ${TRAINING_WORKSPACE} (no "..")`,
+      });
       return z.NEVER;
     }
     return rel;
@@ -50,7 +53,10 @@ export const progressUpdateSchema = z.object({
   metric: metricSchema.optional(),
   /** a checkpoint that is complete on disk, relative to the workspace */
   checkpoint: checkpointPath.optional(),
-  message: z.string().transform((m) => m.slice(0, 500)).optional(),
+  message: z
+    .string()
+    .transform((m) => m.slice(0, 500))
+    .optional(),
 });
 export type ProgressUpdate = z.infer<typeof progressUpdateSchema>;
 
@@ -63,10 +69,17 @@ export function parseProgressLine(line: string): ProgressLine | undefined {
   try {
     json = JSON.parse(line.slice(PROGRESS_PREFIX.length));
   } catch (err) {
-    return { ok: false, error: `not JSON (${(err as Error).message}); print one JSON object after "${PROGRESS_PREFIX.trim()} " (NaN/Infinity are not JSON)` };
+    return {
+      ok: false,
+      error: `not JSON (${(err as Error).message}); print one JSON object after "${PROGRESS_PREFIX.trim()} " (NaN/Infinity are not JSON)`,
+    };
   }
   const parsed = progressUpdateSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; ') };
+  if (!parsed.success)
+    return {
+      ok: false,
+      error: parsed.error.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; '),
+    };
   return { ok: true, update: parsed.data };
 }
 

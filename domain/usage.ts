@@ -8,5 +8,9 @@ export interface Usage {
 export const NO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
 
 export function addUsage(a: Usage, b: Usage): Usage {
-  return { promptTokens: a.promptTokens + b.promptTokens, completionTokens: a.completionTokens + b.completionTokens, costUsd: a.costUsd + b.costUsd };
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    costUsd: a.costUsd + b.costUsd,
+  };
 }

@@ -6,7 +6,12 @@ import { type FailureClass, type UserError, withoutHostPaths } from '../domain/f
 /** The biggest legitimate body is a script of MAX_CODE_CHARS, JSON-escaped; anything past this is refused. */
 export const BODY_LIMIT = 1024 * 1024;
 
-const ENV_STATUS: Record<EnvErrorKind, number> = { 'bad-request': 400, 'unknown-task': 404, 'not-found': 404, ended: 409 };
+const ENV_STATUS: Record<EnvErrorKind, number> = {
+  'bad-request': 400,
+  'unknown-task': 404,
+  'not-found': 404,
+  ended: 409,
+};
 
 /** Every other failure answers by its class: the same classes as the CLI's exit codes. */
 const CLASS_ANSWER: Record<FailureClass, { status: number; error: ErrorBody['error'] }> = {
@@ -42,14 +47,18 @@ export function errorResponse(err: unknown): { status: number; body: ErrorBody }
   const status = fastifyClientError(err);
   if (status === 413) {
     const limits = `params.code may be at most ${MAX_CODE_CHARS / 1024} Ki characters`;
-    return { status, body: { error: 'too-large', message: `the body is over ${BODY_LIMIT / 1024 / 1024} MiB; ${limits}` } };
+    return {
+      status,
+      body: { error: 'too-large', message: `the body is over ${BODY_LIMIT / 1024 / 1024} MiB; ${limits}` },
+    };
   }
   if (status !== undefined) {
     const message = `${(err as Error).message}: send a JSON body with Content-Type: application/json`;
     return { status, body: { error: 'bad-request', message } };
   }
   const error = describeFailure(err);
-  if (err instanceof EnvError) return { status: ENV_STATUS[err.kind], body: { error: err.kind, ...remoteFields(error) } };
+  if (err instanceof EnvError)
+    return { status: ENV_STATUS[err.kind], body: { error: err.kind, ...remoteFields(error) } };
   const answer = CLASS_ANSWER[error.class];
   return { status: answer.status, body: { error: answer.error, ...remoteFields(error) } };
 }

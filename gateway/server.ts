@@ -45,7 +45,15 @@ function idempotencyKey(header: string | string[] | undefined): string | undefin
 }
 
 /** The HTTP API over an EnvService: bodies are checked with domain/env.ts's zod schemas here, not by ajv. */
-export function createGateway({ envs, rollouts, logger }: { envs: EnvService; rollouts?: RolloutService; logger?: boolean }): FastifyInstance {
+export function createGateway({
+  envs,
+  rollouts,
+  logger,
+}: {
+  envs: EnvService;
+  rollouts?: RolloutService;
+  logger?: boolean;
+}): FastifyInstance {
   const app = Fastify({ logger: logger ?? false, bodyLimit: BODY_LIMIT });
   const document = openApiDocument();
   const routes = Object.entries(document.paths).flatMap(([path, operations]) =>
@@ -60,7 +68,10 @@ export function createGateway({ envs, rollouts, logger }: { envs: EnvService; ro
     try {
       done(null, JSON.parse(body as string));
     } catch (err) {
-      done(new EnvError('bad-request', `the body is not JSON (${(err as Error).message}): send a JSON object`), undefined);
+      done(
+        new EnvError('bad-request', `the body is not JSON (${(err as Error).message}): send a JSON object`),
+        undefined,
+      );
     }
   });
 
@@ -70,7 +81,10 @@ export function createGateway({ envs, rollouts, logger }: { envs: EnvService; ro
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    const body: ErrorBody = { error: 'not-found', message: `no route ${request.method} ${request.url}; the routes are ${routes.join(', ')}` };
+    const body: ErrorBody = {
+      error: 'not-found',
+      message: `no route ${request.method} ${request.url}; the routes are ${routes.join(', ')}`,
+    };
     return reply.code(404).send(body);
   });
 

@@ -83,7 +83,9 @@ export async function assertReadableByOthers(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new Error(`sandbox data folder ${dir} does not exist or is not a folder`);
   if ((info.mode & 0o005) !== 0o005) {
-    throw new Error(`sandbox data folder ${dir} (mode ${(info.mode & 0o777).toString(8)}) is not readable by the sandbox user; make it readable: chmod -R a+rX ${dir}`);
+    throw new Error(
+      `sandbox data folder ${dir} (mode ${(info.mode & 0o777).toString(8)}) is not readable by the sandbox user; make it readable: chmod -R a+rX ${dir}`,
+    );
   }
 }
 

@@ -13,7 +13,8 @@ export class GpuSlots {
 
   constructor(ids: readonly string[]) {
     this.ids = new Set(ids);
-    if (this.ids.size !== ids.length) throw new Error(`GPU ids must be distinct (got ${ids.join(', ')}); fix workers.gpuIds / ANVIL_GPU_IDS`);
+    if (this.ids.size !== ids.length)
+      throw new Error(`GPU ids must be distinct (got ${ids.join(', ')}); fix workers.gpuIds / ANVIL_GPU_IDS`);
     this.free = [...ids];
   }
 
@@ -24,7 +25,8 @@ export class GpuSlots {
 
   /** A free GPU's id; waits behind earlier callers. Rejects with the signal's reason if it aborts first. */
   acquire(signal?: AbortSignal): Promise<string> {
-    if (this.size === 0) return Promise.reject(new Error('this GPU pool is empty (emulated GPU worker): there is no GPU to acquire'));
+    if (this.size === 0)
+      return Promise.reject(new Error('this GPU pool is empty (emulated GPU worker): there is no GPU to acquire'));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.waiting.length === 0 && this.free.length > 0) return Promise.resolve(this.free.shift()!);
     return new Promise<string>((resolve, reject) => {

@@ -10,7 +10,11 @@ const RECIPE_DIR = join(__dirname, 'image');
 export function sandboxImageTag(recipeDir = RECIPE_DIR): string {
   const hash = createHash('sha256');
   for (const file of RECIPE_FILES) {
-    hash.update(file).update('\0').update(readFileSync(join(recipeDir, file))).update('\0');
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(join(recipeDir, file)))
+      .update('\0');
   }
   return `anvil/sandbox-python:${hash.digest('hex').slice(0, 12)}`;
 }

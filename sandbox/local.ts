@@ -108,7 +108,11 @@ export class LocalSandbox implements Sandbox {
       execFile(name, ['-c', 'import sys; print(sys.executable)'], { timeout: 20_000, encoding: 'utf8' }, (err, out) => {
         if (err || !out.trim()) {
           this.python = undefined; // try again next time
-          fail(new Error(`the local sandbox cannot run Python "${name}" (${err?.message ?? 'no sys.executable'}): install Python 3 or set ANVIL_SANDBOX_PYTHON to an interpreter`));
+          fail(
+            new Error(
+              `the local sandbox cannot run Python "${name}" (${err?.message ?? 'no sys.executable'}): install Python 3 or set ANVIL_SANDBOX_PYTHON to an interpreter`,
+            ),
+          );
         } else done(out.trim());
       });
     });
@@ -152,7 +156,10 @@ export class LocalSandbox implements Sandbox {
       OMP_NUM_THREADS: threads,
       OPENBLAS_NUM_THREADS: threads,
       MKL_NUM_THREADS: threads,
-      ...hostPaths(spec.env ?? {}, { '/workspace': workspaceDir, ...(spec.dataDir ? { '/data': resolve(spec.dataDir) } : {}) }),
+      ...hostPaths(spec.env ?? {}, {
+        '/workspace': workspaceDir,
+        ...(spec.dataDir ? { '/data': resolve(spec.dataDir) } : {}),
+      }),
       ...(spec.dataDir ? { ANVIL_DATA_DIR: resolve(spec.dataDir) } : {}),
       ANVIL_WORKSPACE: workspaceDir,
       ANVIL_RUN_ID: key,
@@ -182,7 +189,9 @@ export class LocalSandbox implements Sandbox {
       stdout.write(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => stderr.write(chunk));
-    const exited = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((r) => child.once('exit', (code, sig) => r({ code, sig })));
+    const exited = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((r) =>
+      child.once('exit', (code, sig) => r({ code, sig })),
+    );
 
     let timedOut = false;
     const timer = setTimeout(() => {

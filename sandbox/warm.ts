@@ -58,9 +58,13 @@ export class WarmDockerSandbox {
   async ensure(spec: WarmSessionSpec): Promise<Docker.Container> {
     const { name, codeDir } = this.names(spec.sessionKey);
     const existing = this.docker.getContainer(name);
-    const state = await existing.inspect().then((i) => i.State, () => undefined);
+    const state = await existing.inspect().then(
+      (i) => i.State,
+      () => undefined,
+    );
     if (state?.Running) {
-      if (!this.oomKillsSeen.has(spec.sessionKey)) this.oomKillsSeen.set(spec.sessionKey, await this.oomKills(existing));
+      if (!this.oomKillsSeen.has(spec.sessionKey))
+        this.oomKillsSeen.set(spec.sessionKey, await this.oomKills(existing));
       return existing;
     }
     if (state) await existing.remove({ force: true });
@@ -98,7 +102,13 @@ export class WarmDockerSandbox {
       Cmd: ['timeout', '-s', 'KILL', String(limits.timeoutS), 'python3', '/code/main.py'],
       User: '10001:10001',
       WorkingDir: '/workspace',
-      Env: ['HOME=/workspace', 'PYTHONUNBUFFERED=1', 'PYTHONDONTWRITEBYTECODE=1', 'OMP_NUM_THREADS=1', 'MPLCONFIGDIR=/tmp'],
+      Env: [
+        'HOME=/workspace',
+        'PYTHONUNBUFFERED=1',
+        'PYTHONDONTWRITEBYTECODE=1',
+        'OMP_NUM_THREADS=1',
+        'MPLCONFIGDIR=/tmp',
+      ],
       AttachStdout: true,
       AttachStderr: true,
     });
@@ -141,7 +151,11 @@ export class WarmDockerSandbox {
 
   /** Processes the OOM killer ended in the container so far (cgroup v2 memory.events, or v1 oom_control). */
   private async oomKills(container: Docker.Container): Promise<number> {
-    const text = await this.run(container, ['sh', '-c', 'cat /sys/fs/cgroup/memory.events 2>/dev/null || cat /sys/fs/cgroup/memory/memory.oom_control'], '0:0');
+    const text = await this.run(
+      container,
+      ['sh', '-c', 'cat /sys/fs/cgroup/memory.events 2>/dev/null || cat /sys/fs/cgroup/memory/memory.oom_control'],
+      '0:0',
+    );
     return Number(/oom_kill (\d+)/.exec(text)?.[1] ?? 0);
   }
 

@@ -54,7 +54,10 @@ describe('errors reach the user', () => {
     copyFileSync(join(VEGA, 'gimp.png'), join(dir, 'binary.csv'));
     for (const png of ['gimp.png', 'ffox.png', '7zip.png']) copyFileSync(join(VEGA, png), join(dir, 'images', png));
     // Real dates with a row number: every column is an id or a date, none can be predicted.
-    const dates = weather.slice(1).filter(Boolean).map((line, i) => `${i + 1},${line.split(',')[0]}`);
+    const dates = weather
+      .slice(1)
+      .filter(Boolean)
+      .map((line, i) => `${i + 1},${line.split(',')[0]}`);
     writeFileSync(join(dir, 'no-target.csv'), ['row_id,date', ...dates].join('\n') + '\n');
   });
   afterAll(() => t?.close());
@@ -65,7 +68,7 @@ describe('errors reach the user', () => {
     ['binary.csv', /looks binary, not text/, /CSV\/TSV/],
     ['images', /holds no data files; put CSV\/TSV/, /CSV\/TSV/],
     ['no-target.csv', /has no usable target column/, /column to predict/],
-  ])('forge on %s: the activity\'s cause, the fix, the workflow link; exit 2', async (input, cause, fix) => {
+  ])("forge on %s: the activity's cause, the fix, the workflow link; exit 2", async (input, cause, fix) => {
     const run = await anvil(['forge', join(dir, input)]);
     expectReport(run, 2, 'BadDataset (input), from forgeDataset › intakeDataset', cause, fix);
     expect(run.stderr).toMatch(/\n {2}workflow: forge-/);
@@ -98,7 +101,7 @@ describe('errors reach the user', () => {
     expect(json).toMatchObject({ status: 'rejected', hint: expect.stringContaining('fix prepare.runs') });
   });
 
-  it('grade with a malformed submission: invalid, the metric\'s reason and the fix; exit 1', async () => {
+  it("grade with a malformed submission: invalid, the metric's reason and the fix; exit 1", async () => {
     const task = await publishFixture(t, 'iris-species');
     const submission = join(dir, 'submission.csv');
     writeFileSync(submission, 'wrong,columns\n1,2\n');
@@ -108,7 +111,7 @@ describe('errors reach the user', () => {
     expect(run.stdout).toMatch(/\n {2}fix: write submission\.csv in the format of sample_submission\.csv/);
   });
 
-  it('the same text at the CLI, in --json and in the gateway\'s error body (host paths cut there)', async () => {
+  it("the same text at the CLI, in --json and in the gateway's error body (host paths cut there)", async () => {
     const text = await anvil(['env', 'run', 'no-such-task', '--policy', 'heuristic']);
     const json = await anvil(['env', 'run', 'no-such-task', '--policy', 'heuristic', '--json']);
     expectReport(text, 2, 'Env:unknown-task (input)', /no task "no-such-task" in the catalog/, /anvil tasks list/);

@@ -11,7 +11,10 @@ const root = join(__dirname, '..');
 async function anvil(args: string[], env: Record<string, string> = {}) {
   const cwd = mkdtempSync(join(tmpdir(), 'anvil-cli-'));
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin', 'anvil.js'), ...args], { cwd, env: { ...process.env, ...env } });
+    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin', 'anvil.js'), ...args], {
+      cwd,
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -22,11 +25,15 @@ async function anvil(args: string[], env: Record<string, string> = {}) {
 describe('the anvil command', () => {
   it('lists its commands with --help, through the package bin as npx runs it', async () => {
     const { stdout } = await run('npx', ['--no-install', 'anvil', '--help'], { cwd: root });
-    for (const command of ['anvil config', 'anvil dev', 'anvil worker --queue control|llm|cpu|gpu', 'anvil smoke']) expect(stdout).toContain(command);
+    for (const command of ['anvil config', 'anvil dev', 'anvil worker --queue control|llm|cpu|gpu', 'anvil smoke'])
+      expect(stdout).toContain(command);
   });
 
   it('prints the resolved config as JSON, with env overrides applied', async () => {
-    const { code, stdout } = await anvil(['config'], { ANVIL_SANDBOX_TIMEOUT_S: '42', TEMPORAL_ADDRESS: 'example:7233' });
+    const { code, stdout } = await anvil(['config'], {
+      ANVIL_SANDBOX_TIMEOUT_S: '42',
+      TEMPORAL_ADDRESS: 'example:7233',
+    });
     expect(code).toBe(0);
     const config = JSON.parse(stdout);
     expect(config.sandbox.limits.timeoutS).toBe(42);
@@ -41,8 +48,14 @@ describe('the anvil command', () => {
   });
 
   it('refuses unknown commands, flags and queues with what to do', async () => {
-    expect(await anvil(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "frobnicate"') });
-    expect(await anvil(['smoke', '--nope'])).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--nope'") });
+    expect(await anvil(['frobnicate'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown command "frobnicate"'),
+    });
+    expect(await anvil(['smoke', '--nope'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("Unknown option '--nope'"),
+    });
     expect(await anvil(['worker', '--queue', 'tpu'], { TEMPORAL_ADDRESS: '127.0.0.1:1' })).toMatchObject({
       code: 2,
       stderr: expect.stringContaining('--queue must be one of control, llm, cpu, gpu (got tpu)'),
@@ -58,10 +71,25 @@ describe('the anvil command', () => {
 
   it('with --provider openai, fails within seconds naming the missing key or the unreachable address', async () => {
     const started = Date.now();
-    const noKey = await anvil(['forge', 'example:iris', '--provider', 'openai'], { OPENAI_API_KEY: '', TEMPORAL_ADDRESS: '127.0.0.1:1' });
-    expect(noKey).toMatchObject({ code: 2, stderr: expect.stringContaining('the openai provider needs OPENAI_API_KEY') });
-    const unreachable = await anvil(['forge', 'example:iris', '--provider', 'openai'], { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1', TEMPORAL_ADDRESS: '127.0.0.1:1' });
-    expect(unreachable).toMatchObject({ code: 3, stderr: expect.stringContaining('cannot reach the OpenAI-compatible endpoint at http://127.0.0.1:1/v1 (OPENAI_BASE_URL)') });
+    const noKey = await anvil(['forge', 'example:iris', '--provider', 'openai'], {
+      OPENAI_API_KEY: '',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    });
+    expect(noKey).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('the openai provider needs OPENAI_API_KEY'),
+    });
+    const unreachable = await anvil(['forge', 'example:iris', '--provider', 'openai'], {
+      OPENAI_API_KEY: 'k',
+      OPENAI_BASE_URL: 'http://127.0.0.1:1/v1',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    });
+    expect(unreachable).toMatchObject({
+      code: 3,
+      stderr: expect.stringContaining(
+        'cannot reach the OpenAI-compatible endpoint at http://127.0.0.1:1/v1 (OPENAI_BASE_URL)',
+      ),
+    });
     expect(Date.now() - started).toBeLessThan(15_000); // two CLI starts included
   });
 });

@@ -26,7 +26,11 @@ interface Service {
   depends_on?: Record<string, { condition: string }> | string[];
   profiles?: string[];
   healthcheck?: { test: string | string[] };
-  deploy?: { resources?: { reservations?: { devices?: { driver?: string; count?: string | number; capabilities?: string[] }[] } } };
+  deploy?: {
+    resources?: {
+      reservations?: { devices?: { driver?: string; count?: string | number; capabilities?: string[] }[] };
+    };
+  };
 }
 interface ComposeFile {
   services: Record<string, Service>;
@@ -35,10 +39,17 @@ interface ComposeFile {
 
 function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): string {
   try {
-    return execFileSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 16 << 20, ...opts });
+    return execFileSync(cmd, args, {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+      maxBuffer: 16 << 20,
+      ...opts,
+    });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string; status?: number };
-    if (e.code === 'ENOENT') throw new Error(`${cmd} is not installed: run scripts/ensure-compose.sh (part of make setup)`);
+    if (e.code === 'ENOENT')
+      throw new Error(`${cmd} is not installed: run scripts/ensure-compose.sh (part of make setup)`);
     throw new Error(`${cmd} ${args.join(' ')} failed (exit ${e.status}):\n${e.stderr ?? e.message}`);
   }
 }
@@ -50,19 +61,29 @@ function composeConfig(vars: Record<string, string> = {}): ComposeFile {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...vars };
   const version = run('docker-compose', ['version', '--short'], { env }).trim();
   const args = ['-f', 'docker-compose.yml', '--env-file', envFile, 'config'];
-  if (Number(version.replace(/^v/, '').split('.')[0]) >= 2) return JSON.parse(run('docker-compose', [...args, '--format', 'json'], { env })) as ComposeFile;
+  if (Number(version.replace(/^v/, '').split('.')[0]) >= 2)
+    return JSON.parse(run('docker-compose', [...args, '--format', 'json'], { env })) as ComposeFile;
   // v1 prints YAML only; it is a Python program, and PyYAML (its dependency) turns that into JSON.
   const yaml = run('docker-compose', args, { env });
   const script = readFileSync(run('sh', ['-c', 'command -v docker-compose']).trim(), 'utf8').split('\n')[0] ?? '';
   const interpreter = /^#!\s*(.*python\S*)/.exec(script)?.[1]?.trim().split(/\s+/) ?? ['python3'];
   const [python, ...pyArgs] = interpreter;
-  return JSON.parse(run(python!, [...pyArgs, '-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], { env, input: yaml })) as ComposeFile;
+  return JSON.parse(
+    run(python!, [...pyArgs, '-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], {
+      env,
+      input: yaml,
+    }),
+  ) as ComposeFile;
 }
 
-const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : v.split(/\s+/));
-const env = (s: Service): Record<string, string> => Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]));
+const asList = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v.map(String) : v.split(/\s+/);
+const env = (s: Service): Record<string, string> =>
+  Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]));
 const deps = (s: Service): Record<string, string> =>
-  Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, 'service_started'])) : Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([k, v]) => [k, v.condition]));
+  Array.isArray(s.depends_on)
+    ? Object.fromEntries(s.depends_on.map((d) => [d, 'service_started']))
+    : Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([k, v]) => [k, v.condition]));
 
 /** `host:container` pairs of a service's bind mounts and volumes. */
 function mounts(s: Service): { source: string; target: string }[] {
@@ -133,7 +154,9 @@ describe('docker-compose.yml', () => {
     // the dynamic config file it names is mounted from deploy/
     const dynamic = mounts(temporal!).find((m) => m.target === '/etc/temporal/config/dynamicconfig');
     expect(dynamic?.source).toBe(join(ROOT, 'deploy', 'temporal', 'dynamicconfig'));
-    expect(readFileSync(join(dynamic!.source, tEnv.DYNAMIC_CONFIG_FILE_PATH!.split('/').at(-1)!), 'utf8')).toMatch(/constraints/);
+    expect(readFileSync(join(dynamic!.source, tEnv.DYNAMIC_CONFIG_FILE_PATH!.split('/').at(-1)!), 'utf8')).toMatch(
+      /constraints/,
+    );
 
     // the schema is set up by admin-tools before the server starts, as in Temporal's compose files
     const schema = Object.entries(deps(temporal!)).filter(([, cond]) => cond === 'service_completed_successfully');
@@ -162,7 +185,9 @@ describe('docker-compose.yml', () => {
     const anvil = anvilServices(file);
     expect(anvil.length).toBeGreaterThan(QUEUE_KINDS.length);
     for (const [name, s] of anvil) {
-      const waits = Object.entries(deps(s)).filter(([, c]) => c === 'service_completed_successfully').map(([d]) => d);
+      const waits = Object.entries(deps(s))
+        .filter(([, c]) => c === 'service_completed_successfully')
+        .map(([d]) => d);
       expect(waits, `${name} waits for the namespace set-up`).toHaveLength(1);
       const ns = services[waits[0]!]!;
       expect(ns.image).toMatch(/^temporalio\/admin-tools:/);
@@ -188,15 +213,23 @@ describe('docker-compose.yml', () => {
 
     for (const kind of QUEUE_KINDS) {
       const workers = workerOf(file, kind);
-      expect(workers.map(([n]) => n), `one service runs \`worker --queue ${kind}\``).toEqual([`worker-${kind}`]);
+      expect(
+        workers.map(([n]) => n),
+        `one service runs \`worker --queue ${kind}\``,
+      ).toEqual([`worker-${kind}`]);
     }
-    const [[, gateway] = []] = Object.entries(services).filter(([, s]) => asList(s.command).slice(0, 2).join(' ') === 'env serve');
+    const [[, gateway] = []] = Object.entries(services).filter(
+      ([, s]) => asList(s.command).slice(0, 2).join(' ') === 'env serve',
+    );
     expect(gateway).toBeDefined();
     const cmd = asList(gateway!.command);
     expect(cmd[cmd.indexOf('--host') + 1]).toBe('0.0.0.0');
     expect(ports(gateway!).map((p) => p.target)).toContain(Number(cmd[cmd.indexOf('--port') + 1]));
 
-    for (const [name, s] of [...QUEUE_KINDS.map((k) => workerOf(file, k)[0]!), ['gateway', gateway!] as [string, Service]]) {
+    for (const [name, s] of [
+      ...QUEUE_KINDS.map((k) => workerOf(file, k)[0]!),
+      ['gateway', gateway!] as [string, Service],
+    ]) {
       expect(s.build?.context, `${name} is built from the repository`).toBe(ROOT);
       expect(s.build?.dockerfile ?? 'Dockerfile').toBe('Dockerfile');
       expect(s.entrypoint, `${name} keeps the image's entrypoint (anvil)`).toBeUndefined();
@@ -211,7 +244,9 @@ describe('docker-compose.yml', () => {
       const [name, s] = workerOf(file, kind)[0]!;
       const devices = s.deploy?.resources?.reservations?.devices ?? [];
       if (kind === 'gpu') {
-        expect(devices).toEqual([expect.objectContaining({ driver: 'nvidia', count: 'all', capabilities: expect.arrayContaining(['gpu']) })]);
+        expect(devices).toEqual([
+          expect.objectContaining({ driver: 'nvidia', count: 'all', capabilities: expect.arrayContaining(['gpu']) }),
+        ]);
       } else {
         expect(devices, name).toEqual([]);
       }
@@ -219,7 +254,10 @@ describe('docker-compose.yml', () => {
       expect(home, `${name} sets ANVIL_HOME`).toMatch(/^\//);
       expect(mounts(s), `${name} mounts the store at the same path`).toContainEqual({ source: home, target: home });
       const socket = mounts(s).some((m) => m.source === '/var/run/docker.sock' && m.target === '/var/run/docker.sock');
-      expect(socket, `${name} ${kind === 'cpu' || kind === 'gpu' ? 'mounts' : 'does not mount'} the Docker socket`).toBe(kind === 'cpu' || kind === 'gpu');
+      expect(
+        socket,
+        `${name} ${kind === 'cpu' || kind === 'gpu' ? 'mounts' : 'does not mount'} the Docker socket`,
+      ).toBe(kind === 'cpu' || kind === 'gpu');
     }
     // the gateway reads the same catalog and trajectories
     const gateway = services.gateway!;
@@ -229,23 +267,41 @@ describe('docker-compose.yml', () => {
   it('passes only real Anvil settings, each to the workers that use them', () => {
     const file = config();
     const services = file.services;
-    const llmVars = Object.entries(ENV_KEYS).filter(([, key]) => key.startsWith('llm.')).map(([name]) => name);
-    const sandboxVars = Object.entries(ENV_KEYS).filter(([, key]) => key.startsWith('sandbox.limits.')).map(([name]) => name);
+    const llmVars = Object.entries(ENV_KEYS)
+      .filter(([, key]) => key.startsWith('llm.'))
+      .map(([name]) => name);
+    const sandboxVars = Object.entries(ENV_KEYS)
+      .filter(([, key]) => key.startsWith('sandbox.limits.'))
+      .map(([name]) => name);
     for (const [name, s] of anvilServices(file)) {
       for (const v of Object.keys(env(s))) {
-        if (!v.startsWith('NVIDIA_')) expect(Object.keys(ENV_KEYS), `${name}: ${v} is a config variable (config/schema.ts)`).toContain(v);
+        if (!v.startsWith('NVIDIA_'))
+          expect(Object.keys(ENV_KEYS), `${name}: ${v} is a config variable (config/schema.ts)`).toContain(v);
       }
     }
-    expect(Object.keys(env(workerOf(file, 'llm')[0]![1]))).toEqual(expect.arrayContaining([...llmVars, 'ANVIL_LLM_CONCURRENCY']));
-    for (const kind of ['cpu', 'gpu']) expect(Object.keys(env(workerOf(file, kind)[0]![1]))).toEqual(expect.arrayContaining([...sandboxVars, 'ANVIL_SESSION_CONCURRENCY', 'ANVIL_HOST_ID']));
-    expect(Object.keys(env(workerOf(file, 'gpu')[0]![1]))).toEqual(expect.arrayContaining(['ANVIL_GPU_CONCURRENCY', 'ANVIL_GPU_EMULATE', 'ANVIL_GPU_IDS']));
+    expect(Object.keys(env(workerOf(file, 'llm')[0]![1]))).toEqual(
+      expect.arrayContaining([...llmVars, 'ANVIL_LLM_CONCURRENCY']),
+    );
+    for (const kind of ['cpu', 'gpu'])
+      expect(Object.keys(env(workerOf(file, kind)[0]![1]))).toEqual(
+        expect.arrayContaining([...sandboxVars, 'ANVIL_SESSION_CONCURRENCY', 'ANVIL_HOST_ID']),
+      );
+    expect(Object.keys(env(workerOf(file, 'gpu')[0]![1]))).toEqual(
+      expect.arrayContaining(['ANVIL_GPU_CONCURRENCY', 'ANVIL_GPU_EMULATE', 'ANVIL_GPU_IDS']),
+    );
     // the key stays with the LLM worker (and the CLI), not every container
-    for (const kind of ['control', 'cpu', 'gpu']) expect(env(workerOf(file, kind)[0]![1])).not.toHaveProperty('OPENAI_API_KEY');
+    for (const kind of ['control', 'cpu', 'gpu'])
+      expect(env(workerOf(file, kind)[0]![1])).not.toHaveProperty('OPENAI_API_KEY');
     expect(env(services.gateway!)).not.toHaveProperty('OPENAI_API_KEY');
   });
 
   it('follows ANVIL_DATA, ANVIL_TEMPORAL_ADDRESS and host settings', () => {
-    const other = composeConfig({ ANVIL_DATA: '/mnt/shared/anvil', ANVIL_TEMPORAL_ADDRESS: 'host-a.example:7233', OPENAI_API_KEY: 'sk-test', ANVIL_CPU_CONCURRENCY: '3' });
+    const other = composeConfig({
+      ANVIL_DATA: '/mnt/shared/anvil',
+      ANVIL_TEMPORAL_ADDRESS: 'host-a.example:7233',
+      OPENAI_API_KEY: 'sk-test',
+      ANVIL_CPU_CONCURRENCY: '3',
+    });
     for (const [name, s] of anvilServices(other)) {
       expect(env(s).ANVIL_HOME, name).toBe('/mnt/shared/anvil');
       expect(mounts(s), name).toContainEqual({ source: '/mnt/shared/anvil', target: '/mnt/shared/anvil' });
@@ -274,8 +330,10 @@ describe("the README's deployment section", () => {
     const scaled = [...section.matchAll(/--scale ([\w-]+)=(\d+)/g)].map((m) => m[1]!);
     expect(scaled.length).toBeGreaterThan(0);
     for (const name of scaled) expect(Object.keys(file.services), `--scale ${name}`).toContain(name);
-    for (const m of section.matchAll(/docker-compose (?:--profile \S+ )?(?:run --rm|logs -f) ([\w-]+)/g)) expect(Object.keys(file.services)).toContain(m[1]);
-    for (const m of section.matchAll(/--no-deps (?:--scale \S+ )*([\w-]+)/g)) expect(Object.keys(file.services)).toContain(m[1]);
+    for (const m of section.matchAll(/docker-compose (?:--profile \S+ )?(?:run --rm|logs -f) ([\w-]+)/g))
+      expect(Object.keys(file.services)).toContain(m[1]);
+    for (const m of section.matchAll(/--no-deps (?:--scale \S+ )*([\w-]+)/g))
+      expect(Object.keys(file.services)).toContain(m[1]);
   });
 
   it('gives the published ports and documents every variable the file reads', () => {

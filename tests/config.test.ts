@@ -6,7 +6,8 @@ import { ConfigError, loadConfig } from '../config';
 
 function dirWith(config?: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'anvil-config-'));
-  if (config !== undefined) writeFileSync(join(dir, 'anvil.config.json'), typeof config === 'string' ? config : JSON.stringify(config));
+  if (config !== undefined)
+    writeFileSync(join(dir, 'anvil.config.json'), typeof config === 'string' ? config : JSON.stringify(config));
   return dir;
 }
 
@@ -34,15 +35,21 @@ describe('config: env vars > anvil.config.json > defaults', () => {
     expect(() => loadConfig({ ANVIL_SANDBOX_PIDS: '-3' }, dirWith())).toThrow(
       /sandbox\.limits\.pids = "-3" \(from env ANVIL_SANDBOX_PIDS\) is not allowed: .*(positive|>0|greater)/i,
     );
-    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'no-port-here' }, dirWith())).toThrow(/temporal\.address = "no-port-here" .*expected host:port/);
+    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'no-port-here' }, dirWith())).toThrow(
+      /temporal\.address = "no-port-here" .*expected host:port/,
+    );
     const dir = dirWith({ sandbox: { backend: 'podman' } });
-    expect(() => loadConfig({}, dir)).toThrow(/sandbox\.backend = "podman" \(from .*anvil\.config\.json or defaults\) is not allowed: .*"docker"/);
+    expect(() => loadConfig({}, dir)).toThrow(
+      /sandbox\.backend = "podman" \(from .*anvil\.config\.json or defaults\) is not allowed: .*"docker"/,
+    );
   });
 
   it('rejects unknown keys and broken files with what to do', () => {
     expect(() => loadConfig({}, dirWith({ sandbox: { limitz: {} } }))).toThrow(/unknown key\(s\) sandbox\.limitz/);
     expect(() => loadConfig({}, dirWith('{ not json'))).toThrow(ConfigError);
     expect(() => loadConfig({}, dirWith('{ not json'))).toThrow(/not valid JSON .*fix or remove it/);
-    expect(() => loadConfig({ ANVIL_CONFIG: 'missing.json' }, dirWith())).toThrow(/ANVIL_CONFIG points to .*missing\.json, which does not exist/);
+    expect(() => loadConfig({ ANVIL_CONFIG: 'missing.json' }, dirWith())).toThrow(
+      /ANVIL_CONFIG points to .*missing\.json, which does not exist/,
+    );
   });
 });

@@ -7,7 +7,8 @@ import { createTestEnv, type TestEnv } from './helpers/env';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 
 /** Writes the sample submission as the prediction: valid, cheap, needs nothing but the csv module. */
-const SAMPLE_AS_SUBMISSION = 'import shutil\nshutil.copy("/data/sample_submission.csv", "/workspace/submission.csv")\nprint("copied")';
+const SAMPLE_AS_SUBMISSION =
+  'import shutil\nshutil.copy("/data/sample_submission.csv", "/workspace/submission.csv")\nprint("copied")';
 
 describe('Dojo sessions survive a lost worker and run side by side', () => {
   let t: TestEnv;
@@ -31,7 +32,10 @@ describe('Dojo sessions survive a lost worker and run side by side', () => {
     const envs = envService(t);
     const { envId } = await envs.create({ taskId: task });
     await envs.step(envId, { action: 'request_info', params: { kind: 'data' } });
-    const slow = envs.step(envId, { action: 'validate_code', params: { code: 'import time\ntime.sleep(6)\nopen("/workspace/done.txt", "w").write("x")\nprint("slept")' } });
+    const slow = envs.step(envId, {
+      action: 'validate_code',
+      params: { code: 'import time\ntime.sleep(6)\nopen("/workspace/done.txt", "w").write("x")\nprint("slept")' },
+    });
     await new Promise((r) => setTimeout(r, 2500));
     workers[0]!.child.kill('SIGKILL');
     await workers[0]!.exited;
@@ -74,9 +78,18 @@ describe('Dojo sessions survive a lost worker and run side by side', () => {
     }
     expect(steps).toBe(250);
     const runs = [];
-    for await (const run of t.client.workflow.list({ query: `WorkflowId = '${episodes[0]!.envId}'` })) runs.push(run.runId);
+    for await (const run of t.client.workflow.list({ query: `WorkflowId = '${episodes[0]!.envId}'` }))
+      runs.push(run.runId);
     expect(runs.length).toBeGreaterThanOrEqual(3); // continued as new twice (after steps 2 and 4)
     // Every file holds only its own session's steps.
-    for (const { envId, trajectory } of episodes) expect(new Set(readFileSync(trajectory, 'utf8').trim().split('\n').map((l) => JSON.parse(l).envId))).toEqual(new Set([envId]));
+    for (const { envId, trajectory } of episodes)
+      expect(
+        new Set(
+          readFileSync(trajectory, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l).envId),
+        ),
+      ).toEqual(new Set([envId]));
   }, 600_000);
 });

@@ -21,7 +21,11 @@ function humanRankFromCsv(csv: string, score: number, higherIsBetter: boolean): 
 describe('Dojo over HTTP, on a forged task', () => {
   let t: TestEnv;
   let gateway: { app: FastifyInstance; url: string };
-  let task: { id: string; path: string; manifest: { target: string; idColumn: string; metric: { higherIsBetter: boolean } } };
+  let task: {
+    id: string;
+    path: string;
+    manifest: { target: string; idColumn: string; metric: { higherIsBetter: boolean } };
+  };
 
   beforeAll(async () => {
     t = await createTestEnv();
@@ -29,11 +33,24 @@ describe('Dojo over HTTP, on a forged task', () => {
     const forged = await t.client.workflow.execute<typeof forgeDataset>('forgeDataset', {
       taskQueue: t.controlQueue,
       workflowId: `forge-iris-${Date.now()}`,
-      args: [{ dataset: await exampleDatasetPath('iris', join(t.config.paths.home, 'examples')), name: 'iris', catalogDir: t.config.paths.catalog, maxTasks: 1, repairRounds: 1, concurrency: 1 }],
+      args: [
+        {
+          dataset: await exampleDatasetPath('iris', join(t.config.paths.home, 'examples')),
+          name: 'iris',
+          catalogDir: t.config.paths.catalog,
+          maxTasks: 1,
+          repairRounds: 1,
+          concurrency: 1,
+        },
+      ],
     });
     const verified = forged.tasks.find((x) => x.status === 'verified');
     if (!verified?.path) throw new Error(`the forge verified no iris task: ${JSON.stringify(forged.tasks)}`);
-    task = { id: verified.id, path: verified.path, manifest: JSON.parse(readFileSync(join(verified.path, 'task.json'), 'utf8')) };
+    task = {
+      id: verified.id,
+      path: verified.path,
+      manifest: JSON.parse(readFileSync(join(verified.path, 'task.json'), 'utf8')),
+    };
     gateway = await startGateway(envService(t));
   }, 600_000);
   afterAll(async () => {
@@ -42,18 +59,25 @@ describe('Dojo over HTTP, on a forged task', () => {
   });
 
   const open = async (body: Record<string, unknown> = {}) => {
-    const res = await http<{ envId: string; observation: Observation }>(gateway.url, 'POST', '/v1/envs', { taskId: task.id, ...body });
+    const res = await http<{ envId: string; observation: Observation }>(gateway.url, 'POST', '/v1/envs', {
+      taskId: task.id,
+      ...body,
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body;
   };
 
   it('request_info → validate_code → execute_code earns the HumanRank of the score; a malformed submission is an error observation and the session goes on', async () => {
-    expect((await http<{ tasks: { id: string }[] }>(gateway.url, 'GET', '/v1/tasks')).body.tasks.map((x) => x.id)).toContain(task.id);
+    expect(
+      (await http<{ tasks: { id: string }[] }>(gateway.url, 'GET', '/v1/tasks')).body.tasks.map((x) => x.id),
+    ).toContain(task.id);
     const { envId, observation: opening } = await open({ rewardMode: 'position' });
     expect(opening).toMatchObject({ step: 0, status: 'ok', done: false, info: { target: task.manifest.target } });
 
     const data = await step(gateway.url, envId, 'request_info', { kind: 'data' });
-    const columns = (data.observation.info!.columns as { name: string; kind: string }[]).filter((c) => c.name !== task.manifest.idColumn && c.name !== task.manifest.target);
+    const columns = (data.observation.info!.columns as { name: string; kind: string }[]).filter(
+      (c) => c.name !== task.manifest.idColumn && c.name !== task.manifest.target,
+    );
     const feature = columns.find((c) => c.kind === 'numeric')!.name;
     expect(data.reward).toBe(0);
 
@@ -65,7 +89,10 @@ model = DecisionTreeClassifier(max_depth=1, random_state=0).fit(train[[${JSON.st
 pd.DataFrame({${JSON.stringify(task.manifest.idColumn)}: test[${JSON.stringify(task.manifest.idColumn)}], ${JSON.stringify(task.manifest.target)}: model.predict(test[[${JSON.stringify(feature)}]])}).to_csv("/workspace/submission.csv", index=False)
 print("wrote", len(test), "rows")`;
     const checked = await step(gateway.url, envId, 'validate_code', { code: weak });
-    expect(checked.observation, JSON.stringify(checked.observation)).toMatchObject({ status: 'ok', submission: { valid: true } });
+    expect(checked.observation, JSON.stringify(checked.observation)).toMatchObject({
+      status: 'ok',
+      submission: { valid: true },
+    });
     expect(checked.observation.run!.stdout).toMatch(/wrote \d+ rows/);
     expect(checked.observation.score).toBeUndefined();
     expect(checked.reward).toBe(0);
@@ -82,13 +109,28 @@ print("wrote", len(test), "rows")`;
     }
     expect(Math.min(...ranks)).toBeLessThan(1); // the weak one ranks below someone: the check is not vacuous
 
-    const malformed = await step(gateway.url, envId, 'execute_code', { code: 'open("/workspace/submission.csv", "w").write("wrong,columns\\n1,2\\n")' });
-    expect(malformed).toMatchObject({ reward: 0, done: false, observation: { status: 'error', error: { type: 'InvalidSubmission' } } });
+    const malformed = await step(gateway.url, envId, 'execute_code', {
+      code: 'open("/workspace/submission.csv", "w").write("wrong,columns\\n1,2\\n")',
+    });
+    expect(malformed).toMatchObject({
+      reward: 0,
+      done: false,
+      observation: { status: 'error', error: { type: 'InvalidSubmission' } },
+    });
     expect(malformed.observation.error!.likelyCauses.length).toBeGreaterThan(0);
-    const crashing = await step(gateway.url, envId, 'execute_code', { code: 'import pandas as pd\npd.read_csv("/data/train.csv")["no_such_column"]' });
+    const crashing = await step(gateway.url, envId, 'execute_code', {
+      code: 'import pandas as pd\npd.read_csv("/data/train.csv")["no_such_column"]',
+    });
     expect(crashing.observation).toMatchObject({ status: 'error', error: { type: 'KeyError' } });
     const after = await step(gateway.url, envId, 'get_history');
-    expect(after.observation.history!.map((h) => h.action)).toEqual(['request_info', 'validate_code', 'execute_code', 'execute_code', 'execute_code', 'execute_code']);
+    expect(after.observation.history!.map((h) => h.action)).toEqual([
+      'request_info',
+      'validate_code',
+      'execute_code',
+      'execute_code',
+      'execute_code',
+      'execute_code',
+    ]);
     expect(after.observation.best!.position).toBe(Math.max(...ranks));
 
     const bad = await http(gateway.url, 'POST', `/v1/envs/${envId}/step`, { action: 'execute_code', params: {} });
@@ -134,7 +176,9 @@ print(seen)`;
     const walked = await step(gateway.url, envId, 'validate_code', { code: walk });
     expect(walked.observation.status, JSON.stringify(walked.observation)).toBe('ok');
     expect(Number(walked.observation.run!.stdout.trim())).toBeGreaterThan(5000); // the whole image was walked
-    const hashes = JSON.parse(readFileSync(join(t.config.paths.artifacts, 'sessions', envId, 'workspace', 'hashes.json'), 'utf8')) as string[];
+    const hashes = JSON.parse(
+      readFileSync(join(t.config.paths.artifacts, 'sessions', envId, 'workspace', 'hashes.json'), 'utf8'),
+    ) as string[];
     expect(hashes.length).toBeGreaterThan(1000);
     expect(hashes).not.toContain(createHash('sha256').update(answers).digest('hex'));
 
@@ -151,7 +195,9 @@ print(",".join(results))`;
     expect(net.observation.run!.stdout.trim()).toBe('blocked,blocked,blocked');
 
     // The symlink trick: a submission that points at the answers' place on the host is refused.
-    const link = await step(gateway.url, envId, 'execute_code', { code: `import os\nos.symlink(${JSON.stringify(join(task.path, 'private', 'answers.csv'))}, "/workspace/submission.csv")` });
+    const link = await step(gateway.url, envId, 'execute_code', {
+      code: `import os\nos.symlink(${JSON.stringify(join(task.path, 'private', 'answers.csv'))}, "/workspace/submission.csv")`,
+    });
     expect(link.observation).toMatchObject({ status: 'error', error: { type: 'InvalidSubmission' } });
     expect(link.observation.error!.message).toMatch(/symbolic link/);
 
@@ -162,10 +208,14 @@ print(",".join(results))`;
 
     const short = await open({ budget: { runTimeoutS: 3 } });
     const started = Date.now();
-    const runaway = await step(gateway.url, short.envId, 'validate_code', { code: 'import subprocess\nsubprocess.Popen(["sleep", "600"])\nwhile True:\n    pass' });
+    const runaway = await step(gateway.url, short.envId, 'validate_code', {
+      code: 'import subprocess\nsubprocess.Popen(["sleep", "600"])\nwhile True:\n    pass',
+    });
     expect(runaway.observation).toMatchObject({ status: 'error', error: { type: 'Timeout' }, done: false });
     expect(Date.now() - started).toBeLessThan(60_000);
-    const alive = await step(gateway.url, short.envId, 'validate_code', { code: 'import subprocess\nprint(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout)' });
+    const alive = await step(gateway.url, short.envId, 'validate_code', {
+      code: 'import subprocess\nprint(subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout)',
+    });
     expect(alive.observation.status, JSON.stringify(alive.observation)).toBe('ok');
     expect(alive.observation.run!.stdout).not.toMatch(/sleep 600/); // nothing of the killed step lives on
     await http(gateway.url, 'DELETE', `/v1/envs/${short.envId}`);
@@ -177,7 +227,9 @@ print(",".join(results))`;
     await step(gateway.url, envId, 'validate_code', { code: 'open("/workspace/notes.txt", "w").write("hi")' });
     const reset = await step(gateway.url, envId, 'reset');
     expect(reset.observation).toMatchObject({ status: 'ok', budget: { stepsUsed: 2 } });
-    const look = await step(gateway.url, envId, 'validate_code', { code: 'import os\nprint(sorted(os.listdir("/workspace")))' });
+    const look = await step(gateway.url, envId, 'validate_code', {
+      code: 'import os\nprint(sorted(os.listdir("/workspace")))',
+    });
     expect(look.observation.run!.stdout.trim()).toBe('[]');
     await http(gateway.url, 'DELETE', `/v1/envs/${envId}`);
     expect(existsSync(join(t.config.paths.artifacts, 'trajectories', `${envId}.jsonl`))).toBe(true);

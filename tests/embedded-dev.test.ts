@@ -14,7 +14,7 @@ describe('the embedded default (no TEMPORAL_ADDRESS)', () => {
   let dev: ChildProcess | undefined;
   afterAll(() => dev?.kill('SIGKILL'));
 
-  it('anvil dev runs a server with Anvil\'s search attributes and the workers; other commands reuse it; Ctrl-C stops both', async () => {
+  it("anvil dev runs a server with Anvil's search attributes and the workers; other commands reuse it; Ctrl-C stops both", async () => {
     const port = await freePort();
     const env = {
       ...process.env,
@@ -47,7 +47,10 @@ describe('the embedded default (no TEMPORAL_ADDRESS)', () => {
     const smoke = JSON.parse(stdout);
     expect(smoke.score).toBeGreaterThan(0.9);
     expect(smoke.uiUrl).toContain(`http://localhost:${env.ANVIL_DEV_SERVER_UI_PORT}/namespaces/default/workflows/`);
-    const described = await connection.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: smoke.workflowId } });
+    const described = await connection.workflowService.describeWorkflowExecution({
+      namespace: 'default',
+      execution: { workflowId: smoke.workflowId },
+    });
     expect(described.workflowExecutionInfo?.type?.name).toBe('sandboxSmoke');
     await connection.close();
 

@@ -15,7 +15,14 @@ import { failedChecks, rejectionHint } from '../domain/verification';
 
 /** A failure as the client sees it: workflow → child workflow → activity → root cause. */
 function chain(root: Error): WorkflowFailedError {
-  const activity = new ActivityFailure('activity failed', 'intakeDataset', '1', RetryState.NON_RETRYABLE_FAILURE, 'w', root);
+  const activity = new ActivityFailure(
+    'activity failed',
+    'intakeDataset',
+    '1',
+    RetryState.NON_RETRYABLE_FAILURE,
+    'w',
+    root,
+  );
   const execution = { workflowId: 'forge-x--t', runId: 'r' };
   const child = new ChildWorkflowFailure('default', execution, 'forgeTask', RetryState.NON_RETRYABLE_FAILURE, activity);
   return new WorkflowFailedError('Workflow execution failed', child, RetryState.NON_RETRYABLE_FAILURE);

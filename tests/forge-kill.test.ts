@@ -25,17 +25,33 @@ describe('killing the workers mid-forge', () => {
     const handle = await t.client.workflow.start<typeof forgeDataset>('forgeDataset', {
       taskQueue: t.controlQueue,
       workflowId: `forge-kill-${Date.now()}`,
-      args: [{ dataset: await exampleDatasetPath('penguins', join(t.config.paths.home, 'examples')), name: 'penguins', catalogDir, maxTasks: 2, repairRounds: 1, concurrency: 2 }],
+      args: [
+        {
+          dataset: await exampleDatasetPath('penguins', join(t.config.paths.home, 'examples')),
+          name: 'penguins',
+          catalogDir,
+          maxTasks: 2,
+          repairRounds: 1,
+          concurrency: 2,
+        },
+      ],
     });
     // Wait until a task is being verified in the sandbox, then kill the control and CPU workers.
-    await waitFor('a task in verification', async () => {
-      const progress = await handle.query<ForgeProgress>('forgeProgress').catch(() => undefined);
-      for (const task of progress?.tasks ?? []) {
-        const p = await t.client.workflow.getHandle(task.workflowId).query<TaskProgress>('taskProgress').catch(() => undefined);
-        if (p?.stage === 'verify') return true;
-      }
-      return undefined;
-    }, 120_000);
+    await waitFor(
+      'a task in verification',
+      async () => {
+        const progress = await handle.query<ForgeProgress>('forgeProgress').catch(() => undefined);
+        for (const task of progress?.tasks ?? []) {
+          const p = await t.client.workflow
+            .getHandle(task.workflowId)
+            .query<TaskProgress>('taskProgress')
+            .catch(() => undefined);
+          if (p?.stage === 'verify') return true;
+        }
+        return undefined;
+      },
+      120_000,
+    );
     const [control, , cpu] = workers;
     control!.child.kill('SIGKILL');
     cpu!.child.kill('SIGKILL');
@@ -56,7 +72,18 @@ describe('killing the workers mid-forge', () => {
 
     expect(readdirSync(catalogDir).filter((name) => name.startsWith('.'))).toEqual([]);
     for (const task of result.tasks.filter((x) => x.status === 'verified')) {
-      expect(readdirSync(task.path).sort()).toEqual(['description.md', 'leaderboard.csv', 'metric.py', 'prepare.py', 'private', 'public', 'raw', 'solutions', 'task.json', 'verification.json']);
+      expect(readdirSync(task.path).sort()).toEqual([
+        'description.md',
+        'leaderboard.csv',
+        'metric.py',
+        'prepare.py',
+        'private',
+        'public',
+        'raw',
+        'solutions',
+        'task.json',
+        'verification.json',
+      ]);
       expect(JSON.parse(readFileSync(join(task.path, 'verification.json'), 'utf8')).status).toBe('verified');
     }
   });

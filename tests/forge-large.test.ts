@@ -12,8 +12,10 @@ async function largestPayload(t: TestEnv, workflowId: string): Promise<number> {
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object') return;
     const data = (node as { data?: unknown }).data;
-    if ((node as { metadata?: unknown }).metadata && data instanceof Uint8Array) largest = Math.max(largest, data.length);
-    for (const value of Object.values(node)) if (value && typeof value === 'object' && !(value instanceof Uint8Array)) visit(value);
+    if ((node as { metadata?: unknown }).metadata && data instanceof Uint8Array)
+      largest = Math.max(largest, data.length);
+    for (const value of Object.values(node))
+      if (value && typeof value === 'object' && !(value instanceof Uint8Array)) visit(value);
   };
   visit(history);
   return largest;
@@ -35,7 +37,16 @@ describe('a 100,000-row dataset', () => {
     const result = await t.client.workflow.execute<typeof forgeDataset>('forgeDataset', {
       taskQueue: t.controlQueue,
       workflowId: `forge-large-${Date.now()}`,
-      args: [{ dataset, name: 'flights-100k', catalogDir: t.config.paths.catalog, maxTasks: 2, repairRounds: 0, concurrency: 2 }],
+      args: [
+        {
+          dataset,
+          name: 'flights-100k',
+          catalogDir: t.config.paths.catalog,
+          maxTasks: 2,
+          repairRounds: 0,
+          concurrency: 2,
+        },
+      ],
     });
     clearInterval(sampler);
 

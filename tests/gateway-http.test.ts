@@ -86,17 +86,28 @@ const step = (payload: unknown, headers: Record<string, string> = {}) =>
 
 describe('routes', () => {
   it('POST /v1/envs creates a session with the parsed request and answers 201', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/envs', payload: { taskId: 'iris', budget: { steps: 5 }, rewardMode: 'medal' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/envs',
+      payload: { taskId: 'iris', budget: { steps: 5 }, rewardMode: 'medal' },
+    });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toEqual({ envId: 'env-1', observation: observation(0) });
-    expect(envs.calls).toEqual([{ method: 'create', args: [{ taskId: 'iris', budget: { steps: 5 }, rewardMode: 'medal' }] }]);
+    expect(envs.calls).toEqual([
+      { method: 'create', args: [{ taskId: 'iris', budget: { steps: 5 }, rewardMode: 'medal' }] },
+    ]);
   });
 
   it('POST /v1/envs/:id/step passes the id and the parsed action, and answers the step result', async () => {
     const res = await step({ action: 'execute_code', params: { code: 'print(1)' } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ observation: observation(1), reward: 0.25, done: false });
-    expect(envs.calls).toEqual([{ method: 'step', args: ['env-1', { action: 'execute_code', params: { code: 'print(1)' } }, { requestId: undefined }] }]);
+    expect(envs.calls).toEqual([
+      {
+        method: 'step',
+        args: ['env-1', { action: 'execute_code', params: { code: 'print(1)' } }, { requestId: undefined }],
+      },
+    ]);
   });
 
   it('fills in the defaults: request_info with no params asks for the overview', async () => {
@@ -115,7 +126,10 @@ describe('routes', () => {
     const closed = await app.inject({ method: 'DELETE', url: '/v1/envs/env-7' });
     expect(closed.statusCode).toBe(200);
     expect(closed.json()).toMatchObject({ envId: 'env-7', done: true, doneReason: 'closed' });
-    expect(envs.calls).toEqual([{ method: 'get', args: ['env-7'] }, { method: 'close', args: ['env-7'] }]);
+    expect(envs.calls).toEqual([
+      { method: 'get', args: ['env-7'] },
+      { method: 'close', args: ['env-7'] },
+    ]);
   });
 
   it('GET /v1/tasks and /healthz', async () => {
@@ -131,7 +145,13 @@ describe('routes', () => {
     const body = res.json();
     expect(body.error).toBe('not-found');
     expect(body.message).toContain('POST /v1/env');
-    for (const route of ['POST /v1/envs', 'POST /v1/envs/{id}/step', 'GET /v1/envs/{id}', 'DELETE /v1/envs/{id}', 'GET /v1/tasks']) {
+    for (const route of [
+      'POST /v1/envs',
+      'POST /v1/envs/{id}/step',
+      'GET /v1/envs/{id}',
+      'DELETE /v1/envs/{id}',
+      'GET /v1/tasks',
+    ]) {
       expect(body.message).toContain(route);
     }
   });
@@ -145,10 +165,26 @@ describe('validation: a 400 that names the problem, and the service is not calle
     ['a body that is not an object', [1, 2], ['expected object']],
     ['a missing code', { action: 'execute_code', params: {} }, ['params.code', 'execute_code takes params {code}']],
     ['missing params for validate_code', { action: 'validate_code' }, ['params', 'validate_code takes params {code}']],
-    ['a param of the wrong type', { action: 'get_history', params: { last: '3' } }, ['params.last', 'expected number', 'get_history takes params {last?}']],
-    ['an unknown info kind', { action: 'request_info', params: { kind: 'everything' } }, ['params.kind', 'overview', 'sample_submission']],
-    ['a misspelt param key', { action: 'request_info', params: { knd: 'data' } }, ['params', '"knd"', 'request_info takes params {kind?}']],
-    ['code over the cap', { action: 'validate_code', params: { code: oversized } }, ['params.code', `${MAX_CODE_CHARS / 1024} Ki`]],
+    [
+      'a param of the wrong type',
+      { action: 'get_history', params: { last: '3' } },
+      ['params.last', 'expected number', 'get_history takes params {last?}'],
+    ],
+    [
+      'an unknown info kind',
+      { action: 'request_info', params: { kind: 'everything' } },
+      ['params.kind', 'overview', 'sample_submission'],
+    ],
+    [
+      'a misspelt param key',
+      { action: 'request_info', params: { knd: 'data' } },
+      ['params', '"knd"', 'request_info takes params {kind?}'],
+    ],
+    [
+      'code over the cap',
+      { action: 'validate_code', params: { code: oversized } },
+      ['params.code', `${MAX_CODE_CHARS / 1024} Ki`],
+    ],
   ])('step with %s', async (_case, payload, expected) => {
     const res = await step(payload);
     expect(res.statusCode).toBe(400);
@@ -159,7 +195,12 @@ describe('validation: a 400 that names the problem, and the service is not calle
   });
 
   it('a body that is not JSON', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/envs/env-1/step', payload: '{"action": "reset",', headers: { 'content-type': 'application/json' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/envs/env-1/step',
+      payload: '{"action": "reset",',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ error: 'bad-request', message: expect.stringContaining('not JSON') });
     expect(envs.calls).toEqual([]);
@@ -242,7 +283,10 @@ describe("the service's errors", () => {
   });
 
   it('a workflow failure answers with its root cause, by class, with host paths cut and no stack', async () => {
-    const root = ApplicationFailure.nonRetryable('/srv/anvil/catalog/iris/task.json does not match anvil.task/v1', 'BadTask');
+    const root = ApplicationFailure.nonRetryable(
+      '/srv/anvil/catalog/iris/task.json does not match anvil.task/v1',
+      'BadTask',
+    );
     const activity = new ActivityFailure('failed', 'openTask', '1', RetryState.NON_RETRYABLE_FAILURE, 'w', root);
     envs.failWith = new WorkflowFailedError('Workflow execution failed', activity, RetryState.NON_RETRYABLE_FAILURE);
     const res = await step({ action: 'reset' });
@@ -278,8 +322,15 @@ describe("the service's errors", () => {
 });
 
 describe('GET /openapi.json', () => {
-  type Doc = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, JsonSchema> } };
-  type Operation = { requestBody?: { content: Record<string, { schema: JsonSchema }> }; responses: Record<string, unknown> };
+  type Doc = {
+    openapi: string;
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, JsonSchema> };
+  };
+  type Operation = {
+    requestBody?: { content: Record<string, { schema: JsonSchema }> };
+    responses: Record<string, unknown>;
+  };
   type JsonSchema = { $ref?: string; oneOf?: JsonSchema[]; properties?: Record<string, JsonSchema>; const?: unknown };
 
   const fetchDoc = async () => {
@@ -293,27 +344,37 @@ describe('GET /openapi.json', () => {
   it('is OpenAPI 3.1 with every route, its body and its error responses', async () => {
     const doc = await fetchDoc();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.fromEntries(Object.entries(doc.paths).map(([path, ops]) => [path, Object.keys(ops).sort()]))).toEqual({
-      '/v1/envs': ['post'],
-      '/v1/envs/{id}/step': ['post'],
-      '/v1/envs/{id}': ['delete', 'get'],
-      '/v1/tasks': ['get'],
-      '/v1/rollouts': ['post'],
-      '/v1/rollouts/{id}': ['get'],
-      '/openapi.json': ['get'],
-      '/healthz': ['get'],
-    });
+    expect(Object.fromEntries(Object.entries(doc.paths).map(([path, ops]) => [path, Object.keys(ops).sort()]))).toEqual(
+      {
+        '/v1/envs': ['post'],
+        '/v1/envs/{id}/step': ['post'],
+        '/v1/envs/{id}': ['delete', 'get'],
+        '/v1/tasks': ['get'],
+        '/v1/rollouts': ['post'],
+        '/v1/rollouts/{id}': ['get'],
+        '/openapi.json': ['get'],
+        '/healthz': ['get'],
+      },
+    );
     const create = doc.paths['/v1/envs']!.post!;
     expect(resolve(doc, create.requestBody?.content['application/json']?.schema)?.properties).toHaveProperty('taskId');
     expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '400', '404']));
-    expect(Object.keys(doc.paths['/v1/envs/{id}/step']!.post!.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '409']));
+    expect(Object.keys(doc.paths['/v1/envs/{id}/step']!.post!.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '404', '409']),
+    );
     expect(Object.keys(doc.paths['/v1/envs/{id}']!.get!.responses)).toEqual(expect.arrayContaining(['200', '404']));
   });
 
   it('lists all five actions in the step request schema', async () => {
     const doc = await fetchDoc();
     const body = resolve(doc, doc.paths['/v1/envs/{id}/step']!.post!.requestBody?.content['application/json']?.schema);
-    expect(body?.oneOf?.map((s) => s.properties?.action?.const)).toEqual(['request_info', 'validate_code', 'execute_code', 'get_history', 'reset']);
+    expect(body?.oneOf?.map((s) => s.properties?.action?.const)).toEqual([
+      'request_info',
+      'validate_code',
+      'execute_code',
+      'get_history',
+      'reset',
+    ]);
   });
 
   it('every $ref points at a schema in components', async () => {
@@ -327,7 +388,11 @@ describe('GET /openapi.json', () => {
     const doc = await fetchDoc();
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const method of Object.keys(ops)) {
-        const res = await app.inject({ method: method.toUpperCase() as 'GET', url: path.replace('{id}', 'env-1'), payload: method === 'post' ? {} : undefined });
+        const res = await app.inject({
+          method: method.toUpperCase() as 'GET',
+          url: path.replace('{id}', 'env-1'),
+          payload: method === 'post' ? {} : undefined,
+        });
         expect(res.json().message ?? '', `${method} ${path}`).not.toMatch(/^no route/);
       }
     }

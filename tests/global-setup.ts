@@ -34,7 +34,14 @@ export default async function setup(project: TestProject) {
   await new DockerSandbox(new Docker(), { runsDir: tmpdir() }).check();
 
   const home = mkdtempSync(join(tmpdir(), 'anvil-test-temporal-'));
-  const server = await ensureDevServer({ port: await freePort(), uiPort: null, dbFile: null, namespace: 'default', detached: false, home });
+  const server = await ensureDevServer({
+    port: await freePort(),
+    uiPort: null,
+    dbFile: null,
+    namespace: 'default',
+    detached: false,
+    home,
+  });
   if (server.reused) throw new Error('a fresh port answered as a Temporal server; retry');
 
   const teardown = async () => {
@@ -43,7 +50,10 @@ export default async function setup(project: TestProject) {
   };
   try {
     const quiet = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
-    const bundle = await bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'workflows', 'index.ts'), logger: quiet });
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: join(__dirname, '..', 'workflows', 'index.ts'),
+      logger: quiet,
+    });
     const bundlePath = join(home, 'workflow-bundle.js');
     writeFileSync(bundlePath, bundle.code);
     project.provide('temporalAddress', server.address);

@@ -13,7 +13,9 @@ type Scheduled = temporal.api.history.v1.IActivityTaskScheduledEventAttributes;
 
 async function scheduledActivities(t: TestEnv, workflowId: string): Promise<Scheduled[]> {
   const history = await t.client.workflow.getHandle(workflowId).fetchHistory();
-  return history.events!.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
+  return history.events!.flatMap((e) =>
+    e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [],
+  );
 }
 
 // No GPU here: the GPU worker runs emulated (ANVIL_GPU_EMULATE=1), which still proves the routing.
@@ -46,9 +48,15 @@ describe('runs that ask for a GPU', () => {
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
     writeFileSync(manifestFile, JSON.stringify({ ...manifest, resources: { ...manifest.resources, gpu: true } }));
     const workflowId = `verify-gpu-${Date.now()}`;
-    const report = await t.client.workflow.execute<typeof verifyPackage>('verifyPackage', { taskQueue: t.controlQueue, workflowId, args: [{ sourceDir: source }] });
+    const report = await t.client.workflow.execute<typeof verifyPackage>('verifyPackage', {
+      taskQueue: t.controlQueue,
+      workflowId,
+      args: [{ sourceDir: source }],
+    });
     expect(report.status, JSON.stringify(report.checks.filter((c) => !c.passed))).toBe('verified');
-    const queues = Object.fromEntries((await scheduledActivities(t, workflowId)).map((a) => [a.activityType!.name!, a.taskQueue!.name!]));
+    const queues = Object.fromEntries(
+      (await scheduledActivities(t, workflowId)).map((a) => [a.activityType!.name!, a.taskQueue!.name!]),
+    );
     expect(queues.runExecution).toBe(`${t.config.taskQueuePrefix}-gpu`);
     expect(queues.runAssertions).toBe(`${t.config.taskQueuePrefix}-cpu`); // prepare and the assertions need no GPU
   }, 300_000);
@@ -66,7 +74,9 @@ describe('runs that ask for a GPU', () => {
     expect(step.observation.run!.stdout).toContain('42');
     await envs.close(envId);
 
-    const queues = Object.fromEntries((await scheduledActivities(t, envId)).map((a) => [a.activityType!.name!, a.taskQueue!.name!]));
+    const queues = Object.fromEntries(
+      (await scheduledActivities(t, envId)).map((a) => [a.activityType!.name!, a.taskQueue!.name!]),
+    );
     const gpuQueue = `${t.config.taskQueuePrefix}-gpu`;
     expect(queues.placeSession).toBe(gpuQueue);
     expect(queues.runStep).toMatch(new RegExp(`^${gpuQueue}-host-`));
@@ -76,9 +86,17 @@ describe('runs that ask for a GPU', () => {
 describe('a GPU worker on a host without GPUs', () => {
   it('refuses to start unless told to emulate one, and says what to do', async () => {
     // An empty PATH hides nvidia-smi, so this host looks GPU-less even where it has GPUs.
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: mkdtempSync(join(tmpdir(), 'no-nvidia-smi-')), TEMPORAL_ADDRESS: '127.0.0.1:1', ANVIL_CONFIG: join(__dirname, 'helpers', 'empty-config.json') };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: mkdtempSync(join(tmpdir(), 'no-nvidia-smi-')),
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      ANVIL_CONFIG: join(__dirname, 'helpers', 'empty-config.json'),
+    };
     delete env.ANVIL_GPU_EMULATE;
-    const child = spawn(process.execPath, [join(__dirname, '..', 'bin', 'anvil.js'), 'worker', '--queue', 'gpu'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(__dirname, '..', 'bin', 'anvil.js'), 'worker', '--queue', 'gpu'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -104,7 +122,12 @@ describe('a GPU worker on the local sandbox backend', () => {
     const result = await t.client.workflow.execute<typeof sandboxRun>('sandboxRun', {
       taskQueue: t.controlQueue,
       workflowId: `gpu-local-${Date.now()}`,
-      args: [{ code: 'import os\nprint(repr(os.environ["CUDA_VISIBLE_DEVICES"]), os.getcwd() == os.environ["ANVIL_WORKSPACE"])', gpu: true }],
+      args: [
+        {
+          code: 'import os\nprint(repr(os.environ["CUDA_VISIBLE_DEVICES"]), os.getcwd() == os.environ["ANVIL_WORKSPACE"])',
+          gpu: true,
+        },
+      ],
     });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout.trim()).toBe("'' True");
@@ -120,9 +143,16 @@ describe('a GPU worker on the local sandbox backend', () => {
       '    json.dump({"step": step, "cwd": os.getcwd()}, open(path, "w"))',
       '    print("ANVIL_PROGRESS " + json.dumps({"step": step, "checkpoint": os.path.relpath(path, os.environ["ANVIL_WORKSPACE"])}), flush=True)',
     ].join('\n');
-    const result = await t.client.workflow.execute<typeof trainRun>('trainRun', { taskQueue: t.controlQueue, workflowId: `train-local-${Date.now()}`, args: [{ code, gpu: true }] });
+    const result = await t.client.workflow.execute<typeof trainRun>('trainRun', {
+      taskQueue: t.controlQueue,
+      workflowId: `train-local-${Date.now()}`,
+      args: [{ code, gpu: true }],
+    });
     expect(result, result.stderrTail).toMatchObject({ step: 2, checkpoint: 'checkpoints/step-2.json', attempt: 1 });
     expect(result.checkpointDir.startsWith(result.workspaceDir)).toBe(true);
-    expect(JSON.parse(readFileSync(join(result.checkpointDir, 'step-2.json'), 'utf8'))).toEqual({ step: 2, cwd: result.workspaceDir });
+    expect(JSON.parse(readFileSync(join(result.checkpointDir, 'step-2.json'), 'utf8'))).toEqual({
+      step: 2,
+      cwd: result.workspaceDir,
+    });
   });
 });

@@ -6,8 +6,22 @@ import { GpuSlots, withGpuSlots } from '../sandbox/gpu-slots';
 import type { ResolvedRunSpec, RunOptions, Sandbox } from '../sandbox/sandbox';
 import { gpusForWorker, parseGpuList } from '../workers/gpu';
 
-const spec: ResolvedRunSpec = { code: 'pass', limits: { cpus: 1, memoryMb: 256, pids: 64, timeoutS: 10, outputBytes: 4096, tmpMb: 16 } };
-const result = (gpus: string[] | undefined): RunResult => ({ exitCode: 0, timedOut: false, oomKilled: false, stdout: JSON.stringify(gpus), stderr: '', stdoutBytes: 0, stderrBytes: 0, outputTruncated: false, wallMs: 1, workspaceDir: '/w' });
+const spec: ResolvedRunSpec = {
+  code: 'pass',
+  limits: { cpus: 1, memoryMb: 256, pids: 64, timeoutS: 10, outputBytes: 4096, tmpMb: 16 },
+};
+const result = (gpus: string[] | undefined): RunResult => ({
+  exitCode: 0,
+  timedOut: false,
+  oomKilled: false,
+  stdout: JSON.stringify(gpus),
+  stderr: '',
+  stdoutBytes: 0,
+  stderrBytes: 0,
+  outputTruncated: false,
+  wallMs: 1,
+  workspaceDir: '/w',
+});
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
 /** A sandbox whose runs end when the test says so, recording the GPUs each one got. */
@@ -122,7 +136,8 @@ describe('a sandbox behind GPU slots', () => {
 
 describe('nvidia-smi -L', () => {
   it('lists GPU indices and UUIDs, not MIG devices', () => {
-    const out = 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-5f1c2d3e-aaaa-bbbb-cccc-0123456789ab)\n  MIG 1g.10gb     Device  0: (UUID: MIG-1234)\nGPU 1: Tesla T4 (UUID: GPU-0000)\n';
+    const out =
+      'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-5f1c2d3e-aaaa-bbbb-cccc-0123456789ab)\n  MIG 1g.10gb     Device  0: (UUID: MIG-1234)\nGPU 1: Tesla T4 (UUID: GPU-0000)\n';
     expect(parseGpuList(out)).toEqual([
       { index: '0', uuid: 'GPU-5f1c2d3e-aaaa-bbbb-cccc-0123456789ab' },
       { index: '1', uuid: 'GPU-0000' },
@@ -132,13 +147,23 @@ describe('nvidia-smi -L', () => {
 });
 
 describe("a GPU worker's GPUs", () => {
-  const config = (env: Record<string, string> = {}) => loadConfig({ ANVIL_CONFIG: join(__dirname, 'helpers', 'empty-config.json'), ANVIL_HOME: '/tmp/anvil-gpu-test', ...env });
-  const host = [{ index: '0', uuid: 'GPU-aa' }, { index: '1', uuid: 'GPU-bb' }];
+  const config = (env: Record<string, string> = {}) =>
+    loadConfig({
+      ANVIL_CONFIG: join(__dirname, 'helpers', 'empty-config.json'),
+      ANVIL_HOME: '/tmp/anvil-gpu-test',
+      ...env,
+    });
+  const host = [
+    { index: '0', uuid: 'GPU-aa' },
+    { index: '1', uuid: 'GPU-bb' },
+  ];
 
-  it('are all of the host\'s by default, or those ANVIL_GPU_IDS names', () => {
+  it("are all of the host's by default, or those ANVIL_GPU_IDS names", () => {
     expect(gpusForWorker(config(), host)).toEqual(['0', '1']);
     expect(gpusForWorker(config({ ANVIL_GPU_IDS: '1, GPU-aa' }), host)).toEqual(['1', 'GPU-aa']);
-    expect(() => gpusForWorker(config({ ANVIL_GPU_IDS: '0,7' }), host)).toThrow(/GPU\(s\) 7 that nvidia-smi does not list.*ANVIL_GPU_IDS/);
+    expect(() => gpusForWorker(config({ ANVIL_GPU_IDS: '0,7' }), host)).toThrow(
+      /GPU\(s\) 7 that nvidia-smi does not list.*ANVIL_GPU_IDS/,
+    );
     expect(() => config({ ANVIL_GPU_IDS: 'all' })).toThrow(/workers\.gpuIds/);
   });
 

@@ -14,10 +14,18 @@ const read = (path: string) => readFileSync(join(PACKAGE, path), 'utf8');
 function penguinsTask(): TaskInfo {
   const manifest = JSON.parse(read('task.json')) as TaskManifest;
   // prepare.py renames the raw columns, keeps the sexed penguins, adds the target and integer ids
-  const renames = [...read('prepare.py').matchAll(/^ {4}"([^"]+)": "([a-z_]+)",$/gm)].map((m) => [m[1]!, m[2]!] as const);
-  const raw = (JSON.parse(read('raw/penguins.json')) as Record<string, string | number | null>[]).filter((p) => p.Sex === 'MALE' || p.Sex === 'FEMALE');
+  const renames = [...read('prepare.py').matchAll(/^ {4}"([^"]+)": "([a-z_]+)",$/gm)].map(
+    (m) => [m[1]!, m[2]!] as const,
+  );
+  const raw = (JSON.parse(read('raw/penguins.json')) as Record<string, string | number | null>[]).filter(
+    (p) => p.Sex === 'MALE' || p.Sex === 'FEMALE',
+  );
   const names = ['id', ...renames.map(([, to]) => to), 'is_male'];
-  const values = [raw.map((_, i) => String(i + 1)), ...renames.map(([from]) => raw.map((p) => (p[from] == null ? null : String(p[from])))), raw.map((p) => (p.Sex === 'MALE' ? '1' : '0'))];
+  const values = [
+    raw.map((_, i) => String(i + 1)),
+    ...renames.map(([from]) => raw.map((p) => (p[from] == null ? null : String(p[from])))),
+    raw.map((p) => (p.Sex === 'MALE' ? '1' : '0')),
+  ];
   const { columns } = profileTable({ columns: names, values, rows: raw.length });
   const trainRows = raw.length - Math.ceil(raw.length * 0.25); // train_test_split(test_size=0.25)
   return {
@@ -35,7 +43,14 @@ function penguinsTask(): TaskInfo {
       { name: 'test.csv', bytes: 4800 },
       { name: 'train.csv', bytes: 14500 },
     ],
-    columns: columns.map(({ name, kind, missing, distinct, top, stats }) => ({ name, kind, missing, distinct, top, stats })),
+    columns: columns.map(({ name, kind, missing, distinct, top, stats }) => ({
+      name,
+      kind,
+      missing,
+      distinct,
+      top,
+      stats,
+    })),
     trainRows,
     sampleSubmission: 'id,is_male\n8,0.5\n120,0.5\n',
     leaderboards: [{ name: 'public', scores: [0.5, 0.93] }],
@@ -43,19 +58,43 @@ function penguinsTask(): TaskInfo {
 }
 
 const task = penguinsTask();
-const overview = { title: task.title, taskType: task.taskType, target: task.target, idColumn: task.idColumn, metric: task.metric, description: task.description, resources: task.resources };
-const data = { files: task.files, columns: task.columns, trainRows: task.trainRows, sampleSubmission: task.sampleSubmission, target: task.target, idColumn: task.idColumn };
+const overview = {
+  title: task.title,
+  taskType: task.taskType,
+  target: task.target,
+  idColumn: task.idColumn,
+  metric: task.metric,
+  description: task.description,
+  resources: task.resources,
+};
+const data = {
+  files: task.files,
+  columns: task.columns,
+  trainRows: task.trainRows,
+  sampleSubmission: task.sampleSubmission,
+  target: task.target,
+  idColumn: task.idColumn,
+};
 
 const STEPS = 10;
 function observation(step: number, action: EnvAction | 'open', over: Partial<Observation> = {}): Observation {
-  return { step, action, status: 'ok', message: `${action} done`, budget: { stepsUsed: step, stepsLeft: STEPS - step, wallTimeLeftS: 3600 }, done: false, ...over };
+  return {
+    step,
+    action,
+    status: 'ok',
+    message: `${action} done`,
+    budget: { stepsUsed: step, stepsLeft: STEPS - step, wallTimeLeftS: 3600 },
+    done: false,
+    ...over,
+  };
 }
 
 /** What the environment answers to an action (its observation's fields beyond the defaults). */
 type Responder = (action: Action, step: number) => Partial<Observation>;
 
 const answers: Responder = (action) => {
-  if (action.action === 'request_info') return { info: { kind: action.params.kind, ...(action.params.kind === 'overview' ? overview : data) } };
+  if (action.action === 'request_info')
+    return { info: { kind: action.params.kind, ...(action.params.kind === 'overview' ? overview : data) } };
   if (action.action === 'validate_code') return { submission: { valid: true } };
   if (action.action === 'execute_code') return { score: { raw: 0.9, position: 0.5, medal: 'none' } };
   return {};
@@ -73,8 +112,12 @@ async function drive(policy: Policy, respond: Responder, opening: Partial<Observ
   return turns;
 }
 
-const actionsOf = (turns: PolicyTurn[]) => turns.flatMap((t) => (t.action ? [t.action.action === 'request_info' ? `request_info:${t.action.params.kind}` : t.action.action] : []));
-const codeOf = (turn: PolicyTurn | undefined) => (turn?.action && 'code' in turn.action.params ? turn.action.params.code : '');
+const actionsOf = (turns: PolicyTurn[]) =>
+  turns.flatMap((t) =>
+    t.action ? [t.action.action === 'request_info' ? `request_info:${t.action.params.kind}` : t.action.action] : [],
+  );
+const codeOf = (turn: PolicyTurn | undefined) =>
+  turn?.action && 'code' in turn.action.params ? turn.action.params.code : '';
 
 /** The JSON config a generated script carries on its first line. */
 function configOf(code: string): Record<string, unknown> {
@@ -106,9 +149,14 @@ describe('heuristic policy', () => {
 
   it('leaves the id column out of the features even when it was profiled as a plain integer', async () => {
     const integerId = task.columns.map((c) => (c.name === task.idColumn ? { ...c, kind: 'integer' as const } : c));
-    const respond: Responder = (action, step) => (action.action === 'request_info' && action.params.kind === 'data' ? { info: { ...data, columns: integerId } } : answers(action, step));
+    const respond: Responder = (action, step) =>
+      action.action === 'request_info' && action.params.kind === 'data'
+        ? { info: { ...data, columns: integerId } }
+        : answers(action, step);
     const turns = await drive(createHeuristicPolicy(), respond);
-    expect(configOf(codeOf(turns[3]))).toMatchObject({ numeric: ['beak_length_mm', 'beak_depth_mm', 'flipper_length_mm', 'body_mass_g'] });
+    expect(configOf(codeOf(turns[3]))).toMatchObject({
+      numeric: ['beak_length_mm', 'beak_depth_mm', 'flipper_length_mm', 'body_mass_g'],
+    });
   });
 
   it('skips the overview when the opening observation already has it', async () => {
@@ -119,10 +167,20 @@ describe('heuristic policy', () => {
   it('falls back to a constant, pandas-only prediction when the baseline fails, and executes that', async () => {
     const failFirst: Responder = (action, step) =>
       action.action === 'validate_code' && step === 3
-        ? { status: 'error', message: 'the script failed', error: { type: 'ValueError', message: 'No feature columns', likelyCauses: [] } }
+        ? {
+            status: 'error',
+            message: 'the script failed',
+            error: { type: 'ValueError', message: 'No feature columns', likelyCauses: [] },
+          }
         : answers(action, step);
     const turns = await drive(createHeuristicPolicy(), failFirst);
-    expect(actionsOf(turns)).toEqual(['request_info:overview', 'request_info:data', 'validate_code', 'validate_code', 'execute_code']);
+    expect(actionsOf(turns)).toEqual([
+      'request_info:overview',
+      'request_info:data',
+      'validate_code',
+      'validate_code',
+      'execute_code',
+    ]);
     const fallback = codeOf(turns[4]);
     expect(fallback).not.toBe(codeOf(turns[3]));
     expect(configOf(fallback)).toEqual({ id: 'id', classify: true });
@@ -132,13 +190,17 @@ describe('heuristic policy', () => {
   });
 
   it('treats a rejected submission as a failure, and stops without executing when nothing validates', async () => {
-    const rejected: Responder = (action, step) => (action.action === 'validate_code' ? { submission: { valid: false, error: 'missing ids' } } : answers(action, step));
+    const rejected: Responder = (action, step) =>
+      action.action === 'validate_code'
+        ? { submission: { valid: false, error: 'missing ids' } }
+        : answers(action, step);
     const turns = await drive(createHeuristicPolicy(), rejected);
     expect(actionsOf(turns)).toEqual(['request_info:overview', 'request_info:data', 'validate_code', 'validate_code']);
   });
 
   it('goes straight to the fallback when the info lacks what the baseline needs', async () => {
-    const noInfo: Responder = (action, step) => (action.action === 'request_info' ? { status: 'error', message: 'unavailable' } : answers(action, step));
+    const noInfo: Responder = (action, step) =>
+      action.action === 'request_info' ? { status: 'error', message: 'unavailable' } : answers(action, step);
     const turns = await drive(createHeuristicPolicy(), noInfo);
     expect(actionsOf(turns)).toEqual(['request_info:overview', 'request_info:data', 'validate_code', 'execute_code']);
     expect(configOf(codeOf(turns[3]))).toEqual({ id: null, classify: null });
@@ -146,12 +208,17 @@ describe('heuristic policy', () => {
 
   it('stops when the episode is done or the budget is spent; with one step left it executes instead of validating', async () => {
     const policy = createHeuristicPolicy();
-    const opening = (over: Partial<Observation>): PolicyTurn[] => [{ observation: observation(0, 'open', over), reward: 0, done: over.done ?? false }];
+    const opening = (over: Partial<Observation>): PolicyTurn[] => [
+      { observation: observation(0, 'open', over), reward: 0, done: over.done ?? false },
+    ];
     expect(await policy.next(opening({ done: true, doneReason: 'wall-time' }))).toBeNull();
     expect(await policy.next([{ observation: observation(0, 'open'), reward: 0, done: true }])).toBeNull();
     expect(await policy.next(opening({ budget: { stepsUsed: 3, stepsLeft: 0, wallTimeLeftS: 60 } }))).toBeNull();
 
-    const tight: Responder = (action, step) => ({ ...answers(action, step), budget: { stepsUsed: step, stepsLeft: 3 - step, wallTimeLeftS: 60 } });
+    const tight: Responder = (action, step) => ({
+      ...answers(action, step),
+      budget: { stepsUsed: step, stepsLeft: 3 - step, wallTimeLeftS: 60 },
+    });
     const turns = await drive(policy, tight, { budget: { stepsUsed: 0, stepsLeft: 3, wallTimeLeftS: 60 } });
     expect(actionsOf(turns)).toEqual(['request_info:overview', 'request_info:data', 'execute_code']);
   });

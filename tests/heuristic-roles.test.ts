@@ -29,9 +29,14 @@ describe('heuristic roles on real profiles', () => {
   let seattle: DatasetProfile;
   let iris: DatasetProfile;
   beforeAll(async () => {
-    [penguins, seattle, iris] = (await Promise.all(['penguins', 'seattle-weather', 'iris'].map(profileOf))) as [DatasetProfile, DatasetProfile, DatasetProfile];
+    [penguins, seattle, iris] = (await Promise.all(['penguins', 'seattle-weather', 'iris'].map(profileOf))) as [
+      DatasetProfile,
+      DatasetProfile,
+      DatasetProfile,
+    ];
   });
-  const proposalFor = (profile: DatasetProfile, target: string) => brainstorm({ profile, maxTasks: 10 }).find((p) => p.target === target)!;
+  const proposalFor = (profile: DatasetProfile, target: string) =>
+    brainstorm({ profile, maxTasks: 10 }).find((p) => p.target === target)!;
 
   it('Brainstormer: distinct targets, at most maxTasks, each with a suited metric and a rationale', () => {
     const proposals = brainstorm({ profile: penguins, maxTasks: 3 });
@@ -41,21 +46,38 @@ describe('heuristic roles on real profiles', () => {
     expect(proposalFor(penguins, 'Species').metric.name).toBe('macro-f1'); // 152/124/68: imbalanced
     expect(proposalFor(iris, 'species').metric.name).toBe('accuracy'); // 50/50/50: balanced
     expect(proposalFor(penguins, 'Sex').metric.name).toBe('roc-auc');
-    expect(proposalFor(seattle, 'temp_max')).toMatchObject({ taskType: 'forecasting', modality: 'time-series', metric: { name: 'mae' } });
+    expect(proposalFor(seattle, 'temp_max')).toMatchObject({
+      taskType: 'forecasting',
+      modality: 'time-series',
+      metric: { name: 'mae' },
+    });
     expect(brainstorm({ profile: penguins, maxTasks: 1 })).toHaveLength(1);
   });
 
   it('Designer: a binary task keeps the two main classes, the rarer positive; a time series splits by time', () => {
     const sex = design({ profile: penguins, proposal: proposalFor(penguins, 'Sex'), round: 0 });
-    expect(Object.keys(sex.files).sort()).toEqual(['description.md', 'metric.py', 'prepare.py', 'solutions/baseline.py', 'task.json']);
+    expect(Object.keys(sex.files).sort()).toEqual([
+      'description.md',
+      'metric.py',
+      'prepare.py',
+      'solutions/baseline.py',
+      'task.json',
+    ]);
     const config = configOf(sex.files['prepare.py']!);
     expect(config.classes).toEqual(['MALE', 'FEMALE']); // the stray "." value is left out
     expect(config.positive).toBe('FEMALE');
     expect(config.stratify).toBe(true);
-    expect(JSON.parse(sex.files['task.json']!)).toMatchObject({ schema: TASK_SCHEMA, target: 'Sex', idColumn: 'id', metric: { name: 'roc-auc' } });
+    expect(JSON.parse(sex.files['task.json']!)).toMatchObject({
+      schema: TASK_SCHEMA,
+      target: 'Sex',
+      idColumn: 'id',
+      metric: { name: 'roc-auc' },
+    });
     expect(sex.files['description.md']).toMatch(/## Submission format[\s\S]*id,Sex\n100000,0\.5/);
 
-    const temp = configOf(design({ profile: seattle, proposal: proposalFor(seattle, 'temp_max'), round: 0 }).files['prepare.py']!);
+    const temp = configOf(
+      design({ profile: seattle, proposal: proposalFor(seattle, 'temp_max'), round: 0 }).files['prepare.py']!,
+    );
     expect(temp).toMatchObject({ time: 'date', stratify: false });
     expect(temp.datetime).toEqual(['date']);
   });
@@ -63,18 +85,41 @@ describe('heuristic roles on real profiles', () => {
   it('Designer: repairs from the failed checks, and gives up when it knows no repair', () => {
     const proposal = proposalFor(penguins, 'Species');
     const first = design({ profile: penguins, proposal, round: 0 });
-    const leak = design({ profile: penguins, proposal, round: 1, previous: { design: first, failed: [{ name: 'split.no_row_leak', passed: false, detail: '' }] } });
+    const leak = design({
+      profile: penguins,
+      proposal,
+      round: 1,
+      previous: { design: first, failed: [{ name: 'split.no_row_leak', passed: false, detail: '' }] },
+    });
     expect(configOf(leak.files['prepare.py']!).dedupe).toBe(true);
-    const hinted = design({ profile: penguins, proposal, round: 1, previous: { design: first, failed: [{ name: 'review.no_answer_hints', passed: false, detail: '', evidence: { columns: ['Island'] } }] } });
+    const hinted = design({
+      profile: penguins,
+      proposal,
+      round: 1,
+      previous: {
+        design: first,
+        failed: [{ name: 'review.no_answer_hints', passed: false, detail: '', evidence: { columns: ['Island'] } }],
+      },
+    });
     const hintedConfig = configOf(hinted.files['prepare.py']!);
     expect(hintedConfig.drop).toContain('Island');
     expect(hintedConfig.categorical).not.toContain('Island'); // nor fed to the baseline
-    const stuck = design({ profile: penguins, proposal, round: 1, previous: { design: first, failed: [{ name: 'baseline.beats_trivial', passed: false, detail: '' }] } });
+    const stuck = design({
+      profile: penguins,
+      proposal,
+      round: 1,
+      previous: { design: first, failed: [{ name: 'baseline.beats_trivial', passed: false, detail: '' }] },
+    });
     expect(stuck.notes.giveUp).toMatch(/no repair known for: baseline\.beats_trivial/);
   });
 
   it('Refactorer: moves aliased files into the v1 layout, normalises line ends, completes task.json', () => {
-    const out = refactor({ 'baseline.py': 'print(1)\r\n', 'grade.py': 'x', './README.md': '# T', 'task.json': '{"id":"a"}' });
+    const out = refactor({
+      'baseline.py': 'print(1)\r\n',
+      'grade.py': 'x',
+      './README.md': '# T',
+      'task.json': '{"id":"a"}',
+    });
     expect(Object.keys(out).sort()).toEqual(['description.md', 'metric.py', 'solutions/baseline.py', 'task.json']);
     expect(out['solutions/baseline.py']).toBe('print(1)\n');
     expect(JSON.parse(out['task.json']!)).toEqual({ schema: TASK_SCHEMA, id: 'a' });
@@ -84,25 +129,68 @@ describe('heuristic roles on real profiles', () => {
 
   describe('Reviewer', () => {
     const manifest = (over: Partial<TaskManifest> = {}): TaskManifest => ({
-      schema: TASK_SCHEMA, id: 'penguins-species', title: 't', taskType: 'multiclass-classification', modality: 'tabular', target: 'Species', idColumn: 'id',
-      metric: metricSpec('macro-f1'), resources: { cpus: 1, memoryMb: 1024, gpu: false, timeLimitS: 60 }, ...over,
+      schema: TASK_SCHEMA,
+      id: 'penguins-species',
+      title: 't',
+      taskType: 'multiclass-classification',
+      modality: 'tabular',
+      target: 'Species',
+      idColumn: 'id',
+      metric: metricSpec('macro-f1'),
+      resources: { cpus: 1, memoryMb: 1024, gpu: false, timeLimitS: 60 },
+      ...over,
     });
-    const proposal: TaskProposal = { id: 'penguins-species', title: 't', target: 'Species', taskType: 'multiclass-classification', modality: 'tabular', metric: metricSpec('macro-f1'), rationale: 'r' };
+    const proposal: TaskProposal = {
+      id: 'penguins-species',
+      title: 't',
+      target: 'Species',
+      taskType: 'multiclass-classification',
+      modality: 'tabular',
+      metric: metricSpec('macro-f1'),
+      rationale: 'r',
+    };
     const columns = ['id', 'Species', 'Island', 'Beak Length (mm)'];
     const verdicts = (input: Partial<Parameters<typeof review>[0]>) =>
-      Object.fromEntries(review({ manifest: manifest(), description: design({ profile: penguins, proposal, round: 0 }).files['description.md']!, trainColumns: columns, testColumns: columns.filter((c) => c !== 'Species'), targetCounts: { Adelie: 120, Gentoo: 100, Chinstrap: 50 }, profile: penguins, ...input }).map((c) => [c.name, c]));
+      Object.fromEntries(
+        review({
+          manifest: manifest(),
+          description: design({ profile: penguins, proposal, round: 0 }).files['description.md']!,
+          trainColumns: columns,
+          testColumns: columns.filter((c) => c !== 'Species'),
+          targetCounts: { Adelie: 120, Gentoo: 100, Chinstrap: 50 },
+          profile: penguins,
+          ...input,
+        }).map((c) => [c.name, c]),
+      );
 
     it('passes a sound task', () => {
       expect(Object.values(verdicts({})).filter((c) => !c.passed)).toEqual([]);
     });
 
     it('fails each rubric item for its own reason', () => {
-      expect(verdicts({ description: '# T\n## Overview\nx\n## Data\nSpecies Island Beak Length (mm) id\n## Evaluation\nx' })['review.description_complete']).toMatchObject({ passed: false, detail: 'description.md lacks: submission format' });
-      expect(verdicts({ manifest: manifest({ metric: metricSpec('rmse') }) })['review.metric_fits']).toMatchObject({ passed: false, detail: expect.stringContaining('rmse does not suit multiclass-classification') });
-      expect(verdicts({ manifest: manifest({ metric: { ...metricSpec('macro-f1'), higherIsBetter: false } }) })['review.metric_fits']?.detail).toContain('higher-is-better, but task.json says higherIsBetter=false');
-      expect(verdicts({ targetCounts: { Adelie: 500, Gentoo: 3 } })['review.target_meaningful']).toMatchObject({ passed: false, detail: expect.stringContaining('under 1%') });
+      expect(
+        verdicts({ description: '# T\n## Overview\nx\n## Data\nSpecies Island Beak Length (mm) id\n## Evaluation\nx' })[
+          'review.description_complete'
+        ],
+      ).toMatchObject({ passed: false, detail: 'description.md lacks: submission format' });
+      expect(verdicts({ manifest: manifest({ metric: metricSpec('rmse') }) })['review.metric_fits']).toMatchObject({
+        passed: false,
+        detail: expect.stringContaining('rmse does not suit multiclass-classification'),
+      });
+      expect(
+        verdicts({ manifest: manifest({ metric: { ...metricSpec('macro-f1'), higherIsBetter: false } }) })[
+          'review.metric_fits'
+        ]?.detail,
+      ).toContain('higher-is-better, but task.json says higherIsBetter=false');
+      expect(verdicts({ targetCounts: { Adelie: 500, Gentoo: 3 } })['review.target_meaningful']).toMatchObject({
+        passed: false,
+        detail: expect.stringContaining('under 1%'),
+      });
       const leaky = { ...penguins, leakageSuspects: [{ column: 'Island', target: 'Species', reason: 'purity 0.99' }] };
-      expect(verdicts({ profile: leaky })['review.no_answer_hints']).toMatchObject({ passed: false, evidence: { columns: ['Island'] } });
+      expect(verdicts({ profile: leaky })['review.no_answer_hints']).toMatchObject({
+        passed: false,
+        evidence: { columns: ['Island'] },
+      });
     });
   });
 });

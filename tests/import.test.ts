@@ -19,8 +19,14 @@ import { DockerSandbox } from '../sandbox/docker';
 // The importers on the two hand-made competitions of tests/fixtures/imports/, and the packages they
 // write run for real: prepare.py and metric.py in the Docker sandbox, grading through gradeInSandbox.
 const FIXTURES = join(__dirname, 'fixtures', 'imports');
-const BENCH = { competition: join(FIXTURES, 'mle-bench/mlebench/competitions/palmer-penguins'), raw: join(FIXTURES, 'mle-bench/data/palmer-penguins/raw') };
-const DOJO = { competition: join(FIXTURES, 'mle-dojo/mledojo/competitions/car-fuel-efficiency'), raw: join(FIXTURES, 'mle-dojo/data/prepared/car-fuel-efficiency/raw') };
+const BENCH = {
+  competition: join(FIXTURES, 'mle-bench/mlebench/competitions/palmer-penguins'),
+  raw: join(FIXTURES, 'mle-bench/data/palmer-penguins/raw'),
+};
+const DOJO = {
+  competition: join(FIXTURES, 'mle-dojo/mledojo/competitions/car-fuel-efficiency'),
+  raw: join(FIXTURES, 'mle-dojo/data/prepared/car-fuel-efficiency/raw'),
+};
 const limits: SandboxLimits = { cpus: 1, memoryMb: 1024, pids: 64, timeoutS: 120, outputBytes: 64 * 1024, tmpMb: 64 };
 
 const root = mkdtempSync(join(tmpdir(), 'anvil-import-test-'));
@@ -29,7 +35,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 let runs = 0;
 const runKey = () => `import-test/${process.pid}/${runs++}`;
-const run = (code: string, dataDir: string): Promise<RunResult> => sandbox.run({ code, dataDir, limits }, { runKey: runKey() });
+const run = (code: string, dataDir: string): Promise<RunResult> =>
+  sandbox.run({ code, dataDir, limits }, { runKey: runKey() });
 const fresh = (name: string) => join(root, `${name}-${runs++}`);
 const csvRows = (path: string) => parse(readFileSync(path, 'utf8'), { columns: true }) as Record<string, string>[];
 
@@ -50,7 +57,8 @@ module.prepare(Path("/data/raw"), work / "public", work / "private")
 function editedCopy(from: string, edit: Record<string, (text: string) => string>): string {
   const dir = fresh('edited');
   cpSync(from, dir, { recursive: true });
-  for (const [file, change] of Object.entries(edit)) writeFileSync(join(dir, file), change(readFileSync(join(dir, file), 'utf8')));
+  for (const [file, change] of Object.entries(edit))
+    writeFileSync(join(dir, file), change(readFileSync(join(dir, file), 'utf8')));
   return dir;
 }
 
@@ -60,7 +68,13 @@ const CASES = [
     importer: importMleBench,
     ...BENCH,
     taskId: 'palmer-penguins',
-    manifest: { taskType: 'multiclass-classification', target: 'Species', idColumn: 'PenguinId', metric: { name: 'accuracy', higherIsBetter: true, bounds: [0, 1] }, source: { kind: 'mle-bench', competition: 'palmer-penguins' } },
+    manifest: {
+      taskType: 'multiclass-classification',
+      target: 'Species',
+      idColumn: 'PenguinId',
+      metric: { name: 'accuracy', higherIsBetter: true, bounds: [0, 1] },
+      source: { kind: 'mle-bench', competition: 'palmer-penguins' },
+    },
     // 12 source rows, one without a score
     boards: { public: 11 },
     firstEntry: { entry: '10428', score: '1.00000', kind: 'human', board: 'public' },
@@ -72,7 +86,13 @@ const CASES = [
     importer: importMleDojo,
     ...DOJO,
     taskId: 'car-fuel-efficiency',
-    manifest: { taskType: 'regression', target: 'Miles_per_Gallon', idColumn: 'id', metric: { name: 'rmse', higherIsBetter: false, bounds: [0, null] }, source: { kind: 'mle-dojo', competition: 'car-fuel-efficiency' } },
+    manifest: {
+      taskType: 'regression',
+      target: 'Miles_per_Gallon',
+      idColumn: 'id',
+      metric: { name: 'rmse', higherIsBetter: false, bounds: [0, null] },
+      source: { kind: 'mle-dojo', competition: 'car-fuel-efficiency' },
+    },
     // 10 public rows, 11 private ones of which one has no score
     boards: { public: 10, private: 10 },
     firstEntry: { entry: 'row-1', score: '2.41532', kind: 'human', board: 'public' },
@@ -100,7 +120,12 @@ describe.each(CASES)('importing the $name fixture', (c) => {
     return prepared;
   }
   const grade = (submissionFile: string) =>
-    gradeInSandbox(sandbox, { packageDir: result.packageDir, submissionFile, scratchDir: join(root, 'grading'), runKey: runKey() });
+    gradeInSandbox(sandbox, {
+      packageDir: result.packageDir,
+      submissionFile,
+      scratchDir: join(root, 'grading'),
+      runKey: runKey(),
+    });
   /** The sample submission with `change` applied to its rows, written to a file. */
   async function variant(change: (rows: Record<string, string>[]) => Record<string, string>[]): Promise<string> {
     const { workspaceDir } = await prepare();
@@ -115,7 +140,12 @@ describe.each(CASES)('importing the $name fixture', (c) => {
   it('writes a valid task.json with the direction, target and id column it inferred', () => {
     expect(result.taskId).toBe(c.taskId);
     const manifest = taskManifestSchema.parse(JSON.parse(readFileSync(join(result.packageDir, 'task.json'), 'utf8')));
-    expect(manifest).toMatchObject({ id: c.taskId, modality: 'tabular', resources: { cpus: 1, memoryMb: 2048, gpu: false, timeLimitS: 600 }, ...c.manifest });
+    expect(manifest).toMatchObject({
+      id: c.taskId,
+      modality: 'tabular',
+      resources: { cpus: 1, memoryMb: 2048, gpu: false, timeLimitS: 600 },
+      ...c.manifest,
+    });
     expect(result.warnings.some((w) => w.includes('placeholder'))).toBe(true);
     expect(result.warnings.some((w) => /skipped 1 row\(s\) without a score/.test(w))).toBe(true);
   });
@@ -147,7 +177,8 @@ describe.each(CASES)('importing the $name fixture', (c) => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(readdirSync(r.workspaceDir).sort()).toEqual(['private', 'public']); // the scratch copy of raw/ is gone
     expect(readdirSync(join(r.workspaceDir, 'private'))).toEqual(['answers.csv']);
-    for (const file of ['train.csv', 'test.csv', 'sample_submission.csv']) expect(existsSync(join(r.workspaceDir, 'public', file)), file).toBe(true);
+    for (const file of ['train.csv', 'test.csv', 'sample_submission.csv'])
+      expect(existsSync(join(r.workspaceDir, 'public', file)), file).toBe(true);
     const answers = csvRows(join(r.workspaceDir, 'private', 'answers.csv'));
     const test = csvRows(join(r.workspaceDir, 'public', 'test.csv'));
     expect(answers.map((a) => a[c.manifest.idColumn]).sort()).toEqual(test.map((t) => t[c.manifest.idColumn]).sort());
@@ -163,7 +194,9 @@ describe.each(CASES)('importing the $name fixture', (c) => {
     expect(perfect).toEqual({ valid: true, score: c.best });
 
     const target = c.manifest.target;
-    const renamed = await grade(await variant((rows) => rows.map(({ [target]: value, ...rest }) => ({ ...rest, prediction: value! }))));
+    const renamed = await grade(
+      await variant((rows) => rows.map(({ [target]: value, ...rest }) => ({ ...rest, prediction: value! }))),
+    );
     expect(renamed.valid).toBe(false);
     expect(renamed.error).toMatch(c.wrongColumn); // InvalidSubmission's message, not a crash of metric.py
     const missing = await grade(await variant((rows) => rows.map((row) => ({ ...row, [target]: '' }))));
@@ -173,7 +206,10 @@ describe.each(CASES)('importing the $name fixture', (c) => {
 
   it('runs the placeholder baseline on the prepared data to a valid submission', async () => {
     const { workspaceDir } = await prepare();
-    const baseline = await run(readFileSync(join(result.packageDir, 'solutions', 'baseline.py'), 'utf8'), join(workspaceDir, 'public'));
+    const baseline = await run(
+      readFileSync(join(result.packageDir, 'solutions', 'baseline.py'), 'utf8'),
+      join(workspaceDir, 'public'),
+    );
     expect(baseline.exitCode, baseline.stderr).toBe(0);
     const graded = await grade(join(baseline.workspaceDir, 'submission.csv'));
     expect(graded.valid, graded.error).toBe(true);
@@ -183,7 +219,10 @@ describe.each(CASES)('importing the $name fixture', (c) => {
 describe('importer errors and variants', () => {
   const opts = (name: string): ImportOptions => ({ outDir: fresh(name), rawDir: BENCH.raw });
   async function importError(promise: Promise<unknown>): Promise<ImportError> {
-    const err = await promise.then(() => undefined, (e: unknown) => e);
+    const err = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ImportError);
     return err as ImportError;
   }
@@ -214,9 +253,24 @@ describe('importer errors and variants', () => {
   });
 
   it.each([
-    ['grade.py', 'from mlebench.competitions.utils import prepare_for_accuracy_metric', 'from mlebench.competitions.utils import get_ids_from_tf_records, prepare_for_accuracy_metric', /grade\.py:4 imports get_ids_from_tf_records from mlebench\.competitions\.utils/],
-    ['prepare.py', 'from mlebench.utils import read_csv', 'import mlebench.registry', /prepare\.py:5 imports mlebench\.registry,/],
-    ['prepare.py', 'from mlebench.utils import read_csv', 'import mlebench.utils as mu\nread_csv = mu.load_yaml', /prepare\.py:5 imports mlebench\.utils\.load_yaml/],
+    [
+      'grade.py',
+      'from mlebench.competitions.utils import prepare_for_accuracy_metric',
+      'from mlebench.competitions.utils import get_ids_from_tf_records, prepare_for_accuracy_metric',
+      /grade\.py:4 imports get_ids_from_tf_records from mlebench\.competitions\.utils/,
+    ],
+    [
+      'prepare.py',
+      'from mlebench.utils import read_csv',
+      'import mlebench.registry',
+      /prepare\.py:5 imports mlebench\.registry,/,
+    ],
+    [
+      'prepare.py',
+      'from mlebench.utils import read_csv',
+      'import mlebench.utils as mu\nread_csv = mu.load_yaml',
+      /prepare\.py:5 imports mlebench\.utils\.load_yaml/,
+    ],
   ])('refuses %s importing a helper the stand-in lacks (%s → %s)', async (file, from, to, message) => {
     const dir = editedCopy(BENCH.competition, { [file]: (text) => text.replace(from, to) });
     const o = opts('unknown-helper');
@@ -227,7 +281,9 @@ describe('importer errors and variants', () => {
   });
 
   it('refuses a leaderboard that is a Git LFS pointer', async () => {
-    const dir = editedCopy(BENCH.competition, { 'leaderboard.csv': () => 'version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 125841\n' });
+    const dir = editedCopy(BENCH.competition, {
+      'leaderboard.csv': () => 'version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 125841\n',
+    });
     const err = await importError(importMleBench(dir, opts('lfs')));
     expect(err.message).toMatch(/leaderboard\.csv is a Git LFS pointer.*git lfs pull/);
   });
@@ -241,16 +297,24 @@ describe('importer errors and variants', () => {
     });
     const { packageDir, warnings } = await importMleBench(dir, opts('reversed'));
     expect(JSON.parse(readFileSync(join(packageDir, 'task.json'), 'utf8')).metric.higherIsBetter).toBe(false);
-    expect(warnings).toContainEqual(expect.stringMatching(/accuracy is usually higher-is-better, but the source says lower-is-better/));
+    expect(warnings).toContainEqual(
+      expect.stringMatching(/accuracy is usually higher-is-better, but the source says lower-is-better/),
+    );
   });
 
   it("embeds the competition's sibling modules (from .classes import ...) so metric.py grades on its own", async () => {
     const dir = editedCopy(BENCH.competition, {
       'grade.py': (text) =>
         text
-          .replace('from mlebench.competitions.utils', 'from mlebench.grade_helpers import InvalidSubmissionError\nfrom mlebench.competitions.utils')
+          .replace(
+            'from mlebench.competitions.utils',
+            'from mlebench.grade_helpers import InvalidSubmissionError\nfrom mlebench.competitions.utils',
+          )
           .replace('\n\n\ndef grade', '\nfrom .classes import SPECIES\n\n\ndef grade')
-          .replace('    return accuracy_score', '    if not set(submission["Species"]) <= set(SPECIES):\n        raise InvalidSubmissionError(f"Species must be one of {SPECIES}")\n    return accuracy_score'),
+          .replace(
+            '    return accuracy_score',
+            '    if not set(submission["Species"]) <= set(SPECIES):\n        raise InvalidSubmissionError(f"Species must be one of {SPECIES}")\n    return accuracy_score',
+          ),
     });
     writeFileSync(join(dir, 'classes.py'), 'SPECIES = ["Adelie", "Chinstrap", "Gentoo"]\n');
     const { packageDir } = await importMleBench(dir, opts('siblings'));
@@ -260,10 +324,18 @@ describe('importer errors and variants', () => {
     const submission = join(packageDir, 'submission.csv');
     const gradeIt = (text: string) => {
       writeFileSync(submission, text);
-      return gradeInSandbox(sandbox, { packageDir, submissionFile: submission, scratchDir: join(root, 'grading'), runKey: runKey() });
+      return gradeInSandbox(sandbox, {
+        packageDir,
+        submissionFile: submission,
+        scratchDir: join(root, 'grading'),
+        runKey: runKey(),
+      });
     };
     expect(await gradeIt('PenguinId,Species\n1,Adelie\n2,Adelie\n')).toEqual({ valid: true, score: 0.5 });
-    expect(await gradeIt('PenguinId,Species\n1,Adelie\n2,Emperor\n')).toEqual({ valid: false, error: "Species must be one of ['Adelie', 'Chinstrap', 'Gentoo']" });
+    expect(await gradeIt('PenguinId,Species\n1,Adelie\n2,Emperor\n')).toEqual({
+      valid: false,
+      error: "Species must be one of ['Adelie', 'Chinstrap', 'Gentoo']",
+    });
   });
 });
 
@@ -332,9 +404,16 @@ describe('importer helpers', () => {
   });
 
   it('finds the submission columns in the forms Kaggle descriptions use', () => {
-    expect(submissionColumns(readFileSync(join(BENCH.competition, 'description.md'), 'utf8'))).toEqual(['PenguinId', 'Species']);
-    expect(submissionColumns(readFileSync(join(DOJO.competition, 'info', 'description.txt'), 'utf8'))).toEqual(['id', 'Miles_per_Gallon']);
-    const indented = '## Evaluation\n\nHow do I make a submission file? See below.\n\n**Submission File**\n\nPredict each id:\n\n    id,target_a,target_b\n    1,0.5,0.5\n';
+    expect(submissionColumns(readFileSync(join(BENCH.competition, 'description.md'), 'utf8'))).toEqual([
+      'PenguinId',
+      'Species',
+    ]);
+    expect(submissionColumns(readFileSync(join(DOJO.competition, 'info', 'description.txt'), 'utf8'))).toEqual([
+      'id',
+      'Miles_per_Gallon',
+    ]);
+    const indented =
+      '## Evaluation\n\nHow do I make a submission file? See below.\n\n**Submission File**\n\nPredict each id:\n\n    id,target_a,target_b\n    1,0.5,0.5\n';
     expect(submissionColumns(indented)).toEqual(['id', 'target_a', 'target_b']);
     expect(submissionColumns('## Submission Format\n\n```\nUpload a CSV file.\n```\n')).toBeUndefined();
   });

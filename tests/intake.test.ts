@@ -25,7 +25,12 @@ function dir(name: string): string {
 async function intake(path: string, name?: string): Promise<DatasetProfile> {
   const result = await activities.intakeDataset({ path, name });
   const profile = JSON.parse(readFileSync(result.profileFile, 'utf8')) as DatasetProfile;
-  expect(result).toMatchObject({ name: profile.name, rows: profile.rows, columns: profile.columns.length, candidateTargets: profile.candidateTargets.length });
+  expect(result).toMatchObject({
+    name: profile.name,
+    rows: profile.rows,
+    columns: profile.columns.length,
+    candidateTargets: profile.candidateTargets.length,
+  });
   return profile;
 }
 
@@ -34,7 +39,8 @@ async function example(name: string, as?: string): Promise<DatasetProfile> {
 }
 
 function delimited(table: Table, delimiter: string, bom = ''): string {
-  const field = (v: Cell) => (v === null ? '' : v.includes(delimiter) || /["\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const field = (v: Cell) =>
+    v === null ? '' : v.includes(delimiter) || /["\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
   const lines = [table.columns.map(field).join(delimiter)];
   for (let r = 0; r < table.rows; r++) lines.push(table.values.map((column) => field(column[r]!)).join(delimiter));
   return bom + lines.join('\n') + '\n';
@@ -54,7 +60,11 @@ function rowsOf(table: Table, from = 0, to = table.rows): Record<string, string>
 }
 
 function withColumns(table: Table, extra: Record<string, Cell[]>): Table {
-  return { rows: table.rows, columns: [...table.columns, ...Object.keys(extra)], values: [...table.values, ...Object.values(extra)] };
+  return {
+    rows: table.rows,
+    columns: [...table.columns, ...Object.keys(extra)],
+    values: [...table.values, ...Object.values(extra)],
+  };
 }
 
 function column(profile: { columns: DatasetProfile['columns'] }, name: string) {
@@ -73,7 +83,15 @@ describe('reading tables', () => {
     const { table, format } = await readTable(await exampleDatasetPath('penguins', cacheDir));
     expect(format).toBe('json');
     expect(table.rows).toBe(344);
-    expect(table.columns).toEqual(['Species', 'Island', 'Beak Length (mm)', 'Beak Depth (mm)', 'Flipper Length (mm)', 'Body Mass (g)', 'Sex']);
+    expect(table.columns).toEqual([
+      'Species',
+      'Island',
+      'Beak Length (mm)',
+      'Beak Depth (mm)',
+      'Flipper Length (mm)',
+      'Body Mass (g)',
+      'Sex',
+    ]);
     expect(table.values.map((c) => c[0])).toEqual(['Adelie', 'Torgersen', '39.1', '18.7', '181', '3750', 'MALE']);
     expect(table.values[6]!.filter((v) => v === null)).toHaveLength(10);
   });
@@ -97,23 +115,67 @@ describe('reading tables', () => {
     const secondHalf = { ...penguins, rows: 172, values: penguins.values.map((c) => c.slice(172)) };
     writeFileSync(join(halves, 'part-2.csv'), delimited(secondHalf, ','));
     writeFileSync(join(halves, 'README.md'), '# two halves\n');
-    const indexed = (index: (i: number) => string) => withColumns({ rows: penguins.rows, columns: [], values: [] }, { '': Array.from({ length: penguins.rows }, (_, i) => index(i)), ...Object.fromEntries(penguins.columns.map((n, c) => [n, penguins.values[c]!])) });
+    const indexed = (index: (i: number) => string) =>
+      withColumns(
+        { rows: penguins.rows, columns: [], values: [] },
+        {
+          '': Array.from({ length: penguins.rows }, (_, i) => index(i)),
+          ...Object.fromEntries(penguins.columns.map((n, c) => [n, penguins.values[c]!])),
+        },
+      );
 
     const cases: [string, string, Table][] = [
       [write('penguins.tsv', delimited(penguins, '\t')), 'tsv', penguins],
       [write('penguins-pipe.csv', delimited(penguins, '|')), 'csv', penguins],
-      [write('penguins.jsonl', rowsOf(penguins).map((r) => JSON.stringify(r)).join('\n') + '\n'), 'jsonl', penguins],
+      [
+        write(
+          'penguins.jsonl',
+          rowsOf(penguins)
+            .map((r) => JSON.stringify(r))
+            .join('\n') + '\n',
+        ),
+        'jsonl',
+        penguins,
+      ],
       [write('penguins.parquet', Buffer.from(parquet)), 'parquet', penguins],
       [halves, 'folder', penguins],
-      [write('pandas.csv', delimited(indexed((i) => String(i)), ',')), 'csv', penguins],
-      [write('pandas-from-1.csv', delimited(indexed((i) => String(i + 1)), ',')), 'csv', penguins],
+      [
+        write(
+          'pandas.csv',
+          delimited(
+            indexed((i) => String(i)),
+            ',',
+          ),
+        ),
+        'csv',
+        penguins,
+      ],
+      [
+        write(
+          'pandas-from-1.csv',
+          delimited(
+            indexed((i) => String(i + 1)),
+            ',',
+          ),
+        ),
+        'csv',
+        penguins,
+      ],
     ];
     for (const [path, format, expected] of cases) {
       const read = await readTable(path);
       expect(read.format, path).toBe(format);
       expect(read.table, path).toEqual(expected);
     }
-    const shuffledIndex = await readTable(write('pandas-shuffled.csv', delimited(indexed((i) => String(1000 + ((i * 37) % 344))), ',')));
+    const shuffledIndex = await readTable(
+      write(
+        'pandas-shuffled.csv',
+        delimited(
+          indexed((i) => String(1000 + ((i * 37) % 344))),
+          ',',
+        ),
+      ),
+    );
     expect(shuffledIndex.table.columns).toEqual(['row_id', ...penguins.columns]);
     expect(column(profileTable(shuffledIndex.table), 'row_id').kind).toBe('id');
   });
@@ -156,13 +218,29 @@ describe('profiling real datasets', () => {
   it('penguins: kinds, stats, Species the best target, Sex binary despite one stray "."', async () => {
     const profile = await example('penguins');
     expect(profile.rows).toBe(344);
-    expect(profile.columns.map((c) => c.kind)).toEqual(['categorical', 'categorical', 'numeric', 'numeric', 'integer', 'integer', 'categorical']);
+    expect(profile.columns.map((c) => c.kind)).toEqual([
+      'categorical',
+      'categorical',
+      'numeric',
+      'numeric',
+      'integer',
+      'integer',
+      'categorical',
+    ]);
     expect(column(profile, 'Sex').missing).toBeCloseTo(10 / 344, 3);
-    expect(column(profile, 'Species').top).toEqual([{ value: 'Adelie', count: 152 }, { value: 'Gentoo', count: 124 }, { value: 'Chinstrap', count: 68 }]);
+    expect(column(profile, 'Species').top).toEqual([
+      { value: 'Adelie', count: 152 },
+      { value: 'Gentoo', count: 124 },
+      { value: 'Chinstrap', count: 68 },
+    ]);
     expect(column(profile, 'Body Mass (g)').stats).toMatchObject({ min: 2700, max: 6300 });
     expect(profile.candidateTargets[0]).toMatchObject({ column: 'Species', taskType: 'multiclass-classification' });
-    expect(profile.candidateTargets.find((c) => c.column === 'Sex')).toMatchObject({ taskType: 'binary-classification' });
-    expect(profile.candidateTargets.find((c) => c.column === 'Body Mass (g)')).toMatchObject({ taskType: 'regression' });
+    expect(profile.candidateTargets.find((c) => c.column === 'Sex')).toMatchObject({
+      taskType: 'binary-classification',
+    });
+    expect(profile.candidateTargets.find((c) => c.column === 'Body Mass (g)')).toMatchObject({
+      taskType: 'regression',
+    });
     expect(profile).toMatchObject({ idColumns: [], timeColumns: [], textColumns: [], leakageSuspects: [] });
     expect(profile.source).toMatchObject({ format: 'json', files: [{ bytes: 67119 }] });
   });
@@ -174,15 +252,27 @@ describe('profiling real datasets', () => {
     expect(profile.columns).toHaveLength(14);
     expect(profile.candidateTargets[0]).toMatchObject({ column: 'medv', taskType: 'regression' });
     expect(column(profile, 'chas').kind).toBe('boolean');
-    expect(profile.candidateTargets.find((c) => c.column === 'chas')).toMatchObject({ taskType: 'binary-classification' });
+    expect(profile.candidateTargets.find((c) => c.column === 'chas')).toMatchObject({
+      taskType: 'binary-classification',
+    });
   });
 
   it('spam assassin: label is a binary target, category a multiclass one, each leaking the other; subject and body are text', async () => {
     const profile = await example('spam-assassin');
     expect(profile.rows).toBe(6046);
-    expect(column(profile, 'label').top).toEqual([{ value: 'ham', count: 4150 }, { value: 'spam', count: 1896 }]);
-    expect(profile.candidateTargets.map((c) => [c.column, c.taskType]).sort()).toEqual([['category', 'multiclass-classification'], ['label', 'binary-classification']]);
-    expect(column(profile, 'category').top).toEqual([{ value: 'easy-ham', count: 3900 }, { value: 'spam', count: 1896 }, { value: 'hard-ham', count: 250 }]);
+    expect(column(profile, 'label').top).toEqual([
+      { value: 'ham', count: 4150 },
+      { value: 'spam', count: 1896 },
+    ]);
+    expect(profile.candidateTargets.map((c) => [c.column, c.taskType]).sort()).toEqual([
+      ['category', 'multiclass-classification'],
+      ['label', 'binary-classification'],
+    ]);
+    expect(column(profile, 'category').top).toEqual([
+      { value: 'easy-ham', count: 3900 },
+      { value: 'spam', count: 1896 },
+      { value: 'hard-ham', count: 250 },
+    ]);
     // category = spam exactly when label = spam: a task on one must not see the other
     expect(profile.leakageSuspects).toContainEqual(expect.objectContaining({ column: 'category', target: 'label' }));
     expect(profile.textColumns).toEqual(['subject', 'body']);
@@ -195,7 +285,9 @@ describe('profiling real datasets', () => {
     expect(profile.rows).toBe(1461);
     expect(profile.timeColumns).toEqual(['date']);
     expect(column(profile, 'date').kind).toBe('datetime');
-    expect(profile.candidateTargets.find((c) => c.column === 'weather')).toMatchObject({ taskType: 'multiclass-classification' });
+    expect(profile.candidateTargets.find((c) => c.column === 'weather')).toMatchObject({
+      taskType: 'multiclass-classification',
+    });
     expect(profile.candidateTargets.find((c) => c.column === 'temp_max')).toMatchObject({ taskType: 'forecasting' });
     expect(profile.candidateTargets.some((c) => c.column === 'date' || c.taskType === 'regression')).toBe(false);
   });
@@ -203,13 +295,19 @@ describe('profiling real datasets', () => {
   it('cars: a model-year column is a time column but indexes no series, so mileage stays regression', async () => {
     const profile = await example('cars');
     expect(profile.timeColumns).toEqual(['Year']);
-    expect(profile.candidateTargets.find((c) => c.column === 'Miles_per_Gallon')).toMatchObject({ taskType: 'regression' });
+    expect(profile.candidateTargets.find((c) => c.column === 'Miles_per_Gallon')).toMatchObject({
+      taskType: 'regression',
+    });
   });
 
   it('iris: species, 3 classes of 50, is the top target', async () => {
     const profile = await example('iris');
     expect(profile.rows).toBe(150);
-    expect(profile.candidateTargets[0]).toMatchObject({ column: 'species', taskType: 'multiclass-classification', score: 1 });
+    expect(profile.candidateTargets[0]).toMatchObject({
+      column: 'species',
+      taskType: 'multiclass-classification',
+      score: 1,
+    });
     expect(column(profile, 'species').top?.map((t) => t.count)).toEqual([50, 50, 50]);
   });
 
@@ -241,11 +339,15 @@ describe('profiling real datasets', () => {
       }),
     );
     const pairs = profile.leakageSuspects.map((s) => `${s.column} -> ${s.target}`);
-    expect(pairs).toEqual(expect.arrayContaining(['species_code -> Species', 'body_mass_kg -> Body Mass (g)', 'species_guess -> Species']));
+    expect(pairs).toEqual(
+      expect.arrayContaining(['species_code -> Species', 'body_mass_kg -> Body Mass (g)', 'species_guess -> Species']),
+    );
     expect(pairs).not.toContain('Island -> Species');
     expect(pairs).not.toContain('field_notes -> Species');
     expect(pairs).not.toContain('Flipper Length (mm) -> Body Mass (g)');
-    expect(profile.leakageSuspects.find((s) => s.column === 'species_guess')?.reason).toMatch(/name contains "Species"/);
+    expect(profile.leakageSuspects.find((s) => s.column === 'species_guess')?.reason).toMatch(
+      /name contains "Species"/,
+    );
     expect(profile.leakageSuspects.find((s) => s.column === 'body_mass_kg')?.reason).toMatch(/\|r\| = 1\.000/);
   });
 });
@@ -262,7 +364,12 @@ describe('the intake activity', () => {
     expect(profile.name).toBe('penguins-semicolon');
     const folder = dirname(profile.dataFile);
     expect(folder).toMatch(/datasets[/\\]penguins-semicolon-[0-9a-f]{12}$/);
-    expect(profile.source).toEqual({ format: 'csv', files: [{ path, bytes: statSync(path).size, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') }] });
+    expect(profile.source).toEqual({
+      format: 'csv',
+      files: [
+        { path, bytes: statSync(path).size, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') },
+      ],
+    });
     const text = readFileSync(profile.dataFile, 'utf8');
     expect(text.startsWith('Species,Island,Beak Length (mm),')).toBe(true);
     expect(text).toContain('Adelie,"Torgersen, ""north""\nshore",39.1,');
@@ -279,15 +386,20 @@ describe('the intake activity', () => {
   it('forges a 100k-row dataset', async () => {
     const started = Date.now();
     const profile = await example('flights-100k');
-    console.log(`flights-100k: intake in ${Date.now() - started} ms, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
+    console.log(
+      `flights-100k: intake in ${Date.now() - started} ms, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`,
+    );
     expect(profile.rows).toBe(100_000);
     expect(profile.columns.map((c) => c.name)).toEqual(['delay', 'distance', 'time']);
     expect(profile.candidateTargets.find((c) => c.column === 'delay')).toMatchObject({ taskType: 'regression' });
   });
 
   it('resolves every example dataset to a readable file', async () => {
-    for (const name of Object.keys(EXAMPLE_FORGE_DATASETS)) expect(statSync(await exampleDatasetPath(name, cacheDir)).size, name).toBeGreaterThan(0);
-    await expect(exampleDatasetPath('nope', cacheDir)).rejects.toThrow(/unknown example dataset "nope"; choose one of: penguins/);
+    for (const name of Object.keys(EXAMPLE_FORGE_DATASETS))
+      expect(statSync(await exampleDatasetPath(name, cacheDir)).size, name).toBeGreaterThan(0);
+    await expect(exampleDatasetPath('nope', cacheDir)).rejects.toThrow(
+      /unknown example dataset "nope"; choose one of: penguins/,
+    );
   });
 
   describe('refuses bad input with a message naming the file and what to do', () => {
@@ -301,7 +413,11 @@ describe('the intake activity', () => {
     writeFileSync(join(mismatched, 'b.csv'), 'x,z\n5,6\n');
     const noData = dir('bad/no-data');
     writeFileSync(join(noData, 'README.md'), 'nothing here\n');
-    const notes = Array.from({ length: 30 }, (_, i) => `${i + 1},Note number ${i + 1} about something that happened on a day,2020-01-${String(i + 1).padStart(2, '0')}`);
+    const notes = Array.from(
+      { length: 30 },
+      (_, i) =>
+        `${i + 1},Note number ${i + 1} about something that happened on a day,2020-01-${String(i + 1).padStart(2, '0')}`,
+    );
     const big = 'a,b\n' + Array.from({ length: 150_000 }, (_, i) => `${i},${(i * 7) % 13}`).join('\n');
 
     const cases: [string, string, RegExp, number?][] = [
@@ -309,18 +425,42 @@ describe('the intake activity', () => {
       ['empty file', file('empty.csv', ''), /is empty/],
       ['blank file', file('blank.csv', '\n  \n'), /is empty/],
       ['header only', file('header.csv', 'a,b,c\n'), /header but no data rows/],
-      ['NUL bytes', file('binary.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x2c, 0x0a])), /NUL byte.*binary/],
-      ['invalid UTF-8', file('latin1.csv', Buffer.from('name,city\nJos\xe9,S\xe3o Paulo\n', 'latin1')), /not valid UTF-8.*re-save it as UTF-8/],
+      [
+        'NUL bytes',
+        file('binary.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x2c, 0x0a])),
+        /NUL byte.*binary/,
+      ],
+      [
+        'invalid UTF-8',
+        file('latin1.csv', Buffer.from('name,city\nJos\xe9,S\xe3o Paulo\n', 'latin1')),
+        /not valid UTF-8.*re-save it as UTF-8/,
+      ],
       ['one column', file('single.csv', 'value\n1\n2\n3\n'), /only one column \("value"\)/],
-      ['ragged rows', file('ragged.csv', 'a,b,c\n1,2,3\n1,2,3,4\n'), /line 3.*every row has the header's number of fields/],
+      [
+        'ragged rows',
+        file('ragged.csv', 'a,b,c\n1,2,3\n1,2,3,4\n'),
+        /line 3.*every row has the header's number of fields/,
+      ],
       ['no target', file('notes.csv', 'note_id,note,date\n' + notes.join('\n')), /no usable target column/],
       ['over the size limit', file('big.csv', big), /over the 1 MB limit.*ANVIL_FORGE_MAX_DATASET_MB/, 1],
       ['unsupported extension', file('data.xlsx', 'PK'), /unsupported file type "\.xlsx"/],
-      ['broken JSON', file('broken.json', '[\n  {"a": 1, "b": 2},\n  {"a": 2, "b": }\n]'), /not valid JSON: unexpected "}" at line 3, column 17/],
+      [
+        'broken JSON',
+        file('broken.json', '[\n  {"a": 1, "b": 2},\n  {"a": 2, "b": }\n]'),
+        /not valid JSON: unexpected "}" at line 3, column 17/,
+      ],
       ['JSON that is not an array', file('object.json', '{"a": [1, 2]}'), /expected a JSON array of objects/],
-      ['broken JSONL', file('broken.jsonl', '{"a": 1, "b": 2}\n{"a": 2, "b"\n'), /not valid JSON Lines: unexpected end of input at line 2, column 13/],
+      [
+        'broken JSONL',
+        file('broken.jsonl', '{"a": 1, "b": 2}\n{"a": 2, "b"\n'),
+        /not valid JSON Lines: unexpected end of input at line 2, column 13/,
+      ],
       ['corrupt Parquet', file('corrupt.parquet', 'this is not parquet at all'), /not a readable Parquet file/],
-      ['folder with different columns', mismatched, /b\.csv has different columns from a\.csv \(it lacks "y" and adds "z"\)/],
+      [
+        'folder with different columns',
+        mismatched,
+        /b\.csv has different columns from a\.csv \(it lacks "y" and adds "z"\)/,
+      ],
       ['folder without data files', noData, /holds no data files/],
     ];
     it.each(cases)('%s', async (_label, path, message, maxDatasetMb = 200) => {

@@ -45,7 +45,12 @@ describe('the ESLint rule that keeps workflow code deterministic', () => {
   });
 
   it('leaves the same imports alone outside workflows/', async () => {
-    expect(await lintAs('activities/example.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n")).toEqual([]);
+    expect(
+      await lintAs(
+        'activities/example.ts',
+        "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n",
+      ),
+    ).toEqual([]);
   });
 
   it('finds nothing in the real workflows/', async () => {

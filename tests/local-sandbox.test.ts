@@ -15,7 +15,10 @@ const sandbox = new LocalSandbox({ runsDir });
 const limits: SandboxLimits = { cpus: 1, memoryMb: 256, pids: 64, timeoutS: 30, outputBytes: 64 * 1024, tmpMb: 16 };
 let n = 0;
 const run = (code: string, extra: Partial<SandboxLimits> = {}, options: Partial<RunOptions> = {}, dataDir?: string) =>
-  sandbox.run({ code, dataDir, limits: { ...limits, ...extra } }, { runKey: `local-test/${process.pid}/${n++}`, ...options });
+  sandbox.run(
+    { code, dataDir, limits: { ...limits, ...extra } },
+    { runKey: `local-test/${process.pid}/${n++}`, ...options },
+  );
 
 /** Alive and not a zombie (a reparented child may wait for a reaper that never comes). */
 function running(pid: number): boolean {
@@ -60,7 +63,14 @@ raise SystemExit(3)`,
       {},
       data,
     );
-    expect(result).toMatchObject({ exitCode: 3, timedOut: false, oomKilled: false, stdout: '1,2\nTrue\n', stderr: 'oops\n', outputTruncated: false });
+    expect(result).toMatchObject({
+      exitCode: 3,
+      timedOut: false,
+      oomKilled: false,
+      stdout: '1,2\nTrue\n',
+      stderr: 'oops\n',
+      outputTruncated: false,
+    });
     expect(readFileSync(join(result.workspaceDir, 'model.txt'), 'utf8')).toBe('fitted');
   });
 
@@ -82,7 +92,22 @@ print(repr(os.environ["CUDA_VISIBLE_DEVICES"]), resource.getrlimit(resource.RLIM
       const env = JSON.parse(result.stdout) as Record<string, string>;
       expect(env.OPENAI_API_KEY).toBeUndefined();
       expect(result.stdout).not.toContain('sk-local-sandbox-secret');
-      const allowed = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'MPLCONFIGDIR', 'PYTHONUNBUFFERED', 'PYTHONDONTWRITEBYTECODE', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', 'ANVIL_WORKSPACE', 'ANVIL_RUN_ID', 'CUDA_VISIBLE_DEVICES', 'LC_CTYPE'];
+      const allowed = [
+        'PATH',
+        'HOME',
+        'LANG',
+        'TMPDIR',
+        'MPLCONFIGDIR',
+        'PYTHONUNBUFFERED',
+        'PYTHONDONTWRITEBYTECODE',
+        'OMP_NUM_THREADS',
+        'OPENBLAS_NUM_THREADS',
+        'MKL_NUM_THREADS',
+        'ANVIL_WORKSPACE',
+        'ANVIL_RUN_ID',
+        'CUDA_VISIBLE_DEVICES',
+        'LC_CTYPE',
+      ];
       expect(Object.keys(env).filter((k) => !allowed.includes(k))).toEqual([]);
     } finally {
       delete process.env.OPENAI_API_KEY;
@@ -101,7 +126,11 @@ print(repr(os.environ["CUDA_VISIBLE_DEVICES"]), resource.getrlimit(resource.RLIM
     const ctrl = new AbortController();
     let pids: number[] = [];
     const started = new Promise<void>((ready) => {
-      void run(FAMILY, {}, { signal: ctrl.signal, onStdoutLine: (line) => ((pids = line.split(' ').map(Number)), ready()) }).catch(() => undefined);
+      void run(
+        FAMILY,
+        {},
+        { signal: ctrl.signal, onStdoutLine: (line) => ((pids = line.split(' ').map(Number)), ready()) },
+      ).catch(() => undefined);
     });
     await started;
     const aborted = Date.now();
@@ -115,11 +144,15 @@ print(repr(os.environ["CUDA_VISIBLE_DEVICES"]), resource.getrlimit(resource.RLIM
   it('rejects with the abort reason', async () => {
     const ctrl = new AbortController();
     setTimeout(() => ctrl.abort(new Error('cancelled by Temporal')), 300);
-    await expect(run('import time\ntime.sleep(30)', {}, { signal: ctrl.signal })).rejects.toThrow('cancelled by Temporal');
+    await expect(run('import time\ntime.sleep(30)', {}, { signal: ctrl.signal })).rejects.toThrow(
+      'cancelled by Temporal',
+    );
   });
 
   it('caps the output it keeps but counts all of it', async () => {
-    const result = await run('import sys\nsys.stdout.write("x" * 200_000)\nsys.stdout.write("END")', { outputBytes: 4096 });
+    const result = await run('import sys\nsys.stdout.write("x" * 200_000)\nsys.stdout.write("END")', {
+      outputBytes: 4096,
+    });
     expect(result.exitCode).toBe(0);
     expect(result.outputTruncated).toBe(true);
     expect(result.stdoutBytes).toBe(200_003);
@@ -130,14 +163,20 @@ print(repr(os.environ["CUDA_VISIBLE_DEVICES"]), resource.getrlimit(resource.RLIM
   it('streams stdout lines as they come', async () => {
     const lines: { line: string; at: number }[] = [];
     const t0 = Date.now();
-    const result = await run('import time\nprint("step 1")\ntime.sleep(0.8)\nprint("step 2")\nprint("no newline", end="")', {}, { onStdoutLine: (line) => lines.push({ line, at: Date.now() - t0 }) });
+    const result = await run(
+      'import time\nprint("step 1")\ntime.sleep(0.8)\nprint("step 2")\nprint("no newline", end="")',
+      {},
+      { onStdoutLine: (line) => lines.push({ line, at: Date.now() - t0 }) },
+    );
     expect(lines.map((l) => l.line)).toEqual(['step 1', 'step 2', 'no newline']);
     expect(lines[1]!.at - lines[0]!.at).toBeGreaterThan(500); // the first came before the run ended
     expect(result.stdout).toBe('step 1\nstep 2\nno newline');
   });
 
   it('reports running out of its memory limit as OOM', async () => {
-    const result = await run('chunks = [bytearray(64 * 1024 * 1024) for _ in range(16)]\nprint("survived")', { memoryMb: 128 });
+    const result = await run('chunks = [bytearray(64 * 1024 * 1024) for _ in range(16)]\nprint("survived")', {
+      memoryMb: 128,
+    });
     expect(result).toMatchObject({ oomKilled: true, timedOut: false, exitCode: null });
     expect(result.stdout).not.toContain('survived');
   });
@@ -150,7 +189,7 @@ print(repr(os.environ["CUDA_VISIBLE_DEVICES"]), resource.getrlimit(resource.RLIM
     expect(second.stdout).toBe('[]\n');
   });
 
-  it("reaps the runs of a worker that died, and only those", async () => {
+  it('reaps the runs of a worker that died, and only those', async () => {
     // A real worker process that starts a run, then is SIGKILLed: its run survives it until reaped.
     const dir = join(root, 'orphans');
     mkdirSync(dir);
@@ -163,7 +202,10 @@ new LocalSandbox({ runsDir: ${JSON.stringify(join(dir, 'runs'))} }).run(
   { runKey: 'orphan', onStdoutLine: (line) => console.log('PIDS', line) },
 );`,
     );
-    const worker = spawn(process.execPath, ['-r', 'tsx/cjs', script], { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    const worker = spawn(process.execPath, ['-r', 'tsx/cjs', script], {
+      cwd: join(__dirname, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const pids = await new Promise<number[]>((resolve, reject) => {
       let out = '';
       worker.stdout!.on('data', (d) => {
@@ -188,6 +230,8 @@ new LocalSandbox({ runsDir: ${JSON.stringify(join(dir, 'runs'))} }).run(
 
   it('says what to do when the interpreter is missing', async () => {
     const broken = new LocalSandbox({ runsDir, python: 'python-that-does-not-exist' });
-    await expect(broken.check()).rejects.toThrow(/cannot run Python "python-that-does-not-exist".*ANVIL_SANDBOX_PYTHON/);
+    await expect(broken.check()).rejects.toThrow(
+      /cannot run Python "python-that-does-not-exist".*ANVIL_SANDBOX_PYTHON/,
+    );
   });
 });

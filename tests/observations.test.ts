@@ -4,19 +4,44 @@ import { infoOf } from '../domain/env-info';
 import { bestOf, runError, scoresOf } from '../domain/observations';
 import { rewardOf } from '../domain/rewards';
 
-const run = (over: Partial<RunSummary>): RunSummary => ({ exitCode: 0, timedOut: false, oomKilled: false, wallMs: 10, stdout: '', stderr: '', outputTruncated: false, ...over });
+const run = (over: Partial<RunSummary>): RunSummary => ({
+  exitCode: 0,
+  timedOut: false,
+  oomKilled: false,
+  wallMs: 10,
+  stdout: '',
+  stderr: '',
+  outputTruncated: false,
+  ...over,
+});
 const limits = { timeoutS: 30, memoryMb: 512 };
 const higher = { higherIsBetter: true };
 const lower = { higherIsBetter: false };
 
 describe('Dojo observations', () => {
   it('names the Python exception a failed step raised, with likely causes', () => {
-    const stderr = 'Traceback (most recent call last):\n  File "/code/main.py", line 2, in <module>\n    df["nope"]\nKeyError: \'nope\'\n';
+    const stderr =
+      'Traceback (most recent call last):\n  File "/code/main.py", line 2, in <module>\n    df["nope"]\nKeyError: \'nope\'\n';
     expect(runError(run({ exitCode: 1, stderr }), limits)).toMatchObject({ type: 'KeyError', message: "'nope'" });
-    expect(runError(run({ exitCode: 1, stderr: "ModuleNotFoundError: No module named 'torch'" }), limits)!.likelyCauses.join(' ')).toMatch(/no network/);
-    expect(runError(run({ exitCode: 1, stderr: '  File "x", line 1\n    def (:\n        ^\nSyntaxError: invalid syntax' }), limits)!.type).toBe('SyntaxError');
-    expect(runError(run({ exitCode: null, timedOut: true }), limits)).toMatchObject({ type: 'Timeout', message: expect.stringContaining('30 s') });
-    expect(runError(run({ exitCode: null, oomKilled: true }), limits)).toMatchObject({ type: 'OutOfMemory', message: expect.stringContaining('512 MB') });
+    expect(
+      runError(run({ exitCode: 1, stderr: "ModuleNotFoundError: No module named 'torch'" }), limits)!.likelyCauses.join(
+        ' ',
+      ),
+    ).toMatch(/no network/);
+    expect(
+      runError(
+        run({ exitCode: 1, stderr: '  File "x", line 1\n    def (:\n        ^\nSyntaxError: invalid syntax' }),
+        limits,
+      )!.type,
+    ).toBe('SyntaxError');
+    expect(runError(run({ exitCode: null, timedOut: true }), limits)).toMatchObject({
+      type: 'Timeout',
+      message: expect.stringContaining('30 s'),
+    });
+    expect(runError(run({ exitCode: null, oomKilled: true }), limits)).toMatchObject({
+      type: 'OutOfMemory',
+      message: expect.stringContaining('512 MB'),
+    });
     expect(runError(run({ exitCode: 3, stderr: 'no traceback here' }), limits)).toMatchObject({ type: 'RuntimeError' });
     expect(runError(run({}), limits)).toBeUndefined();
   });
@@ -50,9 +75,19 @@ describe('Dojo observations', () => {
 
   it('answers request_info kinds with public facts only', () => {
     const task = {
-      taskId: 't', packageDir: '/secret/package', title: 'T', taskType: 'regression' as const, target: 'y', idColumn: 'id',
-      metric: { name: 'rmse', higherIsBetter: false }, resources: { cpus: 1, memoryMb: 512, gpu: false, timeLimitS: 60 },
-      description: 'd', files: [{ name: 'train.csv', bytes: 10 }], columns: [], sampleSubmission: 'id,y\n1,0', leaderboards: [{ name: 'reference', scores: [1, 2] }],
+      taskId: 't',
+      packageDir: '/secret/package',
+      title: 'T',
+      taskType: 'regression' as const,
+      target: 'y',
+      idColumn: 'id',
+      metric: { name: 'rmse', higherIsBetter: false },
+      resources: { cpus: 1, memoryMb: 512, gpu: false, timeLimitS: 60 },
+      description: 'd',
+      files: [{ name: 'train.csv', bytes: 10 }],
+      columns: [],
+      sampleSubmission: 'id,y\n1,0',
+      leaderboards: [{ name: 'reference', scores: [1, 2] }],
     };
     const budget = { steps: 5, wallTimeS: 60, idleTimeoutS: 60 };
     const left = { stepsUsed: 1, stepsLeft: 4, wallTimeLeftS: 50 };

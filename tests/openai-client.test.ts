@@ -15,23 +15,47 @@ afterEach(() => server?.close());
 
 async function clientFor(script: Script, env: Record<string, string> = {}) {
   server = await startScriptedLlm(script);
-  const config = loadConfig({ OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key', ANVIL_MODEL: 'base-model', ANVIL_LLM_PRICE_IN: '2', ANVIL_LLM_PRICE_OUT: '10', ...env }, mkdtempSync(join(tmpdir(), 'anvil-llm-')));
+  const config = loadConfig(
+    {
+      OPENAI_BASE_URL: server.url,
+      OPENAI_API_KEY: 'test-key',
+      ANVIL_MODEL: 'base-model',
+      ANVIL_LLM_PRICE_IN: '2',
+      ANVIL_LLM_PRICE_OUT: '10',
+      ...env,
+    },
+    mkdtempSync(join(tmpdir(), 'anvil-llm-')),
+  );
   const failuresDir = mkdtempSync(join(tmpdir(), 'anvil-llm-failures-'));
   return { client: new LlmClient(config.llm, failuresDir), server, failuresDir };
 }
 
 describe('LlmClient against an OpenAI-compatible server', () => {
-  it('sends the role\'s model, the messages and a json_schema response format, and counts usage and cost', async () => {
-    const { client, server } = await clientFor(() => ({ content: '{"answer": 42}' }), { ANVIL_MODEL_DESIGNER: 'designer-model' });
+  it("sends the role's model, the messages and a json_schema response format, and counts usage and cost", async () => {
+    const { client, server } = await clientFor(() => ({ content: '{"answer": 42}' }), {
+      ANVIL_MODEL_DESIGNER: 'designer-model',
+    });
     const system = readFileSync(join(PROMPTS_DIR, 'designer.md'), 'utf8');
-    const reply = await client.structured('designer', schema, [{ role: 'system', content: system }, { role: 'user', content: 'q' }]);
+    const reply = await client.structured('designer', schema, [
+      { role: 'system', content: system },
+      { role: 'user', content: 'q' },
+    ]);
     expect(reply).toMatchObject({ kind: 'value', value: { answer: 42 } });
     await client.structured('reviewer', schema, [{ role: 'user', content: 'q' }]);
     const [first, second] = server.requests;
     expect(first!.model).toBe('designer-model');
     expect(second!.model).toBe('base-model');
-    expect(first!.messages.map((m) => [m.role, m.content])).toEqual([['system', system], ['user', 'q']]);
-    expect(first!.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'designer_output', schema: expect.objectContaining({ type: 'object', required: ['answer'] }) } });
+    expect(first!.messages.map((m) => [m.role, m.content])).toEqual([
+      ['system', system],
+      ['user', 'q'],
+    ]);
+    expect(first!.response_format).toEqual({
+      type: 'json_schema',
+      json_schema: {
+        name: 'designer_output',
+        schema: expect.objectContaining({ type: 'object', required: ['answer'] }),
+      },
+    });
     expect(client.usage).toEqual({ promptTokens: 200, completionTokens: 100, costUsd: (200 * 2 + 100 * 10) / 1e6 });
   });
 
@@ -43,34 +67,57 @@ describe('LlmClient against an OpenAI-compatible server', () => {
     expect(server.requests).toHaveLength(3);
     const feedback = server.requests[1]!.messages.at(-1)!;
     expect(feedback.role).toBe('user');
-    expect(feedback.content).toMatch(/does not match the required JSON schema:[\s\S]*expected number, received string[\s\S]*at answer/);
-    expect(server.requests[1]!.messages.at(-2)).toMatchObject({ role: 'assistant', content: 'Sure! {"answer": "forty-two"}' });
+    expect(feedback.content).toMatch(
+      /does not match the required JSON schema:[\s\S]*expected number, received string[\s\S]*at answer/,
+    );
+    expect(server.requests[1]!.messages.at(-2)).toMatchObject({
+      role: 'assistant',
+      content: 'Sure! {"answer": "forty-two"}',
+    });
   });
 
   it('reads a JSON reply whose strings hold code fences of their own', async () => {
     const withFence = z.object({ answer: z.number(), text: z.string() });
     const content = JSON.stringify({ answer: 5, text: 'Submission format:\n```\nid,y\n1,2\n```\n' });
     const { client } = await clientFor(() => ({ content }));
-    expect(await client.structured('designer', withFence, [{ role: 'user', content: 'q' }])).toMatchObject({ kind: 'value', value: { answer: 5 } });
+    expect(await client.structured('designer', withFence, [{ role: 'user', content: 'q' }])).toMatchObject({
+      kind: 'value',
+      value: { answer: 5 },
+    });
   });
 
   it('fails for good after the bounded retries, keeping the raw replies for inspection', async () => {
-    const { client, server, failuresDir } = await clientFor(() => ({ content: '{"answer": null}' }), { ANVIL_LLM_OUTPUT_RETRIES: '1' });
-    const err = await client.structured('refactorer', schema, [{ role: 'user', content: 'q' }]).catch((e: unknown) => e);
+    const { client, server, failuresDir } = await clientFor(() => ({ content: '{"answer": null}' }), {
+      ANVIL_LLM_OUTPUT_RETRIES: '1',
+    });
+    const err = await client
+      .structured('refactorer', schema, [{ role: 'user', content: 'q' }])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'InvalidRoleOutput', nonRetryable: true });
     expect(server.requests).toHaveLength(2);
     const kept = /kept in (\S+\.json)/.exec((err as Error).message)![1]!;
     expect(kept.startsWith(failuresDir)).toBe(true);
-    expect(JSON.parse(readFileSync(kept, 'utf8'))).toMatchObject({ role: 'refactorer', replies: ['{"answer": null}', '{"answer": null}'] });
+    expect(JSON.parse(readFileSync(kept, 'utf8'))).toMatchObject({
+      role: 'refactorer',
+      replies: ['{"answer": null}', '{"answer": null}'],
+    });
   });
 
   it('falls back to JSON in text for servers without json_schema response formats', async () => {
-    const { client, server } = await clientFor((req) => (req.response_format ? { status: 400, error: "response_format 'json_schema' is not supported" } : { content: '{"answer": 7}' }));
-    expect(await client.structured('reviewer', schema, [{ role: 'user', content: 'q' }])).toMatchObject({ value: { answer: 7 } });
+    const { client, server } = await clientFor((req) =>
+      req.response_format
+        ? { status: 400, error: "response_format 'json_schema' is not supported" }
+        : { content: '{"answer": 7}' },
+    );
+    expect(await client.structured('reviewer', schema, [{ role: 'user', content: 'q' }])).toMatchObject({
+      value: { answer: 7 },
+    });
     expect(server.requests).toHaveLength(2);
     expect(server.requests[1]!.response_format).toBeUndefined();
-    expect(server.requests[1]!.messages.at(-1)!.content).toMatch(/^Reply with JSON only, matching this JSON schema:\n\{.*"answer"/);
+    expect(server.requests[1]!.messages.at(-1)!.content).toMatch(
+      /^Reply with JSON only, matching this JSON schema:\n\{.*"answer"/,
+    );
   });
 
   it('turns a 429 into a retryable failure that waits what the server asked', async () => {
@@ -81,7 +128,9 @@ describe('LlmClient against an OpenAI-compatible server', () => {
   });
 
   it('gives up on a request at its time limit with a retryable error', async () => {
-    const { client } = await clientFor(() => ({ content: '{"answer": 1}', delayMs: 3000 }), { ANVIL_LLM_TIMEOUT_S: '1' });
+    const { client } = await clientFor(() => ({ content: '{"answer": 1}', delayMs: 3000 }), {
+      ANVIL_LLM_TIMEOUT_S: '1',
+    });
     const started = Date.now();
     const err = await client.structured('designer', schema, [{ role: 'user', content: 'q' }]).catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(2500);

@@ -9,7 +9,13 @@ import type { Policy } from '../agents/policy';
 import { loadConfig } from '../config';
 import { type Action, ENV_ACTIONS, type EnvAction, type Observation, type PolicyTurn } from '../domain/env';
 import { compact } from '../domain/sft';
-import { type ChatRequest, type Script, type ScriptedLlm, type ScriptedReply, startScriptedLlm } from './helpers/scripted-llm';
+import {
+  type ChatRequest,
+  type Script,
+  type ScriptedLlm,
+  type ScriptedReply,
+  startScriptedLlm,
+} from './helpers/scripted-llm';
 import { policyScript } from './helpers/scripted-policy';
 
 let server: ScriptedLlm | undefined;
@@ -17,7 +23,16 @@ afterEach(() => server?.close());
 
 async function policyFor(script: Script, env: Record<string, string> = {}) {
   server = await startScriptedLlm(script);
-  const config = loadConfig({ OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key', ANVIL_MODEL: 'base-model', ANVIL_MODEL_POLICY: 'policy-model', ...env }, mkdtempSync(join(tmpdir(), 'anvil-policy-')));
+  const config = loadConfig(
+    {
+      OPENAI_BASE_URL: server.url,
+      OPENAI_API_KEY: 'test-key',
+      ANVIL_MODEL: 'base-model',
+      ANVIL_MODEL_POLICY: 'policy-model',
+      ...env,
+    },
+    mkdtempSync(join(tmpdir(), 'anvil-policy-')),
+  );
   const failuresDir = mkdtempSync(join(tmpdir(), 'anvil-policy-failures-'));
   return { policy: createOpenAiPolicy({ llm: config.llm, failuresDir }), server, failuresDir };
 }
@@ -25,17 +40,49 @@ async function policyFor(script: Script, env: Record<string, string> = {}) {
 const STEPS = 10;
 const DESCRIPTION = '# Penguin sex\n\nPredict `is_male` for each penguin of test.csv.';
 function observation(step: number, action: EnvAction | 'open', over: Partial<Observation> = {}): Observation {
-  return { step, action, status: 'ok', message: `${action} done`, budget: { stepsUsed: step, stepsLeft: STEPS - step, wallTimeLeftS: 3600 }, done: false, ...over };
+  return {
+    step,
+    action,
+    status: 'ok',
+    message: `${action} done`,
+    budget: { stepsUsed: step, stepsLeft: STEPS - step, wallTimeLeftS: 3600 },
+    done: false,
+    ...over,
+  };
 }
-const opening = (): PolicyTurn => ({ observation: observation(0, 'open', { info: { kind: 'overview', title: 'Penguin sex', target: 'is_male', description: DESCRIPTION } }), reward: 0, done: false });
+const opening = (): PolicyTurn => ({
+  observation: observation(0, 'open', {
+    info: { kind: 'overview', title: 'Penguin sex', target: 'is_male', description: DESCRIPTION },
+  }),
+  reward: 0,
+  done: false,
+});
 
 /** What the environment answers to an action: enough for an agent to go on. */
 function respond(action: Action, step: number): Observation {
   switch (action.action) {
     case 'request_info':
-      return observation(step, action.action, { info: { kind: action.params.kind, sampleSubmission: 'id,is_male\n8,0.5\n', path: '/data/sample_submission.csv', writeTo: '/workspace/out/submission.csv' } });
+      return observation(step, action.action, {
+        info: {
+          kind: action.params.kind,
+          sampleSubmission: 'id,is_male\n8,0.5\n',
+          path: '/data/sample_submission.csv',
+          writeTo: '/workspace/out/submission.csv',
+        },
+      });
     case 'validate_code':
-      return observation(step, action.action, { run: { exitCode: 0, timedOut: false, oomKilled: false, wallMs: 900, stdout: `${'x'.repeat(5000)}rows written`, stderr: '', outputTruncated: false }, submission: { valid: true } });
+      return observation(step, action.action, {
+        run: {
+          exitCode: 0,
+          timedOut: false,
+          oomKilled: false,
+          wallMs: 900,
+          stdout: `${'x'.repeat(5000)}rows written`,
+          stderr: '',
+          outputTruncated: false,
+        },
+        submission: { valid: true },
+      });
     case 'execute_code':
       return observation(step, action.action, { score: { raw: 0.5, position: 0.1, medal: 'none' } });
     default:
@@ -53,15 +100,23 @@ async function drive(policy: Policy): Promise<PolicyTurn[]> {
   return turns;
 }
 
-const call = (name: string, args: string, id = 'call_x'): ScriptedReply => ({ toolCalls: [{ id, name, arguments: args }] });
-const CODE = 'import pandas as pd\npd.read_csv("/data/sample_submission.csv").to_csv("/workspace/submission.csv", index=False)\n';
+const call = (name: string, args: string, id = 'call_x'): ScriptedReply => ({
+  toolCalls: [{ id, name, arguments: args }],
+});
+const CODE =
+  'import pandas as pd\npd.read_csv("/data/sample_submission.csv").to_csv("/workspace/submission.csv", index=False)\n';
 const actionsOf = (turns: PolicyTurn[]) => turns.flatMap((t) => (t.action ? [t.action] : []));
 type ToolCallSent = { id: string; function: { name: string; arguments: string } };
 const callsIn = (request: ChatRequest) => request.messages.flatMap((m) => (m.tool_calls ?? []) as ToolCallSent[]);
 
 describe('the openai policy against an OpenAI-compatible server', () => {
   it('acts through tool calls until the model answers in text, sending the whole conversation each time', async () => {
-    const replies = [call('request_info', '{"kind":"data"}', 'a'), call('validate_code', JSON.stringify({ code: CODE }), 'b'), call('execute_code', JSON.stringify({ code: CODE }), 'c'), { content: 'I am done.' }];
+    const replies = [
+      call('request_info', '{"kind":"data"}', 'a'),
+      call('validate_code', JSON.stringify({ code: CODE }), 'b'),
+      call('execute_code', JSON.stringify({ code: CODE }), 'c'),
+      { content: 'I am done.' },
+    ];
     const { policy, server } = await policyFor((_req, i) => replies[i]!);
     const turns = await drive(policy);
 
@@ -85,14 +140,17 @@ describe('the openai policy against an OpenAI-compatible server', () => {
         const [assistant, tool] = [request.messages[2 + 2 * j]!, request.messages[3 + 2 * j]!];
         const [sent] = assistant.tool_calls as ToolCallSent[];
         expect(assistant.role).toBe('assistant');
-        expect({ action: sent!.function.name, params: JSON.parse(sent!.function.arguments) as unknown }).toEqual(turns[j + 1]!.action);
+        expect({ action: sent!.function.name, params: JSON.parse(sent!.function.arguments) as unknown }).toEqual(
+          turns[j + 1]!.action,
+        );
         expect(tool).toMatchObject({ role: 'tool', tool_call_id: sent!.id });
         expect(JSON.parse(tool.content!)).toEqual(compact(turns[j + 1]!.observation));
       }
       // the conversation only grows: the same turns rebuild the same messages
       if (k > 0) expect(request.messages.slice(0, -2)).toEqual(server.requests[k - 1]!.messages);
     }
-    const stdout = (JSON.parse(server.requests[3]!.messages.at(-3)!.content!) as { run: { stdout: string } }).run.stdout;
+    const stdout = (JSON.parse(server.requests[3]!.messages.at(-3)!.content!) as { run: { stdout: string } }).run
+      .stdout;
     expect(stdout.length).toBeLessThan(2100);
     expect(stdout.endsWith('rows written')).toBe(true);
   });
@@ -111,13 +169,17 @@ describe('the openai policy against an OpenAI-compatible server', () => {
     expect(feedback.map((m) => m.tool_call_id)).toEqual(['bad-json', 'unknown', 'no-code']);
     expect(feedback.every((m) => m.role === 'tool')).toBe(true);
     expect(feedback[0]!.content).toMatch(/arguments of validate_code are not JSON/);
-    expect(feedback[1]!.content).toMatch(/no tool "run_shell": call one of request_info, validate_code, execute_code, get_history, reset/);
+    expect(feedback[1]!.content).toMatch(
+      /no tool "run_shell": call one of request_info, validate_code, execute_code, get_history, reset/,
+    );
     expect(feedback[2]!.content).toMatch(/invalid arguments for execute_code: params\.code/);
     expect(server.requests[3]!.messages).toHaveLength(2 + 2 * 3); // each bad call and its error stay in the retry's conversation
   });
 
   it('gives up with InvalidPolicyOutput after its bounded retries, keeping the conversation', async () => {
-    const { policy, server, failuresDir } = await policyFor(() => call('reset', 'not json'), { ANVIL_LLM_OUTPUT_RETRIES: '1' });
+    const { policy, server, failuresDir } = await policyFor(() => call('reset', 'not json'), {
+      ANVIL_LLM_OUTPUT_RETRIES: '1',
+    });
     const err = (await policy.next([opening()]).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(Error);
     expect(err.name).toBe('InvalidPolicyOutput');
@@ -125,16 +187,26 @@ describe('the openai policy against an OpenAI-compatible server', () => {
     expect(server.requests).toHaveLength(2);
     const kept = /kept in (\S+\.json)/.exec(err.message)![1]!;
     expect(kept.startsWith(failuresDir)).toBe(true);
-    expect(JSON.parse(readFileSync(kept, 'utf8'))).toMatchObject({ model: 'policy-model', problems: [expect.any(String), expect.any(String)] });
+    expect(JSON.parse(readFileSync(kept, 'utf8'))).toMatchObject({
+      model: 'policy-model',
+      problems: [expect.any(String), expect.any(String)],
+    });
   });
 
   it('runs only the first of several tool calls in a reply', async () => {
-    const { policy } = await policyFor(() => ({ toolCalls: [{ id: '1', name: 'request_info', arguments: '{"kind":"metric"}' }, { id: '2', name: 'reset', arguments: '{}' }] }));
+    const { policy } = await policyFor(() => ({
+      toolCalls: [
+        { id: '1', name: 'request_info', arguments: '{"kind":"metric"}' },
+        { id: '2', name: 'reset', arguments: '{}' },
+      ],
+    }));
     expect(await policy.next([opening()])).toEqual({ action: 'request_info', params: { kind: 'metric' } });
   });
 
   it('turns a 429 into a retryable failure that waits what the server asked; the retry sends the same request', async () => {
-    const { policy, server } = await policyFor((_req, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '2' } } : call('get_history', '')));
+    const { policy, server } = await policyFor((_req, i) =>
+      i === 0 ? { status: 429, headers: { 'retry-after': '2' } } : call('get_history', ''),
+    );
     const turns = [opening()];
     const err = await policy.next(turns).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
@@ -145,8 +217,18 @@ describe('the openai policy against an OpenAI-compatible server', () => {
 
   it('stops without asking the model once the session is done or no steps are left', async () => {
     const { policy, server } = await policyFor(() => call('reset', '{}'));
-    const done: PolicyTurn = { observation: observation(3, 'execute_code', { done: true, doneReason: 'steps' }), reward: 0, done: true, action: { action: 'reset', params: {} } };
-    const spent: PolicyTurn = { observation: observation(STEPS, 'reset'), reward: 0, done: false, action: { action: 'reset', params: {} } };
+    const done: PolicyTurn = {
+      observation: observation(3, 'execute_code', { done: true, doneReason: 'steps' }),
+      reward: 0,
+      done: true,
+      action: { action: 'reset', params: {} },
+    };
+    const spent: PolicyTurn = {
+      observation: observation(STEPS, 'reset'),
+      reward: 0,
+      done: false,
+      action: { action: 'reset', params: {} },
+    };
     expect(await policy.next([opening(), done])).toBeNull();
     expect(await policy.next([opening(), spent])).toBeNull();
     expect(server.requests).toHaveLength(0);
@@ -155,13 +237,18 @@ describe('the openai policy against an OpenAI-compatible server', () => {
   it('policyScript plays any task: the sample submission, validated, executed, then a text answer', async () => {
     const { policy, server } = await policyFor(policyScript());
     const turns = await drive(policy);
-    const code = 'import pandas as pd\n\nsubmission = pd.read_csv("/data/sample_submission.csv")\nsubmission.to_csv("/workspace/out/submission.csv", index=False)\nprint(len(submission), "rows written")\n';
+    const code =
+      'import pandas as pd\n\nsubmission = pd.read_csv("/data/sample_submission.csv")\nsubmission.to_csv("/workspace/out/submission.csv", index=False)\nprint(len(submission), "rows written")\n';
     expect(actionsOf(turns)).toEqual([
       { action: 'request_info', params: { kind: 'sample_submission' } },
       { action: 'validate_code', params: { code } }, // the paths the observation gave
       { action: 'execute_code', params: { code } },
     ]);
     expect(server.requests).toHaveLength(4);
-    expect(callsIn(server.requests[3]!).map((c) => c.function.name)).toEqual(['request_info', 'validate_code', 'execute_code']);
+    expect(callsIn(server.requests[3]!).map((c) => c.function.name)).toEqual([
+      'request_info',
+      'validate_code',
+      'execute_code',
+    ]);
   });
 });

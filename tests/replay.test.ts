@@ -32,16 +32,42 @@ describe('workflow determinism', () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json');
     expect(Object.keys(ids).sort()).toEqual([...files].sort());
     const types = files.map((f) => f.split('-')[0]);
-    expect(types).toEqual(expect.arrayContaining(['sandboxRun', 'sandboxSmoke', 'forgeDataset', 'forgeTask', 'verifyPackage', 'gradeTask', 'envSession', 'synthesizeTasks', 'rolloutBatch', 'episode', 'trainRun']));
-    const results = await replay(files.map((f) => ({ workflowId: ids[f]!, history: JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')) })));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'sandboxRun',
+        'sandboxSmoke',
+        'forgeDataset',
+        'forgeTask',
+        'verifyPackage',
+        'gradeTask',
+        'envSession',
+        'synthesizeTasks',
+        'rolloutBatch',
+        'episode',
+        'trainRun',
+      ]),
+    );
+    const results = await replay(
+      files.map((f) => ({ workflowId: ids[f]!, history: JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')) })),
+    );
     expect(results.map((r) => [r.workflowId, r.error?.message])).toEqual(files.map((f) => [ids[f], undefined]));
   });
 
   it('replays histories recorded just now', async () => {
-    const smoke = await t.client.workflow.start<typeof sandboxSmoke>('sandboxSmoke', { taskQueue: t.controlQueue, workflowId: `replay-smoke-${Date.now()}`, args: [{}] });
-    const run = await t.client.workflow.start<typeof sandboxRun>('sandboxRun', { taskQueue: t.controlQueue, workflowId: `replay-run-${Date.now()}`, args: [{ code: 'print(6 * 7)' }] });
+    const smoke = await t.client.workflow.start<typeof sandboxSmoke>('sandboxSmoke', {
+      taskQueue: t.controlQueue,
+      workflowId: `replay-smoke-${Date.now()}`,
+      args: [{}],
+    });
+    const run = await t.client.workflow.start<typeof sandboxRun>('sandboxRun', {
+      taskQueue: t.controlQueue,
+      workflowId: `replay-run-${Date.now()}`,
+      args: [{ code: 'print(6 * 7)' }],
+    });
     await Promise.all([smoke.result(), run.result()]);
-    const histories = await Promise.all([smoke, run].map(async (h) => ({ workflowId: h.workflowId, history: await h.fetchHistory() })));
+    const histories = await Promise.all(
+      [smoke, run].map(async (h) => ({ workflowId: h.workflowId, history: await h.fetchHistory() })),
+    );
     const results = await replay(histories);
     expect(results).toHaveLength(2);
     for (const r of results) expect(r.error).toBeUndefined();

@@ -23,9 +23,23 @@ describe('medal thresholds (kaggle.com/progression, as MLE-bench applies them)',
 
   it('awards the medal whose threshold a score reaches (ties count), else above-median or none', () => {
     const t = medalThresholds(board(10), HIGH); // gold 10, silver 9, bronze 7, median 5.5
-    expect([10, 9.5, 9, 7, 6, 5.5, 1].map((s) => medalOf(s, t, HIGH))).toEqual(['gold', 'silver', 'silver', 'bronze', 'above-median', 'none', 'none']);
+    expect([10, 9.5, 9, 7, 6, 5.5, 1].map((s) => medalOf(s, t, HIGH))).toEqual([
+      'gold',
+      'silver',
+      'silver',
+      'bronze',
+      'above-median',
+      'none',
+      'none',
+    ]);
     const low = medalThresholds(board(10), LOW); // gold 1, silver 2, bronze 4
-    expect([1, 2, 4, 5, 6].map((s) => medalOf(s, low, LOW))).toEqual(['gold', 'silver', 'bronze', 'above-median', 'none']);
+    expect([1, 2, 4, 5, 6].map((s) => medalOf(s, low, LOW))).toEqual([
+      'gold',
+      'silver',
+      'bronze',
+      'above-median',
+      'none',
+    ]);
   });
 
   it('refuses an empty leaderboard', () => {

@@ -18,7 +18,10 @@ function expectTrajectoriesOnce(episodes: EpisodeOutcome[]): void {
   expect(new Set(episodes.map((e) => e.trajectory)).size).toBe(episodes.length);
   for (const e of episodes) {
     const steps = trajectorySteps(e.trajectory!);
-    expect(steps.map((s) => s.step), `${e.task} #${e.sample}`).toEqual(Array.from({ length: e.steps }, (_, i) => i + 1));
+    expect(
+      steps.map((s) => s.step),
+      `${e.task} #${e.sample}`,
+    ).toEqual(Array.from({ length: e.steps }, (_, i) => i + 1));
     expect(new Set(steps.map((s) => s.envId))).toEqual(new Set([e.envId]));
   }
 }
@@ -42,13 +45,22 @@ describe('rolloutBatch', () => {
 
   beforeAll(async () => {
     llm = await startScriptedLlm(policyScript());
-    t = await createTestEnv({ ANVIL_SESSION_CONCURRENCY: '16', OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'test', ANVIL_MODEL: 'scripted' });
+    t = await createTestEnv({
+      ANVIL_SESSION_CONCURRENCY: '16',
+      OPENAI_BASE_URL: llm.url,
+      OPENAI_API_KEY: 'test',
+      ANVIL_MODEL: 'scripted',
+    });
     await t.startWorker('control');
     await t.startWorker('llm');
     cpuWorkers.push(await startWorkerProcess('cpu', t.env));
     await publishFixture(t, 'iris-species');
     await publishFixture(t, 'penguins-sex');
-    const rollouts = createRolloutService({ client: t.client, controlQueue: t.controlQueue, catalogDir: t.config.paths.catalog });
+    const rollouts = createRolloutService({
+      client: t.client,
+      controlQueue: t.controlQueue,
+      catalogDir: t.config.paths.catalog,
+    });
     gateway = await startGateway(envService(t), rollouts);
   }, 300_000);
   afterAll(async () => {
@@ -59,13 +71,22 @@ describe('rolloutBatch', () => {
   });
 
   it('32 heuristic episodes over HTTP finish with every trajectory written once, also when the sandbox worker is killed mid-batch', async () => {
-    const started = await http<{ id: string }>(gateway.url, 'POST', '/v1/rollouts', { tasks: ['iris-species', 'penguins-sex'], policy: 'heuristic', samplesPerTask: 16, maxSteps: 6, concurrency: 8, rewardMode: 'position' });
+    const started = await http<{ id: string }>(gateway.url, 'POST', '/v1/rollouts', {
+      tasks: ['iris-species', 'penguins-sex'],
+      policy: 'heuristic',
+      samplesPerTask: 16,
+      maxSteps: 6,
+      concurrency: 8,
+      rewardMode: 'position',
+    });
     expect(started.status, JSON.stringify(started.body)).toBe(202);
     const { id } = started.body;
 
     // Kill the only sandbox worker once some episodes are done and others are mid-step.
     for (let i = 0; i < 600; i++) {
-      const status = (await http<{ status: string; progress?: { done: number } }>(gateway.url, 'GET', `/v1/rollouts/${id}`)).body;
+      const status = (
+        await http<{ status: string; progress?: { done: number } }>(gateway.url, 'GET', `/v1/rollouts/${id}`)
+      ).body;
       if ((status.progress?.done ?? 0) >= 4) break;
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -78,17 +99,32 @@ describe('rolloutBatch', () => {
     expect(result.episodes.map((e) => e.status)).toEqual(Array(32).fill('completed'));
     for (const e of result.episodes) expect(e.reward, `${e.task} #${e.sample}`).toBeGreaterThan(0);
     expectTrajectoriesOnce(result.episodes);
-    expect(result.groups.map((g) => [g.task, g.episodes])).toEqual([['iris-species', 16], ['penguins-sex', 16]]);
+    expect(result.groups.map((g) => [g.task, g.episodes])).toEqual([
+      ['iris-species', 16],
+      ['penguins-sex', 16],
+    ]);
     expectGroupsConsistent(result);
-    const final = (await http<{ status: string; result: RolloutResult }>(gateway.url, 'GET', `/v1/rollouts/${id}`)).body;
+    const final = (await http<{ status: string; result: RolloutResult }>(gateway.url, 'GET', `/v1/rollouts/${id}`))
+      .body;
     expect(final.status).toBe('completed');
     expect(final.result.episodes).toHaveLength(32);
   }, 900_000);
 
   it('16 episodes with an OpenAI-compatible policy (a scripted model) finish with every trajectory written once, also when the sandbox worker is killed mid-batch', async () => {
-    const rollouts = createRolloutService({ client: t.client, controlQueue: t.controlQueue, catalogDir: t.config.paths.catalog });
+    const rollouts = createRolloutService({
+      client: t.client,
+      controlQueue: t.controlQueue,
+      catalogDir: t.config.paths.catalog,
+    });
     const before = llm.requests.length;
-    const { id } = await rollouts.start({ tasks: ['iris-species', 'penguins-sex'], policy: 'openai', samplesPerTask: 8, maxSteps: 6, concurrency: 8, rewardMode: 'medal' });
+    const { id } = await rollouts.start({
+      tasks: ['iris-species', 'penguins-sex'],
+      policy: 'openai',
+      samplesPerTask: 8,
+      maxSteps: 6,
+      concurrency: 8,
+      rewardMode: 'medal',
+    });
     for (let i = 0; i < 600; i++) {
       const status = await rollouts.get(id);
       if (status.status !== 'running' || status.progress.done >= 2) break;
@@ -103,7 +139,11 @@ describe('rolloutBatch', () => {
     expect(result.episodes.map((e) => e.status)).toEqual(Array(16).fill('completed'));
     expectTrajectoriesOnce(result.episodes);
     for (const e of result.episodes) {
-      expect(trajectorySteps(e.trajectory!).map((s) => s.action)).toEqual(['request_info', 'validate_code', 'execute_code']);
+      expect(trajectorySteps(e.trajectory!).map((s) => s.action)).toEqual([
+        'request_info',
+        'validate_code',
+        'execute_code',
+      ]);
     }
     // Each episode asked the model at least once per action and once more to stop.
     expect(llm.requests.length - before).toBeGreaterThanOrEqual(16 * 4);
@@ -111,11 +151,33 @@ describe('rolloutBatch', () => {
   }, 600_000);
 
   it('starts from the Temporal CLI as the README shows, flags an episode that cannot start, and refuses bad input', async () => {
-    const input = JSON.stringify({ tasks: ['iris-species', 'no-such-task'], policy: 'heuristic', samplesPerTask: 1, maxSteps: 4, catalogDir: t.config.paths.catalog });
+    const input = JSON.stringify({
+      tasks: ['iris-species', 'no-such-task'],
+      policy: 'heuristic',
+      samplesPerTask: 1,
+      maxSteps: 4,
+      catalogDir: t.config.paths.catalog,
+    });
     const workflowId = `rollout-cli-${Date.now()}`;
-    await exec(temporalExecutable(), ['workflow', 'start', '--address', t.env.TEMPORAL_ADDRESS!, '--type', 'rolloutBatch', '--task-queue', t.controlQueue, '--workflow-id', workflowId, '--input', input]);
+    await exec(temporalExecutable(), [
+      'workflow',
+      'start',
+      '--address',
+      t.env.TEMPORAL_ADDRESS!,
+      '--type',
+      'rolloutBatch',
+      '--task-queue',
+      t.controlQueue,
+      '--workflow-id',
+      workflowId,
+      '--input',
+      input,
+    ]);
     const result = (await t.client.workflow.getHandle(workflowId).result()) as RolloutResult;
-    expect(result.episodes.map((e) => [e.task, e.status])).toEqual([['iris-species', 'completed'], ['no-such-task', 'failed']]);
+    expect(result.episodes.map((e) => [e.task, e.status])).toEqual([
+      ['iris-species', 'completed'],
+      ['no-such-task', 'failed'],
+    ]);
     expect(result.episodes[1]!.error).toMatch(/no-such-task/);
     expect(result.groups.find((g) => g.task === 'no-such-task')).toMatchObject({ episodes: 1, flagged: 1, mean: 0 });
 

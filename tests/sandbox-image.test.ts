@@ -22,7 +22,10 @@ describe('the sandbox image tag', () => {
   });
 
   it('is what the set-up script builds and what the engine holds', () => {
-    const printed = execFileSync('npx', ['--no-install', 'tsx', 'sandbox/image.ts'], { cwd: join(__dirname, '..'), encoding: 'utf8' }).trim();
+    const printed = execFileSync('npx', ['--no-install', 'tsx', 'sandbox/image.ts'], {
+      cwd: join(__dirname, '..'),
+      encoding: 'utf8',
+    }).trim();
     expect(printed).toBe(sandboxImageTag());
     const ids = execFileSync('docker', ['image', 'ls', '-q', printed], { encoding: 'utf8' }).trim();
     expect(ids).not.toBe('');

@@ -19,7 +19,11 @@ const run = (code: string, extra: Partial<SandboxLimits> = {}, dataDir?: string)
 
 /** Containers this test process created and that still exist, per `docker ps -a`. */
 function ourContainers(): string[] {
-  const out = execFileSync('docker', ['ps', '-a', '-q', '--filter', 'label=anvil', '--filter', `label=anvil.owner=${containerOwner()}`], { encoding: 'utf8' });
+  const out = execFileSync(
+    'docker',
+    ['ps', '-a', '-q', '--filter', 'label=anvil', '--filter', `label=anvil.owner=${containerOwner()}`],
+    { encoding: 'utf8' },
+  );
   return out.split('\n').filter(Boolean);
 }
 
@@ -27,7 +31,10 @@ describe('Docker sandbox under hostile code', () => {
   let server: Server;
   let port: number;
   let sandboxConnections = 0;
-  const hostIps = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a!.address);
+  const hostIps = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4' && !a.internal)
+    .map((a) => a!.address);
 
   beforeAll(async () => {
     server = createServer((socket) => {
@@ -42,7 +49,11 @@ describe('Docker sandbox under hostile code', () => {
   it('cannot open a network connection, not even to the host', async () => {
     expect(hostIps.length).toBeGreaterThan(0);
     // The same connection from outside the sandbox works, so a block below is the sandbox's doing.
-    await new Promise<void>((resolve, reject) => connect(port, hostIps[0]!).once('data', () => resolve()).once('error', reject));
+    await new Promise<void>((resolve, reject) =>
+      connect(port, hostIps[0]!)
+        .once('data', () => resolve())
+        .once('error', reject),
+    );
     const before = sandboxConnections;
     const targets = [...hostIps.map((ip) => [ip, port]), ['1.1.1.1', 53], ['172.17.0.1', port]];
     const result = await run(`
@@ -63,11 +74,14 @@ print(json.dumps(out))`);
   });
 
   it('kills a memory hog and reports it as OOM', async () => {
-    const result = await run(`
+    const result = await run(
+      `
 chunks = []
 for _ in range(64):
     chunks.append(bytearray(32 * 1024 * 1024))  # 2 GiB in all, far over the limit
-print("survived")`, { memoryMb: 128 });
+print("survived")`,
+      { memoryMb: 128 },
+    );
     expect(result.oomKilled).toBe(true);
     expect(result.timedOut).toBe(false);
     expect(result.exitCode).toBeNull();
@@ -84,7 +98,8 @@ print("survived")`, { memoryMb: 128 });
   });
 
   it('stops a fork bomb at the pids limit', async () => {
-    const result = await run(`
+    const result = await run(
+      `
 import os, sys, time
 forked = 0
 while forked < 5000:
@@ -97,7 +112,9 @@ while forked < 5000:
         print(f"fork failed after {forked}: {e}")
         break
 sys.stdout.flush()
-os._exit(0)`, { pids: 32 });
+os._exit(0)`,
+      { pids: 32 },
+    );
     const match = /fork failed after (\d+)/.exec(result.stdout);
     expect(match, result.stdout + result.stderr).not.toBeNull();
     expect(Number(match![1])).toBeLessThan(32);
@@ -130,7 +147,8 @@ print("END")`);
     await expect(run('print(1)', {}, data)).rejects.toThrow(/not readable by the sandbox user.*chmod -R a\+rX/);
     chmodSync(data, 0o755);
     writeFileSync(join(data, 'train.csv'), 'a,b\n1,2\n');
-    const result = await run(`
+    const result = await run(
+      `
 import json, os
 out = {"uid": os.getuid(), "read": open("/data/train.csv").read()}
 for path in ["/data/train.csv", "/data/new.txt", "/etc/evil", "/workspace/ok.txt"]:
@@ -140,7 +158,10 @@ for path in ["/data/train.csv", "/data/new.txt", "/etc/evil", "/workspace/ok.txt
         out[path] = "WROTE"
     except OSError as e:
         out[path] = f"DENIED {e.strerror}"
-print(json.dumps(out))`, {}, data);
+print(json.dumps(out))`,
+      {},
+      data,
+    );
     expect(result.exitCode, result.stderr).toBe(0);
     const out = JSON.parse(result.stdout);
     expect(out.uid).toBe(10001);
@@ -157,7 +178,12 @@ print(json.dumps(out))`, {}, data);
   it('reaps the containers of a crashed worker whose restart got the same pid, and only those', async () => {
     // pid 1 of a restarted worker container is the same pid as before the crash: only the token differs.
     const docker = new Docker();
-    const make = (owner: string) => docker.createContainer({ Image: sandboxImageTag(), Cmd: ['true'], Labels: { [ANVIL_LABEL]: '1', 'anvil.owner': owner } });
+    const make = (owner: string) =>
+      docker.createContainer({
+        Image: sandboxImageTag(),
+        Cmd: ['true'],
+        Labels: { [ANVIL_LABEL]: '1', 'anvil.owner': owner },
+      });
     const predecessor = await make(`${hostname()}:${process.pid}:crashed0`);
     const mine = await make(containerOwner());
     try {

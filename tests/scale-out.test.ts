@@ -72,7 +72,12 @@ async function readRun(client: Client, workflowId: string, runId: string) {
   for (const e of events) {
     const id = String(e.eventId);
     const s = e.activityTaskScheduledEventAttributes;
-    if (s) scheduled.set(id, { activityId: s.activityId ?? '', activityType: s.activityType?.name ?? '', taskQueue: s.taskQueue?.name ?? '' });
+    if (s)
+      scheduled.set(id, {
+        activityId: s.activityId ?? '',
+        activityType: s.activityType?.name ?? '',
+        taskQueue: s.taskQueue?.name ?? '',
+      });
     const st = e.activityTaskStartedEventAttributes;
     if (st) started.set(id, { identity: st.identity ?? '', attempt: st.attempt ?? 1 });
     const ends = [
@@ -85,7 +90,8 @@ async function readRun(client: Client, workflowId: string, runId: string) {
       if (!end) continue;
       const run = started.get(String(end.startedEventId));
       const what = scheduled.get(String(end.scheduledEventId));
-      if (run && what) activities.push({ workflowId, workflowType, ...what, ...run, outcome, endedAtMs: msOf(e.eventTime) });
+      if (run && what)
+        activities.push({ workflowId, workflowType, ...what, ...run, outcome, endedAtMs: msOf(e.eventTime) });
     }
     // The completing worker ran the task (a started event the server writes for an update's task may carry no identity).
     const wc = e.workflowTaskCompletedEventAttributes;
@@ -130,12 +136,19 @@ describe('scale-out: one server, every worker kind its own process', () => {
       ['cpu-2', 'cpu', { ANVIL_HOST_ID: 'cpu-2' }],
       ['gpu', 'gpu', { ANVIL_GPU_EMULATE: '1' }],
     ];
-    const started = await Promise.allSettled(specs.map(([, kind, extra]) => startWorkerProcess(kind, { ...t.env, ...extra })));
+    const started = await Promise.allSettled(
+      specs.map(([, kind, extra]) => startWorkerProcess(kind, { ...t.env, ...extra })),
+    );
     specs.forEach(([name], i) => {
       const result = started[i]!;
       if (result.status === 'rejected') return;
       const lines = [...result.value.output().matchAll(/^worker (\S+) polling (\S+) on /gm)];
-      workers.set(name, { name, process: result.value, identity: lines[0]?.[1] ?? '', queues: lines.map((m) => m[2]!) });
+      workers.set(name, {
+        name,
+        process: result.value,
+        identity: lines[0]?.[1] ?? '',
+        queues: lines.map((m) => m[2]!),
+      });
     });
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -157,7 +170,11 @@ describe('scale-out: one server, every worker kind its own process', () => {
       const owners = new Set([...workers.values()].map((w) => `${hostname()}:${w.process.child.pid}`));
       const left = await t.docker.listContainers({ all: true, filters: { label: ['anvil'] } });
       // The owner label is host:pid:token.
-      for (const c of left.filter((c) => owners.has((c.Labels['anvil.owner'] ?? '').split(':').slice(0, 2).join(':')))) await t.docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+      for (const c of left.filter((c) => owners.has((c.Labels['anvil.owner'] ?? '').split(':').slice(0, 2).join(':'))))
+        await t.docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => {});
     }
     await t?.close();
   });
@@ -169,8 +186,12 @@ describe('scale-out: one server, every worker kind its own process', () => {
     for (const n of NAMES) expect(worker(n).identity).toBe(`${worker(n).process.child.pid}@${hostname()}`);
     expect(worker('control').queues).toEqual([taskQueueName(prefix, 'control')]);
     expect(worker('llm').queues).toEqual([taskQueueName(prefix, 'llm')]);
-    expect(worker('cpu-1').queues.sort()).toEqual([taskQueueName(prefix, 'cpu'), hostQueue(prefix, 'cpu', 'cpu-1')].sort());
-    expect(worker('cpu-2').queues.sort()).toEqual([taskQueueName(prefix, 'cpu'), hostQueue(prefix, 'cpu', 'cpu-2')].sort());
+    expect(worker('cpu-1').queues.sort()).toEqual(
+      [taskQueueName(prefix, 'cpu'), hostQueue(prefix, 'cpu', 'cpu-1')].sort(),
+    );
+    expect(worker('cpu-2').queues.sort()).toEqual(
+      [taskQueueName(prefix, 'cpu'), hostQueue(prefix, 'cpu', 'cpu-2')].sort(),
+    );
     expect(worker('gpu').queues).toContain(taskQueueName(prefix, 'gpu'));
     expect(worker('gpu').queues.every((q) => q.startsWith(taskQueueName(prefix, 'gpu')))).toBe(true);
 
@@ -178,18 +199,35 @@ describe('scale-out: one server, every worker kind its own process', () => {
     await Promise.all(['iris-species', 'penguins-sex'].map((name) => publishFixture(t, name)));
     const roots = await waitFor('both verifyPackage runs listed', async () => {
       const ids: string[] = [];
-      for await (const wf of t.client.workflow.list({ query: `WorkflowType = 'verifyPackage' AND TaskQueue = '${t.controlQueue}'` })) ids.push(wf.workflowId);
+      for await (const wf of t.client.workflow.list({
+        query: `WorkflowType = 'verifyPackage' AND TaskQueue = '${t.controlQueue}'`,
+      }))
+        ids.push(wf.workflowId);
       return ids.length === 2 ? ids : undefined;
     });
 
     // 2. A rollout batch with both CPU workers alive, and beside it a run that asks for a GPU.
     const gpuId = `scale-gpu-${Date.now()}`;
-    const gpuRun = t.client.workflow.execute<typeof sandboxRun>('sandboxRun', { taskQueue: t.controlQueue, workflowId: gpuId, args: [{ code: 'print("ran on the gpu queue")', gpu: true }] });
+    const gpuRun = t.client.workflow.execute<typeof sandboxRun>('sandboxRun', {
+      taskQueue: t.controlQueue,
+      workflowId: gpuId,
+      args: [{ code: 'print("ran on the gpu queue")', gpu: true }],
+    });
     const rolloutId = `scale-rollout-${Date.now()}`;
     const rollout: RolloutResult = await t.client.workflow.execute<typeof rolloutBatch>('rolloutBatch', {
       taskQueue: t.controlQueue,
       workflowId: rolloutId,
-      args: [{ tasks: ['iris-species', 'penguins-sex'], policy: 'heuristic', samplesPerTask: SAMPLES, maxSteps: 4, concurrency: 4, rewardMode: 'position', catalogDir: t.config.paths.catalog }],
+      args: [
+        {
+          tasks: ['iris-species', 'penguins-sex'],
+          policy: 'heuristic',
+          samplesPerTask: SAMPLES,
+          maxSteps: 4,
+          concurrency: 4,
+          rewardMode: 'position',
+          catalogDir: t.config.paths.catalog,
+        },
+      ],
     });
     expect((await gpuRun).stdout.trim()).toBe('ran on the gpu queue');
     expect(rollout.episodes).toHaveLength(2 * SAMPLES);
@@ -205,7 +243,16 @@ describe('scale-out: one server, every worker kind its own process', () => {
     const forge = await t.client.workflow.start<typeof forgeDataset>('forgeDataset', {
       taskQueue: t.controlQueue,
       workflowId: forgeId,
-      args: [{ dataset: await exampleDatasetPath('penguins', join(t.config.paths.home, 'examples')), name: 'penguins', catalogDir: t.config.paths.catalog, maxTasks: 2, repairRounds: 1, concurrency: 2 }],
+      args: [
+        {
+          dataset: await exampleDatasetPath('penguins', join(t.config.paths.home, 'examples')),
+          name: 'penguins',
+          catalogDir: t.config.paths.catalog,
+          maxTasks: 2,
+          repairRounds: 1,
+          concurrency: 2,
+        },
+      ],
     });
     const cpuNames = ['cpu-1', 'cpu-2'] as const;
     const cpuByIdentity = new Map(cpuNames.map((n) => [worker(n).identity, n]));
@@ -219,11 +266,20 @@ describe('scale-out: one server, every worker kind its own process', () => {
         const finished = new Map<string, number>();
         const running: { victim: WorkerName; workflowId: string; activityId: string; activityType: string }[] = [];
         for (const task of progress.tasks.filter((x) => x.status !== 'pending')) {
-          const described = await t.client.workflow.getHandle(task.workflowId).describe().catch(() => undefined);
+          const described = await t.client.workflow
+            .getHandle(task.workflowId)
+            .describe()
+            .catch(() => undefined);
           if (!described) continue;
           for (const pa of described.raw.pendingActivities ?? []) {
             const name = cpuByIdentity.get(pa.lastWorkerIdentity ?? '');
-            if (name && pa.state === STARTED) running.push({ victim: name, workflowId: task.workflowId, activityId: pa.activityId ?? '', activityType: pa.activityType?.name ?? '' });
+            if (name && pa.state === STARTED)
+              running.push({
+                victim: name,
+                workflowId: task.workflowId,
+                activityId: pa.activityId ?? '',
+                activityType: pa.activityType?.name ?? '',
+              });
           }
           const { execution } = await readRun(t.client, task.workflowId, described.runId);
           for (const a of execution.activities) {
@@ -232,7 +288,9 @@ describe('scale-out: one server, every worker kind its own process', () => {
           }
         }
         const took = (n: string) => (finished.get(n) ?? 0) + running.filter((r) => r.victim === n).length;
-        return running.find((r) => (finished.get(r.victim) ?? 0) > 0 && took(r.victim === 'cpu-1' ? 'cpu-2' : 'cpu-1') > 0);
+        return running.find(
+          (r) => (finished.get(r.victim) ?? 0) > 0 && took(r.victim === 'cpu-1' ? 'cpu-2' : 'cpu-1') > 0,
+        );
       },
       300_000,
     );
@@ -250,35 +308,75 @@ describe('scale-out: one server, every worker kind its own process', () => {
 
     // 4. Who ran what: every run of every workflow this test started, children and Dojo sessions included.
     const seen = new Map<string, Execution>();
-    for (const id of [...roots, gpuId, rolloutId, forgeId, ...rollout.episodes.map((e) => e.envId!)]) await walk(t.client, id, seen);
+    for (const id of [...roots, gpuId, rolloutId, forgeId, ...rollout.episodes.map((e) => e.envId!)])
+      await walk(t.client, id, seen);
     const executions = [...seen.values()];
     // Nothing on this file's queues escaped the walk (visibility may lag, never invent).
     const walkedIds = new Set(executions.map((x) => x.workflowId));
-    for await (const wf of t.client.workflow.list({ query: `TaskQueue = '${t.controlQueue}'` })) expect(walkedIds, wf.workflowId).toContain(wf.workflowId);
+    for await (const wf of t.client.workflow.list({ query: `TaskQueue = '${t.controlQueue}'` }))
+      expect(walkedIds, wf.workflowId).toContain(wf.workflowId);
     expect(executions.filter((x) => x.workflowType === 'forgeTask')).toHaveLength(2);
     expect(executions.filter((x) => x.workflowType === 'episode')).toHaveLength(2 * SAMPLES);
     expect(executions.filter((x) => x.workflowType === 'envSession').length).toBeGreaterThanOrEqual(2 * SAMPLES);
 
     const nameOf = new Map(NAMES.map((n) => [worker(n).identity, n]));
     const runs = executions.flatMap((x) => x.activities);
-    const ranBy = (name: WorkerName, filter: (a: ActivityRun) => boolean = () => true) => runs.filter((a) => nameOf.get(a.identity) === name && filter(a));
+    const ranBy = (name: WorkerName, filter: (a: ActivityRun) => boolean = () => true) =>
+      runs.filter((a) => nameOf.get(a.identity) === name && filter(a));
 
     // The table a reader of the log sees.
     const typesOf = (list: ActivityRun[]) =>
-      Object.entries(list.reduce<Record<string, number>>((acc, a) => ({ ...acc, [a.activityType]: (acc[a.activityType] ?? 0) + 1 }), {}))
+      Object.entries(
+        list.reduce<Record<string, number>>(
+          (acc, a) => ({ ...acc, [a.activityType]: (acc[a.activityType] ?? 0) + 1 }),
+          {},
+        ),
+      )
         .map(([type, n]) => `${type}×${n}`)
         .join(', ');
-    const workflowTasks = (name: WorkerName) => executions.flatMap((x) => x.workflowTaskIdentities).filter((id) => nameOf.get(id) === name).length;
-    const phase = (a: ActivityRun) => (a.workflowId.startsWith(forgeId) ? 'forge' : a.workflowId === gpuId ? 'gpu' : roots.includes(a.workflowId) ? 'fixtures' : 'rollout');
+    const workflowTasks = (name: WorkerName) =>
+      executions.flatMap((x) => x.workflowTaskIdentities).filter((id) => nameOf.get(id) === name).length;
+    const phase = (a: ActivityRun) =>
+      a.workflowId.startsWith(forgeId)
+        ? 'forge'
+        : a.workflowId === gpuId
+          ? 'gpu'
+          : roots.includes(a.workflowId)
+            ? 'fixtures'
+            : 'rollout';
     const rows = NAMES.map((n) => {
       const mine = ranBy(n);
       const by = (p: string) => mine.filter((a) => phase(a) === p).length;
-      return [`${n}${n === victim.name ? ' (killed)' : ''}`, String(worker(n).process.child.pid), String(workflowTasks(n)), String(mine.length), String(by('fixtures')), String(by('rollout')), String(by('gpu')), String(by('forge')), typesOf(mine)];
+      return [
+        `${n}${n === victim.name ? ' (killed)' : ''}`,
+        String(worker(n).process.child.pid),
+        String(workflowTasks(n)),
+        String(mine.length),
+        String(by('fixtures')),
+        String(by('rollout')),
+        String(by('gpu')),
+        String(by('forge')),
+        typesOf(mine),
+      ];
     });
-    const header = ['worker', 'pid', 'wf tasks', 'activities', 'fixtures', 'rollout', 'gpu run', 'forge', 'activity types'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i < header.length - 1 ? r[i]!.length : 0))));
+    const header = [
+      'worker',
+      'pid',
+      'wf tasks',
+      'activities',
+      'fixtures',
+      'rollout',
+      'gpu run',
+      'forge',
+      'activity types',
+    ];
+    const widths = header.map((h, i) =>
+      Math.max(h.length, ...rows.map((r) => (i < header.length - 1 ? r[i]!.length : 0))),
+    );
     const fmt = (r: string[]) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ');
-    console.log(`scale-out: activities per worker process (${executions.length} workflow runs, ${runs.length} activities, ${Math.round((Date.now() - began) / 1000)} s)\n${[header, ...rows].map(fmt).join('\n')}`);
+    console.log(
+      `scale-out: activities per worker process (${executions.length} workflow runs, ${runs.length} activities, ${Math.round((Date.now() - began) / 1000)} s)\n${[header, ...rows].map(fmt).join('\n')}`,
+    );
 
     // Every activity ran on one of the five processes, on a queue that process polls.
     for (const a of runs) {
@@ -287,31 +385,58 @@ describe('scale-out: one server, every worker kind its own process', () => {
       expect(worker(name!).queues, `${a.activityType} on ${a.taskQueue} ran on ${name}`).toContain(a.taskQueue);
     }
     // Workflows run only on the control worker.
-    for (const x of executions) for (const id of x.workflowTaskIdentities) expect(nameOf.get(id), `a workflow task of ${x.workflowId} completed by ${JSON.stringify(id)}`).toBe('control');
+    for (const x of executions)
+      for (const id of x.workflowTaskIdentities)
+        expect(nameOf.get(id), `a workflow task of ${x.workflowId} completed by ${JSON.stringify(id)}`).toBe('control');
 
     // Each process did work of its kind.
     for (const n of NAMES) expect(ranBy(n).length, `${n} ran no activity`).toBeGreaterThan(0);
     expect(workflowTasks('control')).toBeGreaterThan(0);
-    for (const type of ['intakeDataset', 'publishTask', 'openEnv', 'stepEnv']) expect(ranBy('control').map((a) => a.activityType), type).toContain(type);
-    for (const type of ['brainstorm', 'design', 'review', 'policyNext']) expect(ranBy('llm').map((a) => a.activityType), type).toContain(type);
-    expect(ranBy('gpu', (a) => a.workflowId === gpuId).map((a) => [a.activityType, a.taskQueue])).toEqual([['runInSandbox', taskQueueName(prefix, 'gpu')]]);
-    expect(runs.filter((a) => a.taskQueue.startsWith(taskQueueName(prefix, 'gpu'))).every((a) => nameOf.get(a.identity) === 'gpu')).toBe(true);
+    for (const type of ['intakeDataset', 'publishTask', 'openEnv', 'stepEnv'])
+      expect(
+        ranBy('control').map((a) => a.activityType),
+        type,
+      ).toContain(type);
+    for (const type of ['brainstorm', 'design', 'review', 'policyNext'])
+      expect(
+        ranBy('llm').map((a) => a.activityType),
+        type,
+      ).toContain(type);
+    expect(ranBy('gpu', (a) => a.workflowId === gpuId).map((a) => [a.activityType, a.taskQueue])).toEqual([
+      ['runInSandbox', taskQueueName(prefix, 'gpu')],
+    ]);
+    expect(
+      runs
+        .filter((a) => a.taskQueue.startsWith(taskQueueName(prefix, 'gpu')))
+        .every((a) => nameOf.get(a.identity) === 'gpu'),
+    ).toBe(true);
 
     // The rollout's Dojo sessions were placed on both CPU hosts, and their steps ran there.
     for (const n of cpuNames) {
-      expect(ranBy(n, (a) => phase(a) === 'rollout' && a.activityType === 'runStep').length, `${n} ran no session step`).toBeGreaterThan(0);
+      expect(
+        ranBy(n, (a) => phase(a) === 'rollout' && a.activityType === 'runStep').length,
+        `${n} ran no session step`,
+      ).toBeGreaterThan(0);
     }
     for (const a of runs.filter((x) => x.activityType === 'runStep')) expect(a.endedAtMs).toBeLessThan(rolloutDoneAt);
 
     // The forge's sandbox work was spread over both CPU workers …
-    for (const n of cpuNames) expect(ranBy(n, (a) => phase(a) === 'forge').length, `${n} ran no forge activity`).toBeGreaterThan(0);
+    for (const n of cpuNames)
+      expect(ranBy(n, (a) => phase(a) === 'forge').length, `${n} ran no forge activity`).toBeGreaterThan(0);
     // … the activity the killed worker was running was retried and finished by the survivor …
     const retried = runs.find((a) => a.workflowId === inFlight.workflowId && a.activityId === inFlight.activityId);
-    expect(retried, `${inFlight.activityType} in ${inFlight.workflowId}`).toMatchObject({ activityType: inFlight.activityType, identity: survivor.identity, outcome: 'completed' });
+    expect(retried, `${inFlight.activityType} in ${inFlight.workflowId}`).toMatchObject({
+      activityType: inFlight.activityType,
+      identity: survivor.identity,
+      outcome: 'completed',
+    });
     expect(retried!.attempt).toBeGreaterThanOrEqual(2);
     // … the killed worker finished nothing after its death, and the survivor ran all the CPU work left.
-    for (const a of ranBy(victim.name)) expect(a.endedAtMs, `${a.activityType} in ${a.workflowId}`).toBeLessThan(killedAt);
-    const afterKill = runs.filter((a) => a.endedAtMs > killedAt && a.taskQueue.startsWith(taskQueueName(prefix, 'cpu')));
+    for (const a of ranBy(victim.name))
+      expect(a.endedAtMs, `${a.activityType} in ${a.workflowId}`).toBeLessThan(killedAt);
+    const afterKill = runs.filter(
+      (a) => a.endedAtMs > killedAt && a.taskQueue.startsWith(taskQueueName(prefix, 'cpu')),
+    );
     expect(afterKill.length).toBeGreaterThan(0);
     for (const a of afterKill) expect(a.identity, `${a.activityType} in ${a.workflowId}`).toBe(survivor.identity);
   }, 600_000);

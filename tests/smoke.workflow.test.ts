@@ -46,7 +46,9 @@ describe('workflows through a real Temporal server and Docker engine', () => {
       args: [{ code: '', limits: { memoryMb: 1 } }],
     });
     const err = await handle.result().catch((e: unknown) => e);
-    expect(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message).toMatch(/invalid run spec: code: code is empty.*limits\.memoryMb/);
+    expect(((err as WorkflowFailedError).cause?.cause as Error | undefined)?.message).toMatch(
+      /invalid run spec: code: code is empty.*limits\.memoryMb/,
+    );
     const history = await handle.fetchHistory();
     const starts = history.events!.filter((e) => e.activityTaskStartedEventAttributes);
     expect(starts.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
@@ -59,10 +61,16 @@ describe('workflows through a real Temporal server and Docker engine', () => {
       workflowId,
       args: [{ code: 'import time\ntime.sleep(300)' }],
     });
-    await waitFor('the run container', async () => ((await containersOf(t.docker, workflowId)).length ? true : undefined));
+    await waitFor('the run container', async () =>
+      (await containersOf(t.docker, workflowId)).length ? true : undefined,
+    );
     const cancelledAt = Date.now();
     await handle.cancel();
-    await waitFor('the container to go', async () => ((await containersOf(t.docker, workflowId)).length === 0 ? true : undefined), 10_000);
+    await waitFor(
+      'the container to go',
+      async () => ((await containersOf(t.docker, workflowId)).length === 0 ? true : undefined),
+      10_000,
+    );
     expect(Date.now() - cancelledAt).toBeLessThan(10_000);
     const err = await handle.result().catch((e: unknown) => e);
     expect((err as WorkflowFailedError).cause?.name).toBe('CancelledFailure');

@@ -14,7 +14,9 @@ describe('readTaskInfo on a train.csv over the 64 MB profiling size', () => {
     mkdirSync(join(dir, 'public'));
     mkdirSync(join(dir, 'private'));
     // The 150 iris flowers, with ids, repeated until the file passes 64 MB.
-    const [header, ...rows] = readFileSync(join(IRIS, 'raw', 'iris.csv'), 'utf8').trim().split('\n');
+    const [header, ...rows] = readFileSync(join(IRIS, 'raw', 'iris.csv'), 'utf8')
+      .trim()
+      .split('\n');
     const copies = Math.ceil((66 * 1024 * 1024) / rows.join('\n').length);
     const lines = Array.from({ length: copies * rows.length }, (_, i) => `${i + 1},${rows[i % rows.length]}`);
     writeFileSync(join(dir, 'public', 'train.csv'), `id,${header}\n${lines.join('\n')}\n`);
@@ -24,7 +26,12 @@ describe('readTaskInfo on a train.csv over the 64 MB profiling size', () => {
     const info = await readTaskInfo('iris-species', dir);
     expect(info.trainRows).toBe(lines.length);
     expect(info.columns.map((c) => c.name)).toEqual(['id', ...header!.split(',')]);
-    expect(info.columns.find((c) => c.name === 'species')?.top?.map((t) => t.value).sort()).toEqual(['setosa', 'versicolor', 'virginica']);
+    expect(
+      info.columns
+        .find((c) => c.name === 'species')
+        ?.top?.map((t) => t.value)
+        .sort(),
+    ).toEqual(['setosa', 'versicolor', 'virginica']);
     expect(info.profiledRows).toBeGreaterThan(0);
     expect(info.profiledRows).toBeLessThan(lines.length);
     // Counts come from the head: shares must be taken over the head's rows, not the whole file's.

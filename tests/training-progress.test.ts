@@ -1,16 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { applyProgress, parseProgressLine, PROGRESS_PREFIX, trainingSpecSchema, workspaceRelative } from '../domain/training';
+import {
+  applyProgress,
+  parseProgressLine,
+  PROGRESS_PREFIX,
+  trainingSpecSchema,
+  workspaceRelative,
+} from '../domain/training';
 import { LineSplitter } from '../sandbox/line-splitter';
 
 describe('the training progress protocol', () => {
   it('reads a marked JSON line and ignores ordinary output', () => {
     expect(parseProgressLine('epoch 1 loss 0.3')).toBeUndefined();
-    expect(parseProgressLine(`${PROGRESS_PREFIX}{"step": 40, "epoch": 2, "metric": {"name": "loss", "value": 0.31}, "checkpoint": "checkpoints/step-40.npz"}`)).toEqual({
+    expect(
+      parseProgressLine(
+        `${PROGRESS_PREFIX}{"step": 40, "epoch": 2, "metric": {"name": "loss", "value": 0.31}, "checkpoint": "checkpoints/step-40.npz"}`,
+      ),
+    ).toEqual({
       ok: true,
       update: { step: 40, epoch: 2, metric: { name: 'loss', value: 0.31 }, checkpoint: 'checkpoints/step-40.npz' },
     });
     // unknown fields are dropped (room for later versions), absolute /workspace paths normalised
-    expect(parseProgressLine(`${PROGRESS_PREFIX}{"checkpoint": "/workspace/./ck//a.pt", "future": 1}`)).toEqual({ ok: true, update: { checkpoint: 'ck/a.pt' } });
+    expect(parseProgressLine(`${PROGRESS_PREFIX}{"checkpoint": "/workspace/./ck//a.pt", "future": 1}`)).toEqual({
+      ok: true,
+      update: { checkpoint: 'ck/a.pt' },
+    });
   });
 
   it('rejects malformed lines with a reason instead of throwing', () => {
@@ -38,7 +51,12 @@ describe('the training progress protocol', () => {
     let p = applyProgress({}, { step: 10, metric: { name: 'loss', value: 1 } });
     p = applyProgress(p, { step: 20, checkpoint: 'checkpoints/20.npz' });
     p = applyProgress(p, { step: 21 });
-    expect(p).toEqual({ step: 21, metric: { name: 'loss', value: 1 }, checkpoint: 'checkpoints/20.npz', checkpointStep: 20 });
+    expect(p).toEqual({
+      step: 21,
+      metric: { name: 'loss', value: 1 },
+      checkpoint: 'checkpoints/20.npz',
+      checkpointStep: 20,
+    });
   });
 
   it('validates training specs: no ANVIL_* env overrides, a non-empty script', () => {

@@ -73,8 +73,15 @@ describe('long-running training', () => {
   let t: TestEnv;
   let dataDir: string;
   const workers: WorkerProcess[] = [];
-  const spec = (env: Record<string, string>, gpu: boolean): TrainingSpec => ({ code: TRAIN_PY, dataDir, gpu, limits: { cpus: 1, memoryMb: 512, timeoutS: 900 }, env });
-  const details = (workflowId: string) => trainingDetails(t.client, t.client.workflow.getHandle(workflowId)).catch(() => undefined);
+  const spec = (env: Record<string, string>, gpu: boolean): TrainingSpec => ({
+    code: TRAIN_PY,
+    dataDir,
+    gpu,
+    limits: { cpus: 1, memoryMb: 512, timeoutS: 900 },
+    env,
+  });
+  const details = (workflowId: string) =>
+    trainingDetails(t.client, t.client.workflow.getHandle(workflowId)).catch(() => undefined);
 
   beforeAll(async () => {
     t = await createTestEnv({ ANVIL_GPU_EMULATE: '1' });
@@ -95,8 +102,12 @@ describe('long-running training', () => {
   it('streams stdout lines to onStdoutLine, the last partial one included', async () => {
     const sandbox = new DockerSandbox(t.docker, { runsDir: join(t.config.paths.artifacts, 'runs') });
     const lines: string[] = [];
-    const code = 'import sys\nfor i in range(3000):\n    print(f"line {i} é", flush=i % 500 == 0)\nsys.stdout.write("partial")';
-    const result = await sandbox.run({ code, limits: { ...t.config.sandbox.limits, outputBytes: 4096 } }, { runKey: `train-lines/${process.pid}`, onStdoutLine: (l) => lines.push(l) });
+    const code =
+      'import sys\nfor i in range(3000):\n    print(f"line {i} é", flush=i % 500 == 0)\nsys.stdout.write("partial")';
+    const result = await sandbox.run(
+      { code, limits: { ...t.config.sandbox.limits, outputBytes: 4096 } },
+      { runKey: `train-lines/${process.pid}`, onStdoutLine: (l) => lines.push(l) },
+    );
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.outputTruncated).toBe(true); // the capture is capped, the line feed is not
     expect(lines).toEqual([...Array.from({ length: 3000 }, (_, i) => `line ${i} é`), 'partial']);
@@ -104,13 +115,21 @@ describe('long-running training', () => {
 
   it('anvil train runs a script and prints its progress; --watch follows a run by id', async () => {
     const script = join(dataDir, 'short.py');
-    const anvil = (args: string[]) => promisify(execFile)(process.execPath, [join(__dirname, '..', 'bin', 'anvil.js'), 'train', ...args], { env: t.env });
+    const anvil = (args: string[]) =>
+      promisify(execFile)(process.execPath, [join(__dirname, '..', 'bin', 'anvil.js'), 'train', ...args], {
+        env: t.env,
+      });
     // the CLI passes no env to the script: set its knobs in the script itself
-    writeFileSync(script, `import os\nos.environ.update(STEPS="6", CHECKPOINT_EVERY="3", STEP_SLEEP="1.5")\n${TRAIN_PY}`);
+    writeFileSync(
+      script,
+      `import os\nos.environ.update(STEPS="6", CHECKPOINT_EVERY="3", STEP_SLEEP="1.5")\n${TRAIN_PY}`,
+    );
     const { stdout, stderr } = await anvil([script, '--data', dataDir, '--timeout', '120']);
     expect(stderr).toMatch(/trainRun (train-short-\d+) started on the cpu queue/);
     expect(stderr).toMatch(/\] attempt 1, step \d, epoch [\d.]+, loss [\d.]+/);
-    expect(stdout).toMatch(/^finished: attempt 1, step 6, epoch [\d.]+, accuracy [\d.]+, checkpoint checkpoints\/step-00006.npz, — done\nworkspace: \//);
+    expect(stdout).toMatch(
+      /^finished: attempt 1, step 6, epoch [\d.]+, accuracy [\d.]+, checkpoint checkpoints\/step-00006.npz, — done\nworkspace: \//,
+    );
     const workflowId = /trainRun (\S+) started/.exec(stderr)![1]!;
     const watched = JSON.parse((await anvil(['--watch', workflowId, '--json'])).stdout);
     expect(watched).toMatchObject({ workflowId, step: 6, checkpoint: 'checkpoints/step-00006.npz', attempt: 1 });
@@ -126,10 +145,14 @@ describe('long-running training', () => {
       args: [spec({ STEPS: String(STEPS), CHECKPOINT_EVERY: '10', STEP_SLEEP: '1' }, true)],
     });
     // Kill the worker once Temporal holds a checkpoint from step 40 on.
-    const seen = await waitFor('a heartbeat with a checkpoint', async () => {
-      const d = await details(workflowId);
-      return d?.checkpoint && (d.checkpointStep ?? 0) >= 60 ? d : undefined;
-    }, 150_000);
+    const seen = await waitFor(
+      'a heartbeat with a checkpoint',
+      async () => {
+        const d = await details(workflowId);
+        return d?.checkpoint && (d.checkpointStep ?? 0) >= 60 ? d : undefined;
+      },
+      150_000,
+    );
     workers[0]!.child.kill('SIGKILL');
     await workers[0]!.exited;
     workers.push(await startWorkerProcess('gpu', t.env));
@@ -150,7 +173,11 @@ describe('long-running training', () => {
     const lastOfFirst = drop === -1 ? resumedStep : steps[drop - 1]!;
     expect(lastOfFirst).toBeGreaterThanOrEqual(resumedStep);
     expect(steps).toEqual([...range(1, lastOfFirst), ...range(resumedStep + 1, STEPS)]);
-    for (let s = 1; s <= resumedStep; s++) expect(steps.filter((x) => x === s), `step ${s}`).toHaveLength(1);
+    for (let s = 1; s <= resumedStep; s++)
+      expect(
+        steps.filter((x) => x === s),
+        `step ${s}`,
+      ).toHaveLength(1);
     expect(existsSync(join(result.workspaceDir, result.resumedFrom!))).toBe(true);
     expect(await containersOf(t.docker, workflowId)).toEqual([]);
   }, 240_000);
@@ -169,7 +196,11 @@ describe('long-running training', () => {
     });
     await handle.cancel();
     const cancelledAt = Date.now();
-    await waitFor('the container to be gone', async () => ((await containersOf(t.docker, workflowId)).length === 0 ? true : undefined), 10_000);
+    await waitFor(
+      'the container to be gone',
+      async () => ((await containersOf(t.docker, workflowId)).length === 0 ? true : undefined),
+      10_000,
+    );
     expect(Date.now() - cancelledAt).toBeLessThan(10_000);
 
     const err = await handle.result().catch((e: unknown) => e);

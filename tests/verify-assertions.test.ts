@@ -8,7 +8,13 @@ import { taskManifestSchema } from '../domain/task';
 import { CHECKS, type CheckResult } from '../domain/verification';
 import { PACKAGE_FILES, PRIVATE_FILES, PUBLIC_FILES } from '../package/layout';
 import { DockerSandbox } from '../sandbox/docker';
-import { fixtureFile, listBrokenFixtures, listGoodPackages, materializePackage, overlayFiles } from './helpers/fixture-packages';
+import {
+  fixtureFile,
+  listBrokenFixtures,
+  listGoodPackages,
+  materializePackage,
+  overlayFiles,
+} from './helpers/fixture-packages';
 
 // The assertion stage (sandbox/harness/verify_assertions.py) against the fixture corpus, in real Docker.
 const HARNESS = readFileSync(join(__dirname, '..', 'sandbox', 'harness', 'verify_assertions.py'), 'utf8');
@@ -33,7 +39,9 @@ function run(code: string, dataDir: string): Promise<RunResult> {
 async function verifyDir(dir: string): Promise<{ checks: CheckResult[]; workspaceDir: string }> {
   const result = await run(HARNESS, dir);
   expect(result.exitCode, `harness ${result.exitCode === null ? 'was killed' : 'failed'}:\n${result.stderr}`).toBe(0);
-  const { checks } = JSON.parse(readFileSync(join(result.workspaceDir, 'report.json'), 'utf8')) as { checks: CheckResult[] };
+  const { checks } = JSON.parse(readFileSync(join(result.workspaceDir, 'report.json'), 'utf8')) as {
+    checks: CheckResult[];
+  };
   expect(checks.map((c) => c.name)).toEqual(HARNESS_CHECKS);
   for (const c of checks) expect(c.detail, c.name).toMatch(/^[^\n]+$/);
   return { checks, workspaceDir: result.workspaceDir };
@@ -60,8 +68,14 @@ print(json.dumps({name: metric.grade(pd.read_csv(f"/data/{name}.csv"), answers) 
 `;
 
 /** Runs the package's baseline on its prepared public files and grades it beside the sample submission. */
-async function scoreBaseline(name: string, workspaceDir: string): Promise<{ sample_submission: number; submission: number }> {
-  const baseline = await run(readFileSync(fixtureFile(name, 'solutions/baseline.py'), 'utf8'), join(workspaceDir, 'public'));
+async function scoreBaseline(
+  name: string,
+  workspaceDir: string,
+): Promise<{ sample_submission: number; submission: number }> {
+  const baseline = await run(
+    readFileSync(fixtureFile(name, 'solutions/baseline.py'), 'utf8'),
+    join(workspaceDir, 'public'),
+  );
   expect(baseline.exitCode, baseline.stderr).toBe(0);
   const grading = join(root, 'grading', name);
   mkdirSync(grading, { recursive: true });
@@ -81,7 +95,8 @@ async function scoreBaseline(name: string, workspaceDir: string): Promise<{ samp
   return JSON.parse(graded.stdout);
 }
 
-const summary = (checks: CheckResult[]) => checks.map((c) => `${c.passed ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n');
+const summary = (checks: CheckResult[]) =>
+  checks.map((c) => `${c.passed ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n');
 
 describe('fixture corpus', () => {
   it('has at least three good packages and fourteen broken ones', () => {
@@ -102,7 +117,8 @@ describe('fixture corpus', () => {
     for (const file of files) {
       if (file.endsWith('.delete')) continue;
       const original = fixtureFile(base, file);
-      if (existsSync(original)) expect(readFileSync(fixtureFile(defect, file), 'utf8'), file).not.toBe(readFileSync(original, 'utf8'));
+      if (existsSync(original))
+        expect(readFileSync(fixtureFile(defect, file), 'utf8'), file).not.toBe(readFileSync(original, 'utf8'));
     }
   });
 });
@@ -110,23 +126,35 @@ describe('fixture corpus', () => {
 describe('verify_assertions harness in the Docker sandbox', () => {
   it.concurrent.each(good)('passes every check on %s and leaves its prepared files', async (name) => {
     const { checks, workspaceDir } = await verifyGood(name);
-    expect(checks.filter((c) => !c.passed), summary(checks)).toEqual([]);
+    expect(
+      checks.filter((c) => !c.passed),
+      summary(checks),
+    ).toEqual([]);
     for (const file of PUBLIC_FILES) expect(existsSync(join(workspaceDir, 'public', file)), file).toBe(true);
     for (const file of PRIVATE_FILES) expect(existsSync(join(workspaceDir, 'private', file)), file).toBe(true);
     expect(existsSync(join(workspaceDir, 'run1')) || existsSync(join(workspaceDir, 'run2'))).toBe(false);
   });
 
-  it.concurrent.each(good)('%s: the baseline runs and clearly beats the sample submission without being perfect', async (name) => {
-    const { metric } = taskManifestSchema.parse(JSON.parse(readFileSync(fixtureFile(name, 'task.json'), 'utf8')));
-    const { sample_submission: sample, submission: baseline } = await scoreBaseline(name, (await verifyGood(name)).workspaceDir);
-    expect(metric.higherIsBetter ? baseline > sample : baseline < sample, `baseline ${baseline}, sample ${sample}`).toBe(true);
-    const best = metric.bounds?.[metric.higherIsBetter ? 1 : 0];
-    if (best != null) {
-      // at least a quarter of the way from the sample submission to a perfect score, and short of it
-      expect((baseline - sample) / (best - sample)).toBeGreaterThan(0.25);
-      expect(baseline).not.toBeCloseTo(best, 6);
-    }
-  });
+  it.concurrent.each(good)(
+    '%s: the baseline runs and clearly beats the sample submission without being perfect',
+    async (name) => {
+      const { metric } = taskManifestSchema.parse(JSON.parse(readFileSync(fixtureFile(name, 'task.json'), 'utf8')));
+      const { sample_submission: sample, submission: baseline } = await scoreBaseline(
+        name,
+        (await verifyGood(name)).workspaceDir,
+      );
+      expect(
+        metric.higherIsBetter ? baseline > sample : baseline < sample,
+        `baseline ${baseline}, sample ${sample}`,
+      ).toBe(true);
+      const best = metric.bounds?.[metric.higherIsBetter ? 1 : 0];
+      if (best != null) {
+        // at least a quarter of the way from the sample submission to a perfect score, and short of it
+        expect((baseline - sample) / (best - sample)).toBeGreaterThan(0.25);
+        expect(baseline).not.toBeCloseTo(best, 6);
+      }
+    },
+  );
 
   it.concurrent.each(caughtByHarness)('$defect fails $failingCheck', async ({ defect, failingCheck }) => {
     const { checks } = await verify(defect);
@@ -137,18 +165,26 @@ describe('verify_assertions harness in the Docker sandbox', () => {
     expect(check.detail.length).toBeGreaterThan(20);
   });
 
-  it.concurrent.each(caughtElsewhere)('$defect ($failingCheck, caught outside the harness) still prepares', async ({ defect, failingCheck }) => {
-    const dir = await materializePackage(defect, join(root, 'packages', defect));
-    const { checks, workspaceDir } = await verifyDir(dir);
-    expect(checks.find((c) => c.name === 'prepare.runs')?.passed, summary(checks)).toBe(true);
-    if (failingCheck === 'manifest.valid') {
-      expect(taskManifestSchema.safeParse(JSON.parse(readFileSync(join(dir, 'task.json'), 'utf8'))).success).toBe(false);
-    }
-    if (failingCheck === 'baseline.runs') {
-      const baseline = await run(readFileSync(join(dir, 'solutions', 'baseline.py'), 'utf8'), join(workspaceDir, 'public'));
-      expect(baseline.exitCode).not.toBe(0);
-    }
-  });
+  it.concurrent.each(caughtElsewhere)(
+    '$defect ($failingCheck, caught outside the harness) still prepares',
+    async ({ defect, failingCheck }) => {
+      const dir = await materializePackage(defect, join(root, 'packages', defect));
+      const { checks, workspaceDir } = await verifyDir(dir);
+      expect(checks.find((c) => c.name === 'prepare.runs')?.passed, summary(checks)).toBe(true);
+      if (failingCheck === 'manifest.valid') {
+        expect(taskManifestSchema.safeParse(JSON.parse(readFileSync(join(dir, 'task.json'), 'utf8'))).success).toBe(
+          false,
+        );
+      }
+      if (failingCheck === 'baseline.runs') {
+        const baseline = await run(
+          readFileSync(join(dir, 'solutions', 'baseline.py'), 'utf8'),
+          join(workspaceDir, 'public'),
+        );
+        expect(baseline.exitCode).not.toBe(0);
+      }
+    },
+  );
 
   it('reports every check, without crashing, on an empty folder', async () => {
     const empty = mkdtempSync(join(root, 'empty-'));

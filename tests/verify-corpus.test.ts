@@ -23,7 +23,10 @@ describe.concurrent('anvil verify on the package corpus', () => {
   afterAll(() => t?.close());
 
   async function verify(nameOrDefect: string): Promise<{ code: number; out: VerifyOutput; stderr: string }> {
-    const dir = await materializePackage(nameOrDefect, join(mkdtempSync(join(tmpdir(), 'anvil-corpus-')), nameOrDefect));
+    const dir = await materializePackage(
+      nameOrDefect,
+      join(mkdtempSync(join(tmpdir(), 'anvil-corpus-')), nameOrDefect),
+    );
     const cli = join(__dirname, '..', 'bin', 'anvil.js');
     const done = await promisify(execFile)(process.execPath, [cli, 'verify', dir, '--json'], { env: t.env }).then(
       (r) => ({ code: 0, ...r }),
@@ -39,19 +42,24 @@ describe.concurrent('anvil verify on the package corpus', () => {
     expect(code).toBe(0);
   });
 
-  it.each(listBrokenFixtures().map((f) => [f.defect, f.failingCheck, f.base] as const))('rejects %s, naming %s (twin: %s), exit 1', async (defect, failingCheck) => {
-    const { code, out } = await verify(defect);
-    expect(out.status).toBe('rejected');
-    expect(code).toBe(1);
-    const check = out.checks.find((c) => c.name === failingCheck);
-    expect(check, `checks: ${out.checks.map((c) => c.name).join(', ')}`).toBeDefined();
-    expect(check!.passed, check!.detail).toBe(false);
-    expect(check!.detail.length).toBeGreaterThan(10);
-  });
+  it.each(listBrokenFixtures().map((f) => [f.defect, f.failingCheck, f.base] as const))(
+    'rejects %s, naming %s (twin: %s), exit 1',
+    async (defect, failingCheck) => {
+      const { code, out } = await verify(defect);
+      expect(out.status).toBe('rejected');
+      expect(code).toBe(1);
+      const check = out.checks.find((c) => c.name === failingCheck);
+      expect(check, `checks: ${out.checks.map((c) => c.name).join(', ')}`).toBeDefined();
+      expect(check!.passed, check!.detail).toBe(false);
+      expect(check!.detail.length).toBeGreaterThan(10);
+    },
+  );
 
   it('refuses unusable input with exit 2', async () => {
     const cli = join(__dirname, '..', 'bin', 'anvil.js');
-    const missing = await promisify(execFile)(process.execPath, [cli, 'verify', '/no/such/package'], { env: t.env }).catch((e: { code: number; stderr: string }) => e);
+    const missing = await promisify(execFile)(process.execPath, [cli, 'verify', '/no/such/package'], {
+      env: t.env,
+    }).catch((e: { code: number; stderr: string }) => e);
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('/no/such/package is not a folder') });
   });
 });

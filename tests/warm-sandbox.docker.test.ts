@@ -15,8 +15,14 @@ const data = mkdtempSync(join(root, 'data-'));
 chmodSync(data, 0o755);
 writeFileSync(join(data, 'train.csv'), 'a,b\n1,2\n');
 const limits: SandboxLimits = { cpus: 1, memoryMb: 256, pids: 64, timeoutS: 20, outputBytes: 64 * 1024, tmpMb: 16 };
-const session = { sessionKey: `warm-test/${process.pid}`, dataDir: data, workspaceDir: join(root, 'workspace'), limits };
-const step = (code: string, over: Partial<SandboxLimits> = {}) => sandbox.exec({ ...session, limits: { ...limits, ...over } }, code);
+const session = {
+  sessionKey: `warm-test/${process.pid}`,
+  dataDir: data,
+  workspaceDir: join(root, 'workspace'),
+  limits,
+};
+const step = (code: string, over: Partial<SandboxLimits> = {}) =>
+  sandbox.exec({ ...session, limits: { ...limits, ...over } }, code);
 const containerId = async () => (await (await sandbox.ensure(session)).inspect()).Id;
 
 describe('a warm session sandbox', () => {
@@ -65,7 +71,9 @@ try:
 except PermissionError:
     print("DENIED")`);
     expect(attack.stdout).toBe('DENIED\n');
-    const ps = await step('import os\nprint(sorted(p for p in os.listdir("/proc") if p.isdigit() and open(f"/proc/{p}/status").read().split("Uid:")[1].split()[0] == "10001"))');
+    const ps = await step(
+      'import os\nprint(sorted(p for p in os.listdir("/proc") if p.isdigit() and open(f"/proc/{p}/status").read().split("Uid:")[1].split()[0] == "10001"))',
+    );
     expect(JSON.parse(ps.stdout.replace(/'/g, '"')).length).toBeLessThanOrEqual(2); // this step's python (and its timeout wrapper)
     expect(await containerId()).toBe(id);
   });
@@ -79,7 +87,11 @@ except PermissionError:
 
   it('leaves no container once stopped', async () => {
     await sandbox.stop(session.sessionKey);
-    const left = execFileSync('docker', ['ps', '-aq', '--filter', 'label=anvil', '--filter', `label=anvil.owner=${hostname()}:${process.pid}`], { encoding: 'utf8' });
+    const left = execFileSync(
+      'docker',
+      ['ps', '-aq', '--filter', 'label=anvil', '--filter', `label=anvil.owner=${hostname()}:${process.pid}`],
+      { encoding: 'utf8' },
+    );
     expect(left.trim()).toBe('');
   });
 });

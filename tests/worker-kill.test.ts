@@ -25,7 +25,7 @@ describe('a CPU worker killed while runInSandbox runs', () => {
       workflowId,
       args: [{ code: 'import time\ntime.sleep(4)\nprint("finished")' }],
     });
-    const [orphan] = await waitFor('the first attempt\'s container', async () => {
+    const [orphan] = await waitFor("the first attempt's container", async () => {
       const found = await containersOf(t.docker, workflowId);
       return found.some((c) => c.State === 'running') ? found : undefined;
     });
@@ -45,7 +45,9 @@ describe('a CPU worker killed while runInSandbox runs', () => {
     expect(result.stdout.trim()).toBe('finished');
 
     const history = await handle.fetchHistory();
-    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    const attempts = history
+      .events!.filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt);
     expect(attempts.at(-1)).toBeGreaterThanOrEqual(2);
     expect(await containersOf(t.docker, workflowId)).toEqual([]);
 

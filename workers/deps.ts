@@ -29,7 +29,10 @@ export function scratchDir(config: AnvilConfig): string {
  */
 export async function readySandbox({ config, docker }: WorkerDeps): Promise<DockerSandbox | LocalSandbox> {
   const runsDir = join(config.paths.artifacts, 'runs');
-  const sandbox = config.sandbox.backend === 'local' ? new LocalSandbox({ runsDir, python: config.sandbox.python }) : new DockerSandbox(docker, { image: config.sandbox.image, runsDir });
+  const sandbox =
+    config.sandbox.backend === 'local'
+      ? new LocalSandbox({ runsDir, python: config.sandbox.python })
+      : new DockerSandbox(docker, { image: config.sandbox.image, runsDir });
   await sandbox.check();
   await sandbox.reapOrphans();
   return sandbox;

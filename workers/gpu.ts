@@ -12,13 +12,18 @@ export interface HostGpu {
 
 /** The GPUs in `nvidia-smi -L` output: "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-5f1c…)" (MIG lines are indented). */
 export function parseGpuList(out: string): HostGpu[] {
-  return [...out.matchAll(/^GPU (\d+):.*?(?:\(UUID: (GPU-[0-9A-Fa-f-]+)\))?\s*$/gm)].map((m) => ({ index: m[1]!, ...(m[2] ? { uuid: m[2] } : {}) }));
+  return [...out.matchAll(/^GPU (\d+):.*?(?:\(UUID: (GPU-[0-9A-Fa-f-]+)\))?\s*$/gm)].map((m) => ({
+    index: m[1]!,
+    ...(m[2] ? { uuid: m[2] } : {}),
+  }));
 }
 
 /** GPUs on this host (none without a driver). */
 export function listGpus(): HostGpu[] {
   try {
-    return parseGpuList(execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }));
+    return parseGpuList(
+      execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }),
+    );
   } catch {
     return [];
   }
@@ -36,12 +41,16 @@ export function gpusForWorker(config: AnvilConfig, host: HostGpu[] = listGpus())
   const { gpuEmulate, gpuIds } = config.workers;
   if (gpuEmulate) return [];
   if (host.length === 0) {
-    throw new Error('no GPU on this host (nvidia-smi lists none): run the GPU worker on a GPU host with the NVIDIA driver, or set ANVIL_GPU_EMULATE=1 to run GPU work on CPU (tests only)');
+    throw new Error(
+      'no GPU on this host (nvidia-smi lists none): run the GPU worker on a GPU host with the NVIDIA driver, or set ANVIL_GPU_EMULATE=1 to run GPU work on CPU (tests only)',
+    );
   }
   if (!gpuIds) return host.map((g) => g.index);
   const unknown = gpuIds.filter((id) => !host.some((g) => g.index === id || g.uuid === id));
   if (unknown.length) {
-    throw new Error(`workers.gpuIds names GPU(s) ${unknown.join(', ')} that nvidia-smi does not list (this host has ${host.map((g) => g.index).join(', ')}): fix ANVIL_GPU_IDS`);
+    throw new Error(
+      `workers.gpuIds names GPU(s) ${unknown.join(', ')} that nvidia-smi does not list (this host has ${host.map((g) => g.index).join(', ')}): fix ANVIL_GPU_IDS`,
+    );
   }
   return gpuIds;
 }
@@ -52,5 +61,8 @@ export function gpusForWorker(config: AnvilConfig, host: HostGpu[] = listGpus())
  */
 export async function createGpuWorker(deps: WorkerDeps): Promise<Worker[]> {
   const gpus = gpusForWorker(deps.config);
-  return createSandboxWorkers(deps, 'gpu', { gpus, concurrency: deps.config.workers.gpuConcurrency ?? Math.max(1, gpus.length) });
+  return createSandboxWorkers(deps, 'gpu', {
+    gpus,
+    concurrency: deps.config.workers.gpuConcurrency ?? Math.max(1, gpus.length),
+  });
 }

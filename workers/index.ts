@@ -22,5 +22,7 @@ export function createWorker(kind: QueueKind, deps: WorkerDeps): Promise<Worker[
 
 /** The kinds the embedded default runs in-process: all four, GPU only where there is one (or emulated). */
 export function embeddedKinds(deps: Pick<WorkerDeps, 'config'>): QueueKind[] {
-  return deps.config.workers.gpuEmulate || countGpus() > 0 ? ['control', 'llm', 'cpu', 'gpu'] : ['control', 'llm', 'cpu'];
+  return deps.config.workers.gpuEmulate || countGpus() > 0
+    ? ['control', 'llm', 'cpu', 'gpu']
+    : ['control', 'llm', 'cpu'];
 }

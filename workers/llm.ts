@@ -18,7 +18,11 @@ export async function createLlmWorker({ connection, config }: WorkerDeps): Promi
       ...createRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
       ...createSynthRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
       ...createPolicyActivities({
-        policies: { heuristic: createHeuristicPolicy, openai: () => createOpenAiPolicy({ llm: config.llm, failuresDir: join(config.paths.artifacts, 'llm-failures') }) },
+        policies: {
+          heuristic: createHeuristicPolicy,
+          openai: () =>
+            createOpenAiPolicy({ llm: config.llm, failuresDir: join(config.paths.artifacts, 'llm-failures') }),
+        },
       }),
     },
     maxConcurrentActivityTaskExecutions: config.workers.llmConcurrency,

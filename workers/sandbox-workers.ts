@@ -14,7 +14,10 @@ import { readySandbox, scratchDir, type WorkerDeps } from './deps';
 
 /** placeSession where there are no warm containers: retryable, so another (Docker) host may take it. */
 async function refusePlacement(): Promise<{ queue: string }> {
-  throw ApplicationFailure.retryable('this sandbox host uses the local backend, which serves no Dojo sessions: run a cpu/gpu worker with ANVIL_SANDBOX_BACKEND=docker for them', 'NoSessionsHere');
+  throw ApplicationFailure.retryable(
+    'this sandbox host uses the local backend, which serves no Dojo sessions: run a cpu/gpu worker with ANVIL_SANDBOX_BACKEND=docker for them',
+    'NoSessionsHere',
+  );
 }
 
 /**
@@ -22,7 +25,17 @@ async function refusePlacement(): Promise<{ queue: string }> {
  * verification, placing Dojo sessions), one on this host's own queue (the steps of the sessions
  * whose warm containers live here).
  */
-export async function createSandboxWorkers(deps: WorkerDeps, kind: 'cpu' | 'gpu', { gpus, concurrency }: { /** this worker's GPU ids (none on CPU workers and emulated GPU workers) */ gpus: readonly string[]; concurrency: number }): Promise<Worker[]> {
+export async function createSandboxWorkers(
+  deps: WorkerDeps,
+  kind: 'cpu' | 'gpu',
+  {
+    gpus,
+    concurrency,
+  }: {
+    /** this worker's GPU ids (none on CPU workers and emulated GPU workers) */ gpus: readonly string[];
+    concurrency: number;
+  },
+): Promise<Worker[]> {
   const { connection, config, docker } = deps;
   const hostSandbox = await readySandbox(deps);
   // On a GPU worker every run takes one of its GPUs (none when emulated) and waits while all are busy.
@@ -31,7 +44,10 @@ export async function createSandboxWorkers(deps: WorkerDeps, kind: 'cpu' | 'gpu'
   const ownQueue = hostQueue(config.taskQueuePrefix, kind, config.workers.hostId ?? hostname());
   // Dojo sessions live in warm Docker containers: a local-backend host serves none.
   const sessions = config.sandbox.backend === 'docker';
-  if (!sessions) Runtime.instance().logger.warn(`the ${kind} worker uses the local sandbox backend: it runs one-shot sandbox work only, no Dojo sessions (they need a Docker sandbox host)`);
+  if (!sessions)
+    Runtime.instance().logger.warn(
+      `the ${kind} worker uses the local sandbox backend: it runs one-shot sandbox work only, no Dojo sessions (they need a Docker sandbox host)`,
+    );
   const env = createEnvSandboxActivities({
     sandbox: hostSandbox, // grading a step needs no GPU slot: the session's container holds the GPUs
     warm: new WarmDockerSandbox(docker, { image: config.sandbox.image, runsDir, gpus }),

@@ -25,7 +25,8 @@ function onSandboxQueue<T extends object>(kind: 'cpu' | 'gpu', nonRetryable: str
   });
 }
 
-export const sandboxActivities = (kind: 'cpu' | 'gpu' = 'cpu') => onSandboxQueue<SandboxActivities>(kind, ['InvalidRunSpec']);
+export const sandboxActivities = (kind: 'cpu' | 'gpu' = 'cpu') =>
+  onSandboxQueue<SandboxActivities>(kind, ['InvalidRunSpec']);
 export const verificationActivities = (kind: 'cpu' | 'gpu' = 'cpu') => onSandboxQueue<VerificationActivities>(kind, []);
 export const synthSandboxActivities = () => onSandboxQueue<SynthSandboxActivities>('cpu', []);
 
@@ -40,7 +41,11 @@ export const trainingActivities = (kind: 'cpu' | 'gpu', timeoutS: number) =>
     startToCloseTimeout: (timeoutS + 600) * 1000,
     heartbeatTimeout: '15 seconds',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['InvalidTrainingSpec', 'TrainingFailed'] },
+    retry: {
+      maximumAttempts: 5,
+      initialInterval: '1 second',
+      nonRetryableErrorTypes: ['InvalidTrainingSpec', 'TrainingFailed'],
+    },
   });
 
 /** Agent roles on the LLM queue; a role output that fails its schema is not retried. */
@@ -48,7 +53,12 @@ export const roleActivities = () =>
   proxyActivities<RoleActivities>({
     taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
     startToCloseTimeout: '15 minutes',
-    retry: { maximumAttempts: 4, initialInterval: '2 seconds', backoffCoefficient: 2, nonRetryableErrorTypes: ['InvalidRoleOutput'] },
+    retry: {
+      maximumAttempts: 4,
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      nonRetryableErrorTypes: ['InvalidRoleOutput'],
+    },
   });
 
 /** Synth's roles on the LLM queue, with the same options as the Forge's. */
@@ -56,7 +66,12 @@ export const synthRoleActivities = () =>
   proxyActivities<SynthRoleActivities>({
     taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
     startToCloseTimeout: '15 minutes',
-    retry: { maximumAttempts: 4, initialInterval: '2 seconds', backoffCoefficient: 2, nonRetryableErrorTypes: ['InvalidRoleOutput'] },
+    retry: {
+      maximumAttempts: 4,
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      nonRetryableErrorTypes: ['InvalidRoleOutput'],
+    },
   });
 
 /** Cheap file work on the control queue itself. */
@@ -67,4 +82,7 @@ const onControlQueue: ActivityOptions = {
 export const smokeActivities = proxyActivities<SmokeActivities>(onControlQueue);
 export const intakeActivities = proxyActivities<IntakeActivities>(onControlQueue);
 export const catalogActivities = proxyActivities<CatalogActivities>(onControlQueue);
-export const synthPackageActivities = proxyActivities<SynthPackageActivities>({ ...onControlQueue, retry: { ...onControlQueue.retry, nonRetryableErrorTypes: ['UnknownSeed'] } });
+export const synthPackageActivities = proxyActivities<SynthPackageActivities>({
+  ...onControlQueue,
+  retry: { ...onControlQueue.retry, nonRetryableErrorTypes: ['UnknownSeed'] },
+});

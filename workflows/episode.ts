@@ -28,17 +28,27 @@ export const episodeTurnsQuery = defineQuery<PolicyTurn[]>('episodeTurns');
 const env = proxyActivities<EpisodeEnvActivities>({
   startToCloseTimeout: '24 hours',
   heartbeatTimeout: '30 seconds',
-  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['Env:unknown-task', 'Env:not-found', 'Env:ended', 'Env:bad-request'] },
+  retry: {
+    maximumAttempts: 5,
+    initialInterval: '1 second',
+    nonRetryableErrorTypes: ['Env:unknown-task', 'Env:not-found', 'Env:ended', 'Env:bad-request'],
+  },
 });
 
 const policyOn = () =>
   proxyActivities<PolicyActivities>({
     taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
     startToCloseTimeout: '15 minutes',
-    retry: { maximumAttempts: 4, initialInterval: '2 seconds', backoffCoefficient: 2, nonRetryableErrorTypes: ['InvalidPolicyOutput', 'UnknownPolicy'] },
+    retry: {
+      maximumAttempts: 4,
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      nonRetryableErrorTypes: ['InvalidPolicyOutput', 'UnknownPolicy'],
+    },
   });
 
-const messageOf = (err: unknown) => (err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message);
+const messageOf = (err: unknown) =>
+  err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
 
 /**
  * One agent episode: the policy (on the LLM queue) acts on a Dojo session (a workflow of its own,
@@ -51,9 +61,15 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
   setHandler(episodeTurnsQuery, () => turns);
   let opened;
   try {
-    opened = await env.openEnv({ request: { taskId: input.task, budget: { steps: input.maxSteps }, rewardMode: input.rewardMode }, catalogDir: input.catalogDir });
+    opened = await env.openEnv({
+      request: { taskId: input.task, budget: { steps: input.maxSteps }, rewardMode: input.rewardMode },
+      catalogDir: input.catalogDir,
+    });
   } catch (err) {
-    throw ApplicationFailure.nonRetryable(`episode on ${input.task} could not start: ${messageOf(err)}`, 'EpisodeStartFailed');
+    throw ApplicationFailure.nonRetryable(
+      `episode on ${input.task} could not start: ${messageOf(err)}`,
+      'EpisodeStartFailed',
+    );
   }
   const { envId } = opened;
   turns.push({ observation: opened.observation, reward: 0, done: opened.observation.done });

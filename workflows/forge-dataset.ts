@@ -33,9 +33,16 @@ export async function forgeDataset(input: ForgeDatasetInput): Promise<ForgeResul
   upsertSearchAttributes([{ key: SEARCH.stage, value: 'intake' }]);
 
   const intake = await intakeActivities.intakeDataset({ path: input.dataset, name: input.name });
-  upsertSearchAttributes([{ key: SEARCH.dataset, value: intake.name }, { key: SEARCH.stage, value: 'brainstorm' }]);
+  upsertSearchAttributes([
+    { key: SEARCH.dataset, value: intake.name },
+    { key: SEARCH.stage, value: 'brainstorm' },
+  ]);
   progress.stage = 'brainstorm';
-  const { proposals, usage: brainstormUsage } = await roleActivities().brainstorm({ profileFile: intake.profileFile, maxTasks, provider });
+  const { proposals, usage: brainstormUsage } = await roleActivities().brainstorm({
+    profileFile: intake.profileFile,
+    maxTasks,
+    provider,
+  });
 
   progress.stage = 'tasks';
   upsertSearchAttributes([{ key: SEARCH.stage, value: 'tasks' }]);
@@ -52,12 +59,33 @@ export async function forgeDataset(input: ForgeDatasetInput): Promise<ForgeResul
       try {
         results[i] = await executeChild(forgeTask, {
           workflowId: entry.workflowId,
-          args: [{ forgeId: workflowId, profileFile: intake.profileFile, proposal, provider, repairRounds, catalogDir: input.catalogDir, designerToolSteps }],
+          args: [
+            {
+              forgeId: workflowId,
+              profileFile: intake.profileFile,
+              proposal,
+              provider,
+              repairRounds,
+              catalogDir: input.catalogDir,
+              designerToolSteps,
+            },
+          ],
           typedSearchAttributes: [{ key: SEARCH.dataset, value: intake.name }],
         });
       } catch (err) {
         // A crashed child is a rejected task with its reason, not a lost forge.
-        results[i] = { id: proposal.id, status: 'rejected', path: '', metric: proposal.metric, scores: {}, failedChecks: [`forgeTask failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`], rounds: 0, usage: NO_USAGE };
+        results[i] = {
+          id: proposal.id,
+          status: 'rejected',
+          path: '',
+          metric: proposal.metric,
+          scores: {},
+          failedChecks: [
+            `forgeTask failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`,
+          ],
+          rounds: 0,
+          usage: NO_USAGE,
+        };
       }
       entry.status = results[i]!.status;
     }
@@ -65,5 +93,10 @@ export async function forgeDataset(input: ForgeDatasetInput): Promise<ForgeResul
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
   progress.stage = 'done';
   upsertSearchAttributes([{ key: SEARCH.stage, value: 'done' }]);
-  return { workflowId, dataset: intake.name, tasks: results, usage: results.reduce((sum, t) => addUsage(sum, t.usage), brainstormUsage) };
+  return {
+    workflowId,
+    dataset: intake.name,
+    tasks: results,
+    usage: results.reduce((sum, t) => addUsage(sum, t.usage), brainstormUsage),
+  };
 }

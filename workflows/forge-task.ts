@@ -47,14 +47,31 @@ export async function forgeTask(input: ForgeTaskInput): Promise<ForgedTask> {
     progress.round = round;
     stage('design');
     const draft = { forgeId: input.forgeId, taskId: proposal.id, round };
-    const ask = (resume?: { conversationFile: string; toolResults: { id: string; output: string }[] }, toolsAllowed = true) =>
-      roles.design({ profileFile: input.profileFile, proposal, draft, previousDraftDir: draftDir, failed, provider, resume, toolsAllowed });
+    const ask = (
+      resume?: { conversationFile: string; toolResults: { id: string; output: string }[] },
+      toolsAllowed = true,
+    ) =>
+      roles.design({
+        profileFile: input.profileFile,
+        proposal,
+        draft,
+        previousDraftDir: draftDir,
+        failed,
+        provider,
+        resume,
+        toolsAllowed,
+      });
     let design = await ask();
     usage = addUsage(usage, design.usage);
     // The Designer may run code (each run an anvil-cpu activity) before it answers, within a budget.
     for (let step = 1; design.toolCalls?.length; step++) {
       const calls = design.toolCalls;
-      const toolResults = await Promise.all(calls.map(async (c) => ({ id: c.id, output: await verificationActivities().runDesignerCode({ profileFile: input.profileFile, code: c.code }) })));
+      const toolResults = await Promise.all(
+        calls.map(async (c) => ({
+          id: c.id,
+          output: await verificationActivities().runDesignerCode({ profileFile: input.profileFile, code: c.code }),
+        })),
+      );
       design = await ask({ conversationFile: design.conversationFile!, toolResults }, step < input.designerToolSteps);
       usage = addUsage(usage, design.usage);
     }
@@ -67,7 +84,11 @@ export async function forgeTask(input: ForgeTaskInput): Promise<ForgedTask> {
     report = verification.report;
     usage = addUsage(usage, verification.usage);
     verifications += 1;
-    await catalogActivities.writeReport({ packageDir: draftDir, report, provenance: { workflowId: workflowInfo().workflowId, provider, model: design.model, rounds: round + 1, usage } });
+    await catalogActivities.writeReport({
+      packageDir: draftDir,
+      report,
+      provenance: { workflowId: workflowInfo().workflowId, provider, model: design.model, rounds: round + 1, usage },
+    });
     failed = report.checks.filter((c) => !c.passed);
     if (report.status === 'verified') break;
   }
@@ -80,5 +101,14 @@ export async function forgeTask(input: ForgeTaskInput): Promise<ForgedTask> {
   }
   stage(verified ? 'verified' : 'rejected');
   upsertSearchAttributes([{ key: SEARCH.verdict, value: verified ? 'verified' : 'rejected' }]);
-  return { id: proposal.id, status: verified ? 'verified' : 'rejected', path, metric: proposal.metric, scores: report?.scores ?? {}, failedChecks: failed.map((c) => c.name), rounds: verifications, usage };
+  return {
+    id: proposal.id,
+    status: verified ? 'verified' : 'rejected',
+    path,
+    metric: proposal.metric,
+    scores: report?.scores ?? {},
+    failedChecks: failed.map((c) => c.name),
+    rounds: verifications,
+    usage,
+  };
 }

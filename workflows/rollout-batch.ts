@@ -1,5 +1,21 @@
-import { ChildWorkflowFailure, condition, continueAsNew, defineQuery, setHandler, startChild, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
-import { type EpisodeOutcome, groupStats, type RolloutInput, type RolloutProgress, type RolloutResult, rolloutInputSchema } from '../domain/rollouts';
+import {
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  setHandler,
+  startChild,
+  TimeoutFailure,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  type EpisodeOutcome,
+  groupStats,
+  type RolloutInput,
+  type RolloutProgress,
+  type RolloutResult,
+  rolloutInputSchema,
+} from '../domain/rollouts';
 import { describeIssues } from '../domain/env';
 import { ApplicationFailure } from '@temporalio/workflow';
 import { episode } from './episode';
@@ -21,11 +37,14 @@ interface Carried {
  */
 export async function rolloutBatch(input: RolloutInput, carried?: Carried): Promise<RolloutResult> {
   const parsed = rolloutInputSchema.safeParse(input);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`bad rollout input: ${describeIssues(parsed.error)}`, 'BadRolloutInput');
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(`bad rollout input: ${describeIssues(parsed.error)}`, 'BadRolloutInput');
   const spec = parsed.data;
   const batchId = carried?.batchId ?? workflowInfo().workflowId;
   const done: EpisodeOutcome[] = [...(carried?.done ?? [])];
-  const all = spec.tasks.flatMap((task) => Array.from({ length: spec.samplesPerTask }, (_, sample) => ({ task, sample })));
+  const all = spec.tasks.flatMap((task) =>
+    Array.from({ length: spec.samplesPerTask }, (_, sample) => ({ task, sample })),
+  );
   const todo = all.filter((e) => !done.some((d) => d.task === e.task && d.sample === e.sample));
   let running = 0;
   let finishedThisRun = 0;
@@ -36,13 +55,26 @@ export async function rolloutBatch(input: RolloutInput, carried?: Carried): Prom
     try {
       const child = await startChild(episode, {
         workflowId: `${batchId}--${task}--${sample}`,
-        args: [{ task, sample, policy: spec.policy, maxSteps: spec.maxSteps, rewardMode: spec.rewardMode, ...(spec.catalogDir ? { catalogDir: spec.catalogDir } : {}) }],
+        args: [
+          {
+            task,
+            sample,
+            policy: spec.policy,
+            maxSteps: spec.maxSteps,
+            rewardMode: spec.rewardMode,
+            ...(spec.catalogDir ? { catalogDir: spec.catalogDir } : {}),
+          },
+        ],
         workflowExecutionTimeout: `${spec.episodeTimeoutS} seconds`,
       });
       done.push(await child.result());
     } catch (err) {
       const timedOut = err instanceof ChildWorkflowFailure && err.cause instanceof TimeoutFailure;
-      done.push({ ...base, status: timedOut ? 'timed-out' : 'failed', error: err instanceof ChildWorkflowFailure ? (err.cause?.message ?? err.message) : (err as Error).message });
+      done.push({
+        ...base,
+        status: timedOut ? 'timed-out' : 'failed',
+        error: err instanceof ChildWorkflowFailure ? (err.cause?.message ?? err.message) : (err as Error).message,
+      });
     } finally {
       running -= 1;
       finishedThisRun += 1;

@@ -1,11 +1,33 @@
-import { ApplicationFailure, defineQuery, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  defineQuery,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ProviderName } from '../domain/providers';
 import type { MedalThresholds } from '../domain/rewards';
 import { SEARCH } from '../domain/search-attributes';
-import { baselineScores, DEFAULT_SYNTH_ROWS, type SynthesizedTask, type SynthProgress, type SynthReport, type SynthResult, type SynthScores, synthTaskId, testRowsFor, trainRowsFor } from '../domain/synth';
+import {
+  baselineScores,
+  DEFAULT_SYNTH_ROWS,
+  type SynthesizedTask,
+  type SynthProgress,
+  type SynthReport,
+  type SynthResult,
+  type SynthScores,
+  synthTaskId,
+  testRowsFor,
+  trainRowsFor,
+} from '../domain/synth';
 import { addUsage, NO_USAGE, type Usage } from '../domain/usage';
 import { type CheckResult, verdictOf } from '../domain/verification';
-import { catalogActivities, synthPackageActivities, synthRoleActivities, synthSandboxActivities } from './activity-proxies';
+import {
+  catalogActivities,
+  synthPackageActivities,
+  synthRoleActivities,
+  synthSandboxActivities,
+} from './activity-proxies';
 import { verifyPackageDir } from './verification';
 
 export interface SynthesizeTasksInput {
@@ -34,14 +56,30 @@ export const synthProgressQuery = defineQuery<SynthProgress>('synthProgress');
  * back to the ML Developer, up to `repairRounds` times; verified tasks are published.
  */
 export async function synthesizeTasks(input: SynthesizeTasksInput): Promise<SynthResult> {
-  const { seedTaskId, catalogDir, count = 3, rows = DEFAULT_SYNTH_ROWS, provider = 'heuristic', repairRounds = 2, concurrency = 2 } = input;
-  if (!Number.isInteger(count) || count < 1 || count > 50) throw ApplicationFailure.nonRetryable(`count must be a whole number from 1 to 50 (got ${count})`, 'BadSynthInput');
-  if (!rows.every(Number.isInteger) || rows[0] < 20 || rows[0] > rows[1]) throw ApplicationFailure.nonRetryable(`rows must be [min, max] whole numbers with 20 <= min <= max (got ${JSON.stringify(rows)})`, 'BadSynthInput');
+  const {
+    seedTaskId,
+    catalogDir,
+    count = 3,
+    rows = DEFAULT_SYNTH_ROWS,
+    provider = 'heuristic',
+    repairRounds = 2,
+    concurrency = 2,
+  } = input;
+  if (!Number.isInteger(count) || count < 1 || count > 50)
+    throw ApplicationFailure.nonRetryable(`count must be a whole number from 1 to 50 (got ${count})`, 'BadSynthInput');
+  if (!rows.every(Number.isInteger) || rows[0] < 20 || rows[0] > rows[1])
+    throw ApplicationFailure.nonRetryable(
+      `rows must be [min, max] whole numbers with 20 <= min <= max (got ${JSON.stringify(rows)})`,
+      'BadSynthInput',
+    );
   const { workflowId } = workflowInfo();
   const ids = Array.from({ length: count }, (_, i) => synthTaskId(seedTaskId, i + 1));
   const progress: SynthProgress = { stage: 'dna', tasks: ids.map((id) => ({ id, status: 'pending', round: 0 })) };
   setHandler(synthProgressQuery, () => progress);
-  upsertSearchAttributes([{ key: SEARCH.taskId, value: seedTaskId }, { key: SEARCH.stage, value: 'dna' }]);
+  upsertSearchAttributes([
+    { key: SEARCH.taskId, value: seedTaskId },
+    { key: SEARCH.stage, value: 'dna' },
+  ]);
 
   const { seedFile } = await synthPackageActivities.readSeed({ seedTaskId, catalogDir, synthId: workflowId });
   const { dnaFile, usage: dnaUsage } = await synthRoleActivities().extractSynthDna({ seedFile, provider });
@@ -54,14 +92,30 @@ export async function synthesizeTasks(input: SynthesizeTasksInput): Promise<Synt
     while (next < count) {
       const i = next++;
       const train = trainRowsFor(i + 1, count, rows);
-      results[i] = await synthesizeOne({ taskId: ids[i]!, rows: { train, test: testRowsFor(train) }, dnaFile, provider, repairRounds, catalogDir, entry: progress.tasks[i]! });
+      results[i] = await synthesizeOne({
+        taskId: ids[i]!,
+        rows: { train, test: testRowsFor(train) },
+        dnaFile,
+        provider,
+        repairRounds,
+        catalogDir,
+        entry: progress.tasks[i]!,
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, lane));
   progress.stage = 'done';
   const verified = results.filter((t) => t.status === 'verified').length;
-  upsertSearchAttributes([{ key: SEARCH.stage, value: 'done' }, { key: SEARCH.verdict, value: verified === count ? 'verified' : verified > 0 ? 'partial' : 'rejected' }]);
-  return { workflowId, seedTaskId, tasks: results, usage: results.reduce((sum, t) => addUsage(sum, t.usage), dnaUsage) };
+  upsertSearchAttributes([
+    { key: SEARCH.stage, value: 'done' },
+    { key: SEARCH.verdict, value: verified === count ? 'verified' : verified > 0 ? 'partial' : 'rejected' },
+  ]);
+  return {
+    workflowId,
+    seedTaskId,
+    tasks: results,
+    usage: results.reduce((sum, t) => addUsage(sum, t.usage), dnaUsage),
+  };
 }
 
 interface OneTask {
@@ -75,7 +129,15 @@ interface OneTask {
 }
 
 /** One synthetic task through its rounds; every round's draft and report stay in the artifact store. */
-async function synthesizeOne({ taskId, rows, dnaFile, provider, repairRounds, catalogDir, entry }: OneTask): Promise<SynthesizedTask> {
+async function synthesizeOne({
+  taskId,
+  rows,
+  dnaFile,
+  provider,
+  repairRounds,
+  catalogDir,
+  entry,
+}: OneTask): Promise<SynthesizedTask> {
   const roles = synthRoleActivities();
   let draftDir: string | undefined;
   let failed: CheckResult[] = [];
@@ -87,7 +149,14 @@ async function synthesizeOne({ taskId, rows, dnaFile, provider, repairRounds, ca
   for (let round = 0; round <= repairRounds; round++) {
     entry.round = round;
     entry.status = 'develop';
-    const draft = await roles.developSynthetic({ dnaFile, rows, draft: { synthId: workflowInfo().workflowId, taskId, round }, previousDraftDir: draftDir, failed, provider });
+    const draft = await roles.developSynthetic({
+      dnaFile,
+      rows,
+      draft: { synthId: workflowInfo().workflowId, taskId, round },
+      previousDraftDir: draftDir,
+      failed,
+      provider,
+    });
     usage = addUsage(usage, draft.usage);
     if (draft.giveUp) break; // the ML Developer knows no repair: the last report stands
     draftDir = draft.draftDir;
@@ -98,7 +167,11 @@ async function synthesizeOne({ taskId, rows, dnaFile, provider, repairRounds, ca
     entry.status = 'verify';
     const verification = await verifyPackageDir(draftDir, { provider });
     usage = addUsage(usage, verification.usage);
-    scores = { trivial: verification.report.scores?.trivial, baseline: verification.report.scores?.baseline, references: {} };
+    scores = {
+      trivial: verification.report.scores?.trivial,
+      baseline: verification.report.scores?.baseline,
+      references: {},
+    };
     const prepared = verification.report.checks.some((c) => c.name === 'prepare.runs' && c.passed);
     if (prepared) {
       const refs = await synthSandboxActivities().runReferences({ packageDir: draftDir });
@@ -110,11 +183,23 @@ async function synthesizeOne({ taskId, rows, dnaFile, provider, repairRounds, ca
       thresholds = mlops.thresholds;
       usage = addUsage(usage, mlops.usage);
     }
-    const synth = await synthPackageActivities.checkSynthetic({ draftDir, dnaFile, rows, scores, thresholds, generator });
+    const synth = await synthPackageActivities.checkSynthetic({
+      draftDir,
+      dnaFile,
+      rows,
+      scores,
+      thresholds,
+      generator,
+    });
     const checks = [...verification.report.checks, ...synth];
     report = { status: verdictOf(checks), checks, scores: verification.report.scores, synth: { scores, thresholds } };
     rounds += 1;
-    await catalogActivities.writeReport({ packageDir: draftDir, report, provenance: { workflowId: workflowInfo().workflowId, provider, model: draft.model, rounds, usage }, thresholds });
+    await catalogActivities.writeReport({
+      packageDir: draftDir,
+      report,
+      provenance: { workflowId: workflowInfo().workflowId, provider, model: draft.model, rounds, usage },
+      thresholds,
+    });
     failed = checks.filter((c) => !c.passed);
     if (report.status === 'verified') break;
   }
@@ -125,5 +210,15 @@ async function synthesizeOne({ taskId, rows, dnaFile, provider, repairRounds, ca
     path = await catalogActivities.publishTask({ packageDir: draftDir!, catalogDir });
   }
   entry.status = verified ? 'verified' : 'rejected';
-  return { id: taskId, status: verified ? 'verified' : 'rejected', path, rows, scores, thresholds, failedChecks: failed.map((c) => c.name), rounds, usage };
+  return {
+    id: taskId,
+    status: verified ? 'verified' : 'rejected',
+    path,
+    rows,
+    scores,
+    thresholds,
+    failedChecks: failed.map((c) => c.name),
+    rounds,
+    usage,
+  };
 }

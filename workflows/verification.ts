@@ -3,13 +3,17 @@ import { NO_USAGE, type Usage } from '../domain/usage';
 import { CHECKS, type CheckResult, type VerificationReport, verdictOf } from '../domain/verification';
 import { roleActivities, verificationActivities } from './activity-proxies';
 
-const notRun = (names: readonly string[], because: string): CheckResult[] => names.map((name) => ({ name, passed: false, detail: `not run: ${because} failed` }));
+const notRun = (names: readonly string[], because: string): CheckResult[] =>
+  names.map((name) => ({ name, passed: false, detail: `not run: ${because} failed` }));
 
 /**
  * Verifies a package folder: assertions in the sandbox, then — once prepare and the manifest hold —
  * the Reviewer and the execution stage side by side.
  */
-export async function verifyPackageDir(packageDir: string, { provider, profileFile }: { provider: ProviderName; profileFile?: string }): Promise<{ report: VerificationReport; usage: Usage }> {
+export async function verifyPackageDir(
+  packageDir: string,
+  { provider, profileFile }: { provider: ProviderName; profileFile?: string },
+): Promise<{ report: VerificationReport; usage: Usage }> {
   const assertions = await verificationActivities().runAssertions({ packageDir });
   const blocker = ['manifest.valid', 'prepare.runs'].find((name) => !assertions.find((c) => c.name === name)?.passed);
   if (blocker) {
@@ -17,8 +21,12 @@ export async function verifyPackageDir(packageDir: string, { provider, profileFi
     return { report: { status: verdictOf(checks), checks }, usage: NO_USAGE };
   }
   // A task that needs a GPU runs its baseline and sample submission on the GPU queue.
-  const gpu = (assertions.find((c) => c.name === 'manifest.valid')?.evidence as { gpu?: boolean } | undefined)?.gpu === true;
-  const [review, execution] = await Promise.all([roleActivities().review({ packageDir, profileFile, provider }), verificationActivities(gpu ? 'gpu' : 'cpu').runExecution({ packageDir })]);
+  const gpu =
+    (assertions.find((c) => c.name === 'manifest.valid')?.evidence as { gpu?: boolean } | undefined)?.gpu === true;
+  const [review, execution] = await Promise.all([
+    roleActivities().review({ packageDir, profileFile, provider }),
+    verificationActivities(gpu ? 'gpu' : 'cpu').runExecution({ packageDir }),
+  ]);
   const checks = [...assertions, ...review.checks, ...execution.checks];
   return { report: { status: verdictOf(checks), checks, scores: execution.scores }, usage: review.usage };
 }

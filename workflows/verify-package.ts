@@ -17,7 +17,11 @@ export interface VerifyPackageInput {
 }
 
 /** `anvil verify`: the full verification of any package folder, on a copy in the artifact store. */
-export async function verifyPackage({ sourceDir, provider = 'heuristic', publish }: VerifyPackageInput): Promise<VerificationReport & { packageDir: string; publishedTo?: string }> {
+export async function verifyPackage({
+  sourceDir,
+  provider = 'heuristic',
+  publish,
+}: VerifyPackageInput): Promise<VerificationReport & { packageDir: string; publishedTo?: string }> {
   const { workflowId } = workflowInfo();
   upsertSearchAttributes([{ key: SEARCH.stage, value: 'verify' }]);
   const packageDir = await catalogActivities.stagePackage({ sourceDir, key: workflowId });
@@ -26,7 +30,11 @@ export async function verifyPackage({ sourceDir, provider = 'heuristic', publish
   upsertSearchAttributes([{ key: SEARCH.verdict, value: report.status }]);
   const assertionsPass = CHECKS.assertions.every((name) => report.checks.some((c) => c.name === name && c.passed));
   if (publish && (report.status === 'verified' || (publish.when === 'assertions-pass' && assertionsPass))) {
-    return { ...report, packageDir, publishedTo: await catalogActivities.publishTask({ packageDir, catalogDir: publish.catalogDir }) };
+    return {
+      ...report,
+      packageDir,
+      publishedTo: await catalogActivities.publishTask({ packageDir, catalogDir: publish.catalogDir }),
+    };
   }
   return { ...report, packageDir };
 }

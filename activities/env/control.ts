@@ -24,7 +24,15 @@ export function createEnvControlActivities({ artifactsDir, catalogDir }: { artif
 
   return {
     /** Reads the task (from `catalogDir`, else this worker's catalog) and names the session's trajectory file. */
-    async openTask({ envId, taskId, catalogDir: catalog }: { envId: string; taskId: string; catalogDir?: string }): Promise<{ task: TaskInfo; trajectory: string }> {
+    async openTask({
+      envId,
+      taskId,
+      catalogDir: catalog,
+    }: {
+      envId: string;
+      taskId: string;
+      catalogDir?: string;
+    }): Promise<{ task: TaskInfo; trajectory: string }> {
       try {
         const packageDir = catalogTaskDir(catalog ?? catalogDir, taskId);
         if (!packageDir) throw new BadPackageError(`"${taskId}" is not a task id (lowercase letters, digits, dashes)`);
@@ -46,13 +54,15 @@ export function createEnvControlActivities({ artifactsDir, catalogDir }: { artif
       const existing = await readFile(file, 'utf8').catch(() => '');
       // A line a crash cut short has no newline: complete it so the next line stays parseable.
       if (existing && !existing.endsWith('\n')) await appendFile(file, '\n');
-      const steps = new Set(existing.split('\n').flatMap((line) => {
-        try {
-          return [(JSON.parse(line) as TrajectoryEntry).step];
-        } catch {
-          return [];
-        }
-      }));
+      const steps = new Set(
+        existing.split('\n').flatMap((line) => {
+          try {
+            return [(JSON.parse(line) as TrajectoryEntry).step];
+          } catch {
+            return [];
+          }
+        }),
+      );
       if (steps.has(entry.step)) return;
       await appendFile(file, `${JSON.stringify(entry)}\n`);
     },

@@ -63,17 +63,35 @@ export function createEnvSandboxActivities({ sandbox, warm, sessionsDir, scratch
         // Only what this step writes is graded, never a file an earlier step left.
         await rm(join(session.workspaceDir, 'submission.csv'), { force: true });
         const run = await warm.exec(session, code, signal);
-        const summary: RunSummary = { exitCode: run.exitCode, timedOut: run.timedOut, oomKilled: run.oomKilled, wallMs: run.wallMs, stdout: tail(run.stdout), stderr: tail(run.stderr), outputTruncated: run.outputTruncated };
+        const summary: RunSummary = {
+          exitCode: run.exitCode,
+          timedOut: run.timedOut,
+          oomKilled: run.oomKilled,
+          wallMs: run.wallMs,
+          stdout: tail(run.stdout),
+          stderr: tail(run.stderr),
+          outputTruncated: run.outputTruncated,
+        };
         const file = join(run.workspaceDir, 'submission.csv');
         if (run.exitCode !== 0 || !existsSync(file)) return { run: summary };
         phase('grading');
-        const submission = await gradeInSandbox(sandbox, { packageDir, submissionFile: file, scratchDir, runKey: runKey('grade'), signal });
+        const submission = await gradeInSandbox(sandbox, {
+          packageDir,
+          submissionFile: file,
+          scratchDir,
+          runKey: runKey('grade'),
+          signal,
+        });
         return { run: summary, submission };
       });
     },
 
     /** A fresh, empty /workspace in the same container; nothing of the last steps keeps running. */
-    async resetSession({ envId, packageDir, limits }: Pick<StepInput, 'envId' | 'packageDir' | 'limits'>): Promise<void> {
+    async resetSession({
+      envId,
+      packageDir,
+      limits,
+    }: Pick<StepInput, 'envId' | 'packageDir' | 'limits'>): Promise<void> {
       await warm.reset(spec(envId, packageDir, limits));
     },
 

@@ -21,7 +21,10 @@ const MAX_PROFILED_BYTES = 64 * 1024 * 1024;
  * complete lines), and its row count is its line count when no field in the head spans lines.
  * Undefined when the head cannot be read as a table.
  */
-async function profileTrain(file: string, bytes: number): Promise<{ rows?: number; profiledRows?: number; columns: TableProfile['columns'] } | undefined> {
+async function profileTrain(
+  file: string,
+  bytes: number,
+): Promise<{ rows?: number; profiledRows?: number; columns: TableProfile['columns'] } | undefined> {
   if (bytes <= MAX_PROFILED_BYTES) return profileTable((await readTable(file)).table);
   const head = join(await mkdtemp(join(tmpdir(), 'anvil-head-')), 'train.csv');
   try {
@@ -32,7 +35,11 @@ async function profileTrain(file: string, bytes: number): Promise<{ rows?: numbe
     await writeFile(head, text);
     const profile = profileTable((await readTable(head)).table);
     const headLines = text.reduce((n, b) => n + (b === 0x0a ? 1 : 0), 0);
-    return { columns: profile.columns, profiledRows: profile.rows, rows: profile.rows === headLines - 1 ? (await lineCount(file)) - 1 : undefined };
+    return {
+      columns: profile.columns,
+      profiledRows: profile.rows,
+      rows: profile.rows === headLines - 1 ? (await lineCount(file)) - 1 : undefined,
+    };
   } catch {
     return undefined;
   } finally {
@@ -67,7 +74,9 @@ export async function readTaskInfo(taskId: string, packageDir: string): Promise<
     throw new BadPackageError(`task "${taskId}" at ${packageDir} has no ${missing}: ${how}`);
   }
   const publicDir = paths.public;
-  const files = await Promise.all((await readdir(publicDir)).sort().map(async (name) => ({ name, bytes: (await stat(join(publicDir, name))).size })));
+  const files = await Promise.all(
+    (await readdir(publicDir)).sort().map(async (name) => ({ name, bytes: (await stat(join(publicDir, name))).size })),
+  );
   const train = files.find((f) => join(publicDir, f.name) === paths.train);
   let columns: TaskInfo['columns'] = [];
   let trainRows: number | undefined;
@@ -76,7 +85,15 @@ export async function readTaskInfo(taskId: string, packageDir: string): Promise<
     const profile = await profileTrain(paths.train, train.bytes);
     trainRows = profile?.rows;
     profiledRows = profile?.profiledRows;
-    columns = profile?.columns.map(({ name, kind, missing, distinct, top, stats }) => ({ name, kind, missing, distinct, top: top?.slice(0, 10), stats })) ?? [];
+    columns =
+      profile?.columns.map(({ name, kind, missing, distinct, top, stats }) => ({
+        name,
+        kind,
+        missing,
+        distinct,
+        top: top?.slice(0, 10),
+        stats,
+      })) ?? [];
   }
   const sample = await readFile(paths.sampleSubmission, 'utf8').catch(() => '');
   return {
@@ -87,7 +104,12 @@ export async function readTaskInfo(taskId: string, packageDir: string): Promise<
     target: manifest.target,
     idColumn: manifest.idColumn,
     metric: manifest.metric,
-    resources: { cpus: manifest.resources.cpus, memoryMb: manifest.resources.memoryMb, gpu: manifest.resources.gpu, timeLimitS: manifest.resources.timeLimitS },
+    resources: {
+      cpus: manifest.resources.cpus,
+      memoryMb: manifest.resources.memoryMb,
+      gpu: manifest.resources.gpu,
+      timeLimitS: manifest.resources.timeLimitS,
+    },
     description: (await readFile(paths.description, 'utf8').catch(() => '')).slice(0, MAX_DESCRIPTION),
     files,
     columns,

@@ -29,7 +29,11 @@ export type IntakeActivities = ReturnType<typeof createIntakeActivities>;
  * `<artifactsDir>/datasets/<name>-<sha256 of the canonical CSV, 12 hex>/{data.csv,profile.json}`;
  * a folder that already holds both files is reused as is.
  */
-async function intake({ path, name }: { path: string; name?: string }, artifactsDir: string, maxDatasetMb: number): Promise<IntakeResult> {
+async function intake(
+  { path, name }: { path: string; name?: string },
+  artifactsDir: string,
+  maxDatasetMb: number,
+): Promise<IntakeResult> {
   const { files } = await resolveDataFiles(path);
   const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
   const bytes = sizes.reduce((a, b) => a + b, 0);
@@ -51,9 +55,18 @@ async function intake({ path, name }: { path: string; name?: string }, artifacts
   const dir = join(artifactsDir, 'datasets', `${slug}-${hash.digest('hex').slice(0, 12)}`);
   const dataFile = join(dir, 'data.csv');
   const profileFile = join(dir, 'profile.json');
-  const result: IntakeResult = { name: slug, profileFile, rows: table.rows, columns: table.columns.length, candidateTargets: profiled.candidateTargets.length };
+  const result: IntakeResult = {
+    name: slug,
+    profileFile,
+    rows: table.rows,
+    columns: table.columns.length,
+    candidateTargets: profiled.candidateTargets.length,
+  };
   if ((await exists(dataFile)) && (await exists(profileFile))) return result;
-  const source = { files: await Promise.all(files.map(async (f, i) => ({ path: f, sha256: await sha256File(f), bytes: sizes[i]! }))), format };
+  const source = {
+    files: await Promise.all(files.map(async (f, i) => ({ path: f, sha256: await sha256File(f), bytes: sizes[i]! }))),
+    format,
+  };
   const profile: DatasetProfile = { name: slug, source, dataFile, ...profiled };
   await mkdir(dir, { recursive: true });
   await writeAtomically(dataFile, csvChunks(table));

@@ -2,7 +2,10 @@ import type { CandidateTarget, ColumnKind, ColumnProfile, DatasetProfile, Leakag
 import type { Cell, Table } from './read-table';
 
 /** What profiling learns from the table alone (the rest of DatasetProfile comes from intake). */
-export type TableProfile = Pick<DatasetProfile, 'rows' | 'columns' | 'candidateTargets' | 'idColumns' | 'timeColumns' | 'textColumns' | 'leakageSuspects'>;
+export type TableProfile = Pick<
+  DatasetProfile,
+  'rows' | 'columns' | 'candidateTargets' | 'idColumns' | 'timeColumns' | 'textColumns' | 'leakageSuspects'
+>;
 
 // Thresholds.
 const MAX_TARGET_MISSING = 0.3;
@@ -25,7 +28,23 @@ const MAX_TOP = 20;
 
 const ID_WORDS = new Set(['id', 'key', 'uuid', 'guid', 'idx']);
 const TIME_WORDS = new Set(['date', 'time', 'timestamp', 'datetime', 'year', 'month', 'period', 'dt', 'ts']);
-const TARGET_WORDS = new Set(['target', 'label', 'class', 'y', 'outcome', 'result', 'species', 'survived', 'churn', 'price', 'quality', 'category', 'sentiment', 'rating', 'diagnosis']);
+const TARGET_WORDS = new Set([
+  'target',
+  'label',
+  'class',
+  'y',
+  'outcome',
+  'result',
+  'species',
+  'survived',
+  'churn',
+  'price',
+  'quality',
+  'category',
+  'sentiment',
+  'rating',
+  'diagnosis',
+]);
 const BOOLEAN_PAIRS = ['false|true', 'no|yes', 'f|t', 'n|y', '0|1'];
 const NOT_TARGETS = new Set<ColumnKind>(['id', 'constant', 'text', 'datetime']);
 const DATE_PATTERNS = [
@@ -50,7 +69,9 @@ interface Column {
 
 export function profileTable(table: Table): TableProfile {
   const columns = table.columns.map((name, i) => describeColumn(name, table.values[i]!, table.rows));
-  const timeIndex = columns.find((c) => c.profile.kind === 'datetime' && c.profile.distinct >= TIME_INDEX_DISTINCT * c.present);
+  const timeIndex = columns.find(
+    (c) => c.profile.kind === 'datetime' && c.profile.distinct >= TIME_INDEX_DISTINCT * c.present,
+  );
   const candidateTargets = columns
     .flatMap((c, i) => candidate(c, i === columns.length - 1, timeIndex) ?? [])
     .sort((a, b) => b.score - a.score);
@@ -87,15 +108,31 @@ function describeColumn(name: string, values: Cell[], rows: number): Column {
   const kind = kindOf(tokens, counts, present, rows);
   const profile: ColumnProfile = { name, kind, missing: round(1 - present / (rows || 1), 4), distinct: counts.size };
   if (kind === 'numeric' || kind === 'integer') profile.stats = stats(counts, present);
-  if (kind === 'categorical' || kind === 'boolean') profile.top = sortedCounts(counts).slice(0, MAX_TOP).map(([value, count]) => ({ value, count }));
-  if (kind === 'text') profile.meanLength = round(weightedMean(counts, present, (v) => v.length), 1);
+  if (kind === 'categorical' || kind === 'boolean')
+    profile.top = sortedCounts(counts)
+      .slice(0, MAX_TOP)
+      .map(([value, count]) => ({ value, count }));
+  if (kind === 'text')
+    profile.meanLength = round(
+      weightedMean(counts, present, (v) => v.length),
+      1,
+    );
   return { name, tokens, values, present, counts, profile };
 }
 
 function kindOf(tokens: string[], counts: Map<string, number>, present: number, rows: number): ColumnKind {
   if (counts.size <= 1) return 'constant';
   const keys = [...counts.keys()];
-  if (counts.size === 2 && BOOLEAN_PAIRS.includes(keys.map((k) => k.trim().toLowerCase()).sort().join('|'))) return 'boolean';
+  if (
+    counts.size === 2 &&
+    BOOLEAN_PAIRS.includes(
+      keys
+        .map((k) => k.trim().toLowerCase())
+        .sort()
+        .join('|'),
+    )
+  )
+    return 'boolean';
   const numeric = keys.every((k) => NUMBER.test(k.trim()));
   const integer = numeric && keys.every((k) => INTEGER.test(k.trim()));
   if (isDatetime(tokens, keys, counts, present, numeric, integer)) return 'datetime';
@@ -104,7 +141,8 @@ function kindOf(tokens: string[], counts: Map<string, number>, present: number, 
   const distinctShare = counts.size / present;
   const meanLength = weightedMean(counts, present, (v) => v.length);
   const meanWords = weightedMean(counts, present, (v) => (v.trim().match(/\s+/g)?.length ?? 0) + 1);
-  if ((meanLength >= 50 && distinctShare >= 0.2) || (meanLength >= 20 && meanWords >= 3 && distinctShare >= 0.5)) return 'text';
+  if ((meanLength >= 50 && distinctShare >= 0.2) || (meanLength >= 20 && meanWords >= 3 && distinctShare >= 0.5))
+    return 'text';
   return 'categorical';
 }
 
@@ -112,7 +150,14 @@ function kindOf(tokens: string[], counts: Map<string, number>, present: number, 
  * Date/time strings (most values match a date pattern; fewer need to when the name says so), or
  * integers whose name says time: years (1800–2200), YYYYMMDD, epoch seconds or milliseconds.
  */
-function isDatetime(tokens: string[], keys: string[], counts: Map<string, number>, present: number, numeric: boolean, integer: boolean): boolean {
+function isDatetime(
+  tokens: string[],
+  keys: string[],
+  counts: Map<string, number>,
+  present: number,
+  numeric: boolean,
+  integer: boolean,
+): boolean {
   const hinted = tokens.some((t) => TIME_WORDS.has(t));
   if (numeric) {
     if (!integer || !hinted) return false;
@@ -127,10 +172,17 @@ function isDatetime(tokens: string[], keys: string[], counts: Map<string, number
 }
 
 /** Unique per row (checked by the caller) and: named like an id, a run of integers, or short codes without spaces. */
-function isIdLike(tokens: string[], keys: string[], counts: Map<string, number>, numeric: boolean, integer: boolean): boolean {
+function isIdLike(
+  tokens: string[],
+  keys: string[],
+  counts: Map<string, number>,
+  numeric: boolean,
+  integer: boolean,
+): boolean {
   if (tokens.some((t) => ID_WORDS.has(t))) return !numeric || integer;
   if (integer) {
-    let min = Infinity, max = -Infinity;
+    let min = Infinity,
+      max = -Infinity;
     for (const k of keys) {
       min = Math.min(min, Number(k));
       max = Math.max(max, Number(k));
@@ -144,7 +196,8 @@ function isIdLike(tokens: string[], keys: string[], counts: Map<string, number>,
 
 function candidate(column: Column, isLast: boolean, timeIndex: Column | undefined): CandidateTarget | undefined {
   const { kind, missing, distinct, stats } = column.profile;
-  if (NOT_TARGETS.has(kind) || missing > MAX_TARGET_MISSING || column.tokens.some((t) => ID_WORDS.has(t))) return undefined;
+  if (NOT_TARGETS.has(kind) || missing > MAX_TARGET_MISSING || column.tokens.some((t) => ID_WORDS.has(t)))
+    return undefined;
   const notes: string[] = [];
   let bonus = -missing / 2;
   if (missing > 0) notes.push(`${percent(missing)} missing`);
@@ -168,8 +221,13 @@ function candidate(column: Column, isLast: boolean, timeIndex: Column | undefine
     const classes = all.filter(([, n]) => n >= MIN_CLASS_ROWS);
     const rare = column.present - classes.reduce((sum, [, n]) => sum + n, 0);
     if (rare > MAX_RARE_SHARE * column.present || classes.length < 2 || classes.length > MAX_CLASSES) return undefined;
-    const shown = classes.slice(0, 3).map(([v, n]) => `${v} ${n}`).join(', ') + (classes.length > 3 ? ', …' : '');
-    const what = `${classes.length} classes (${shown})` + (rare ? `, ${rare} row${rare === 1 ? '' : 's'} in rarer classes` : '');
+    const shown =
+      classes
+        .slice(0, 3)
+        .map(([v, n]) => `${v} ${n}`)
+        .join(', ') + (classes.length > 3 ? ', …' : '');
+    const what =
+      `${classes.length} classes (${shown})` + (rare ? `, ${rare} row${rare === 1 ? '' : 's'} in rarer classes` : '');
     const type = classes.length === 2 ? 'binary-classification' : 'multiclass-classification';
     return make(type, 0.5 + 0.1 * balance(classes.map(([, n]) => n)), what);
   }
@@ -199,7 +257,12 @@ function leakageSuspects(columns: Column[], targets: CandidateTarget[]): Leakage
       if (!found) continue;
       const named = normalised(target.name).length >= 3 && normalised(other.name).includes(normalised(target.name));
       if (found.value >= LEAK) suspects.push({ column: other.name, target: target.name, reason: found.text });
-      else if (named && found.value >= NAMED_LEAK) suspects.push({ column: other.name, target: target.name, reason: `name contains "${target.name}" and ${found.text}` });
+      else if (named && found.value >= NAMED_LEAK)
+        suspects.push({
+          column: other.name,
+          target: target.name,
+          reason: `name contains "${target.name}" and ${found.text}`,
+        });
     }
   }
   return suspects;
@@ -210,8 +273,13 @@ function leakageSuspects(columns: Column[], targets: CandidateTarget[]): Leakage
  * low-cardinality column (only when it at least halves the majority-class error), |Pearson r|
  * between numbers, or the correlation ratio of a numeric target over a low-cardinality column.
  */
-function association(target: Column, other: Column, taskType: CandidateTarget['taskType']): { value: number; text: string } | undefined {
-  const lowCardinality = other.profile.distinct <= MAX_CLASSES && other.profile.distinct * MIN_CLASS_ROWS <= other.present;
+function association(
+  target: Column,
+  other: Column,
+  taskType: CandidateTarget['taskType'],
+): { value: number; text: string } | undefined {
+  const lowCardinality =
+    other.profile.distinct <= MAX_CLASSES && other.profile.distinct * MIN_CLASS_ROWS <= other.present;
   const otherNumeric = ['numeric', 'integer', 'boolean'].includes(other.profile.kind);
   if (taskType.endsWith('classification')) {
     if (lowCardinality) {
@@ -275,11 +343,22 @@ function indicator(target: Column): Float64Array {
 }
 
 function pearson(x: Float64Array, y: Float64Array): number {
-  let n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+  let n = 0,
+    sx = 0,
+    sy = 0,
+    sxx = 0,
+    syy = 0,
+    sxy = 0;
   for (let i = 0; i < x.length; i++) {
-    const a = x[i]!, b = y[i]!;
+    const a = x[i]!,
+      b = y[i]!;
     if (Number.isNaN(a) || Number.isNaN(b)) continue;
-    n++; sx += a; sy += b; sxx += a * a; syy += b * b; sxy += a * b;
+    n++;
+    sx += a;
+    sy += b;
+    sxx += a * a;
+    syy += b * b;
+    sxy += a * b;
   }
   const cov = sxy - (sx * sy) / n;
   const vx = sxx - (sx * sx) / n;
@@ -290,13 +369,19 @@ function pearson(x: Float64Array, y: Float64Array): number {
 /** sqrt(between-group variance / total variance) of y grouped by a categorical column. */
 function correlationRatio(y: Float64Array, groups: Cell[]): number {
   const sums = new Map<string, { n: number; sum: number }>();
-  let n = 0, sum = 0, squares = 0;
+  let n = 0,
+    sum = 0,
+    squares = 0;
   for (let i = 0; i < y.length; i++) {
-    const v = y[i]!, g = groups[i];
+    const v = y[i]!,
+      g = groups[i];
     if (Number.isNaN(v) || g == null) continue;
-    n++; sum += v; squares += v * v;
+    n++;
+    sum += v;
+    squares += v * v;
     const s = sums.get(g) ?? { n: 0, sum: 0 };
-    s.n++; s.sum += v;
+    s.n++;
+    s.sum += v;
     sums.set(g, s);
   }
   const total = squares - (sum * sum) / n;
@@ -307,7 +392,9 @@ function correlationRatio(y: Float64Array, groups: Cell[]): number {
 }
 
 function stats(counts: Map<string, number>, present: number): NonNullable<ColumnProfile['stats']> {
-  let min = Infinity, max = -Infinity, sum = 0;
+  let min = Infinity,
+    max = -Infinity,
+    sum = 0;
   for (const [v, c] of counts) {
     const x = Number(v);
     min = Math.min(min, x);

@@ -47,7 +47,10 @@ const SNIFF_CHARS = 64 * 1024;
 /** The files a path stands for (one, or a folder's data files in sorted order), checked to exist. */
 export async function resolveDataFiles(path: string): Promise<{ files: string[]; folder: boolean }> {
   const info = await stat(path).catch(() => undefined);
-  if (!info) throw new BadDatasetError(`${path} does not exist; check the path (relative paths resolve against ${process.cwd()})`);
+  if (!info)
+    throw new BadDatasetError(
+      `${path} does not exist; check the path (relative paths resolve against ${process.cwd()})`,
+    );
   if (!info.isDirectory()) {
     fileFormat(path);
     return { files: [path], folder: false };
@@ -67,7 +70,15 @@ export async function readTable(path: string): Promise<{ table: Table; format: D
   const { files, folder } = await resolveDataFiles(path);
   const parts: { table: Table; format: DatasetFormat }[] = [];
   for (const file of files) parts.push(await readOne(file));
-  const table = dropOrNameIndex(folder ? concatenate(path, files, parts.map((p) => p.table)) : parts[0]!.table);
+  const table = dropOrNameIndex(
+    folder
+      ? concatenate(
+          path,
+          files,
+          parts.map((p) => p.table),
+        )
+      : parts[0]!.table,
+  );
   table.columns = uniqueNames(table.columns);
   if (table.columns.length < 2) {
     throw new BadDatasetError(
@@ -80,12 +91,16 @@ export async function readTable(path: string): Promise<{ table: Table; format: D
 function fileFormat(file: string): FileFormat {
   const ext = extname(file).toLowerCase();
   const format = EXTENSIONS[ext];
-  if (!format) throw new BadDatasetError(`${file}: unsupported file type "${ext || '(no extension)'}"; convert it to ${SUPPORTED}`);
+  if (!format)
+    throw new BadDatasetError(
+      `${file}: unsupported file type "${ext || '(no extension)'}"; convert it to ${SUPPORTED}`,
+    );
   return format;
 }
 
 async function readOne(file: string): Promise<{ table: Table; format: DatasetFormat }> {
-  if ((await stat(file)).size === 0) throw new BadDatasetError(`${file} is empty; give a file with a header and data rows`);
+  if ((await stat(file)).size === 0)
+    throw new BadDatasetError(`${file} is empty; give a file with a header and data rows`);
   const format = fileFormat(file);
   let result: { table: Table; format: DatasetFormat };
   if (format === 'csv') result = await readDelimited(file);
@@ -93,7 +108,8 @@ async function readOne(file: string): Promise<{ table: Table; format: DatasetFor
   else if (format === 'jsonl') result = { table: await readJsonLines(file), format };
   else result = { table: await readParquet(file), format };
   const { table } = result;
-  if (table.columns.length === 0) throw new BadDatasetError(`${file} is empty; give a file with a header and data rows`);
+  if (table.columns.length === 0)
+    throw new BadDatasetError(`${file} is empty; give a file with a header and data rows`);
   if (table.rows === 0) throw new BadDatasetError(`${file} has a header but no data rows; add rows`);
   return result;
 }
@@ -104,7 +120,10 @@ async function* textChunks(file: string): AsyncGenerator<string> {
   let offset = 0;
   for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
     const nul = chunk.indexOf(0);
-    if (nul >= 0) throw new BadDatasetError(`${file} contains a NUL byte at byte ${offset + nul}: it looks binary, not text; give a UTF-8 text file or Parquet`);
+    if (nul >= 0)
+      throw new BadDatasetError(
+        `${file} contains a NUL byte at byte ${offset + nul}: it looks binary, not text; give a UTF-8 text file or Parquet`,
+      );
     try {
       yield decoder.decode(chunk, { stream: true });
     } catch {
@@ -131,7 +150,8 @@ async function readDelimited(file: string): Promise<{ table: Table; format: Data
     headLength += next.value.length;
   }
   const sample = head.join('');
-  if (sample.trim() === '') throw new BadDatasetError(`${file} is empty (only blank space); give a file with a header and data rows`);
+  if (sample.trim() === '')
+    throw new BadDatasetError(`${file} is empty (only blank space); give a file with a header and data rows`);
   const delimiter = sniffDelimiter(sample);
   async function* all() {
     yield* head;
@@ -139,15 +159,21 @@ async function readDelimited(file: string): Promise<{ table: Table; format: Data
   }
   const builder = new TableBuilder();
   try {
-    await pipeline(Readable.from(all()), parseCsv({ delimiter, skip_empty_lines: true, relax_quotes: true }), async (records: AsyncIterable<string[]>) => {
-      for await (const record of records) {
-        if (builder.columns.length === 0) builder.setHeader(record.map((name) => name.trim()));
-        else builder.addRow(record.map(cell));
-      }
-    });
+    await pipeline(
+      Readable.from(all()),
+      parseCsv({ delimiter, skip_empty_lines: true, relax_quotes: true }),
+      async (records: AsyncIterable<string[]>) => {
+        for await (const record of records) {
+          if (builder.columns.length === 0) builder.setHeader(record.map((name) => name.trim()));
+          else builder.addRow(record.map(cell));
+        }
+      },
+    );
   } catch (err) {
     if (err instanceof BadDatasetError) throw err;
-    throw new BadDatasetError(`${file} is not valid delimited text: ${(err as Error).message}; check the quoting and that every row has the header's number of fields`);
+    throw new BadDatasetError(
+      `${file} is not valid delimited text: ${(err as Error).message}; check the quoting and that every row has the header's number of fields`,
+    );
   }
   return { table: builder.table(), format: delimiter === '\t' ? 'tsv' : 'csv' };
 }
@@ -182,17 +208,22 @@ function sniffDelimiter(sample: string): string {
 async function readJson(file: string): Promise<Table> {
   let text = '';
   for await (const chunk of textChunks(file)) text += chunk;
-  if (text.trim() === '') throw new BadDatasetError(`${file} is empty (only blank space); give a JSON array of objects`);
+  if (text.trim() === '')
+    throw new BadDatasetError(`${file} is empty (only blank space); give a JSON array of objects`);
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new BadDatasetError(`${file} is not valid JSON: ${jsonErrorWhere(text, err as Error)}; fix it, or give one object per line as .jsonl`);
+    throw new BadDatasetError(
+      `${file} is not valid JSON: ${jsonErrorWhere(text, err as Error)}; fix it, or give one object per line as .jsonl`,
+    );
   }
-  if (!Array.isArray(data)) throw new BadDatasetError(`${file}: expected a JSON array of objects (one per row), got ${typeOf(data)}`);
+  if (!Array.isArray(data))
+    throw new BadDatasetError(`${file}: expected a JSON array of objects (one per row), got ${typeOf(data)}`);
   const builder = new TableBuilder();
   data.forEach((row, i) => {
-    if (!isRecord(row)) throw new BadDatasetError(`${file}: item ${i} of the array is ${typeOf(row)}, expected an object (one per row)`);
+    if (!isRecord(row))
+      throw new BadDatasetError(`${file}: item ${i} of the array is ${typeOf(row)}, expected an object (one per row)`);
     builder.addObject(row);
   });
   return builder.table();
@@ -274,9 +305,12 @@ async function readJsonLines(file: string): Promise<Table> {
     try {
       row = JSON.parse(line);
     } catch (err) {
-      throw new BadDatasetError(`${file} is not valid JSON Lines: ${jsonErrorWhere(line, err as Error, lineNo)}; each line must hold one JSON object`);
+      throw new BadDatasetError(
+        `${file} is not valid JSON Lines: ${jsonErrorWhere(line, err as Error, lineNo)}; each line must hold one JSON object`,
+      );
     }
-    if (!isRecord(row)) throw new BadDatasetError(`${file} line ${lineNo} is ${typeOf(row)}, expected a JSON object (one per line)`);
+    if (!isRecord(row))
+      throw new BadDatasetError(`${file} line ${lineNo} is ${typeOf(row)}, expected a JSON object (one per line)`);
     builder.addObject(row);
   };
   let rest = '';
@@ -298,7 +332,9 @@ async function readParquet(file: string): Promise<Table> {
     builder.setHeader(parquetSchema(metadata).children.map((c) => c.element.name));
     for (const row of await parquetReadObjects({ file: buffer, metadata, compressors })) builder.addObject(row);
   } catch (err) {
-    throw new BadDatasetError(`${file} is not a readable Parquet file (${(err as Error).message}); re-export it, or give CSV`);
+    throw new BadDatasetError(
+      `${file} is not a readable Parquet file (${(err as Error).message}); re-export it, or give CSV`,
+    );
   }
   return builder.table();
 }
@@ -311,7 +347,13 @@ function cell(value: unknown): Cell {
   if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   // Timestamps as naive UTC ("2001-01-01T00:01:00"), midnight as the date alone: a "Z" on some cells
   // and not others would mix time-zone-aware and naive values, which pandas cannot compare.
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString().replace(/T00:00:00\.000Z$/, '').replace(/(\.000)?Z$/, '');
+  if (value instanceof Date)
+    return Number.isNaN(value.getTime())
+      ? null
+      : value
+          .toISOString()
+          .replace(/T00:00:00\.000Z$/, '')
+          .replace(/(\.000)?Z$/, '');
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
 }
@@ -365,7 +407,9 @@ function concatenate(folder: string, files: string[], tables: Table[]): Table {
     const missing = out.columns.filter((c) => !table.columns.includes(c));
     const extra = table.columns.filter((c) => !out.columns.includes(c));
     if (missing.length || extra.length || table.columns.length !== out.columns.length) {
-      const diff = [missing.length ? `lacks ${list(missing)}` : '', extra.length ? `adds ${list(extra)}` : ''].filter(Boolean).join(' and ');
+      const diff = [missing.length ? `lacks ${list(missing)}` : '', extra.length ? `adds ${list(extra)}` : '']
+        .filter(Boolean)
+        .join(' and ');
       throw new BadDatasetError(
         `folder ${folder}: ${basename(files[i + 1]!)} has different columns from ${basename(files[0]!)} (it ${diff || 'repeats a column name'}); files in a folder are concatenated, so give them the same columns or intake them separately`,
       );
@@ -389,7 +433,8 @@ function dropOrNameIndex(table: Table): Table {
   if (name !== '' && name !== 'Unnamed: 0') return table;
   const values = table.values[0]!;
   const counts = (start: number) => values.every((v, i) => v !== null && /^\d+$/.test(v) && Number(v) === i + start);
-  if (counts(0) || counts(1)) return { columns: table.columns.slice(1), values: table.values.slice(1), rows: table.rows };
+  if (counts(0) || counts(1))
+    return { columns: table.columns.slice(1), values: table.values.slice(1), rows: table.rows };
   return { ...table, columns: ['row_id', ...table.columns.slice(1)] };
 }
 

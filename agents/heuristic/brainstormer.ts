@@ -4,19 +4,27 @@ import type { Modality } from '../../domain/task';
 import type { TaskProposal } from '../../domain/proposal';
 import type { BrainstormInput } from '../roles';
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
 function metricFor(c: CandidateTarget, profile: DatasetProfile) {
   if (c.taskType === 'binary-classification') return metricSpec('roc-auc');
   if (c.taskType === 'multiclass-classification') {
     // Balanced classes: plain accuracy says it best; imbalanced ones need every class to count.
     const counts = (profile.columns.find((col) => col.name === c.column)?.top ?? []).map((t) => t.count);
-    return counts.length > 0 && Math.min(...counts) >= 0.5 * Math.max(...counts) ? metricSpec('accuracy') : metricSpec('macro-f1');
+    return counts.length > 0 && Math.min(...counts) >= 0.5 * Math.max(...counts)
+      ? metricSpec('accuracy')
+      : metricSpec('macro-f1');
   }
   if (c.taskType === 'forecasting') return metricSpec('mae');
   // Positive, strongly skewed targets (prices, counts) are judged on relative error.
   const stats = profile.columns.find((col) => col.name === c.column)?.stats;
-  return stats && stats.min >= 0 && stats.max > 20 * Math.max(stats.mean, 1e-9) ? metricSpec('rmsle') : metricSpec('rmse');
+  return stats && stats.min >= 0 && stats.max > 20 * Math.max(stats.mean, 1e-9)
+    ? metricSpec('rmsle')
+    : metricSpec('rmse');
 }
 
 function modalityOf(c: CandidateTarget, profile: DatasetProfile): Modality {
@@ -33,7 +41,11 @@ export function brainstorm({ profile, maxTasks }: BrainstormInput): TaskProposal
     if (proposals.length >= maxTasks) break;
     if (seen.has(c.column)) continue;
     seen.add(c.column);
-    const verb = c.taskType.endsWith('classification') ? 'classify' : c.taskType === 'forecasting' ? 'forecast' : 'predict';
+    const verb = c.taskType.endsWith('classification')
+      ? 'classify'
+      : c.taskType === 'forecasting'
+        ? 'forecast'
+        : 'predict';
     proposals.push({
       id: slug(`${profile.name}-${c.column}`).slice(0, 80),
       title: `${profile.name}: ${verb} ${c.column}`,

@@ -6,7 +6,11 @@ import type { DesignConfig } from './designer';
 
 function describeColumn(c: ColumnProfile): string {
   if (c.stats) return `${c.kind}, ${+c.stats.min.toPrecision(4)} to ${+c.stats.max.toPrecision(4)}`;
-  if (c.top?.length) return `${c.kind}, e.g. ${c.top.slice(0, 4).map((t) => `\`${t.value}\``).join(', ')}`;
+  if (c.top?.length)
+    return `${c.kind}, e.g. ${c.top
+      .slice(0, 4)
+      .map((t) => `\`${t.value}\``)
+      .join(', ')}`;
   if (c.meanLength) return `${c.kind}, about ${Math.round(c.meanLength)} characters`;
   return c.kind;
 }
@@ -18,8 +22,12 @@ export function writeDescription(profile: DatasetProfile, proposal: TaskProposal
   const split = config.time
     ? `The test rows are the latest ${Math.round(config.testFraction * 100)}% by \`${config.time}\`: you forecast the future from the past.`
     : `The test rows are a ${config.stratify ? 'stratified ' : ''}random ${Math.round(config.testFraction * 100)}% of the data (seed ${config.seed}).`;
-  const binary = config.positive !== undefined ? ` In these files \`${target}\` is 1 where the original value was \`${config.positive}\`, else 0; predict the probability that it is 1.` : '';
-  const example = config.positive !== undefined ? '0.5' : proposal.taskType.endsWith('classification') ? '<label>' : '<number>';
+  const binary =
+    config.positive !== undefined
+      ? ` In these files \`${target}\` is 1 where the original value was \`${config.positive}\`, else 0; predict the probability that it is 1.`
+      : '';
+  const example =
+    config.positive !== undefined ? '0.5' : proposal.taskType.endsWith('classification') ? '<label>' : '<number>';
   return `# ${proposal.title}
 
 ## Overview

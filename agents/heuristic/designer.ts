@@ -48,7 +48,9 @@ function keptClasses(profile: DatasetProfile, proposal: TaskProposal): string[] 
   const top = profile.columns.find((c) => c.name === proposal.target)?.top;
   if (!top || !proposal.taskType.endsWith('classification')) return undefined;
   const ranked = [...top].sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
-  return proposal.taskType === 'binary-classification' ? ranked.slice(0, 2).map((t) => t.value) : ranked.filter((t) => t.count >= MIN_CLASS_ROWS).map((t) => t.value);
+  return proposal.taskType === 'binary-classification'
+    ? ranked.slice(0, 2).map((t) => t.value)
+    : ranked.filter((t) => t.count >= MIN_CLASS_ROWS).map((t) => t.value);
 }
 
 function firstConfig(profile: DatasetProfile, proposal: TaskProposal): DesignConfig {
@@ -80,14 +82,23 @@ function firstConfig(profile: DatasetProfile, proposal: TaskProposal): DesignCon
 function featureKinds(profile: DatasetProfile, target: string, drop: string[]) {
   const features = profile.columns.filter((c) => c.name !== target && !drop.includes(c.name));
   const of = (...kinds: string[]) => features.filter((c) => kinds.includes(c.kind)).map((c) => c.name);
-  return { numeric: of('numeric', 'integer'), categorical: of('categorical', 'boolean'), text: of('text'), datetime: of('datetime') };
+  return {
+    numeric: of('numeric', 'integer'),
+    categorical: of('categorical', 'boolean'),
+    text: of('text'),
+    datetime: of('datetime'),
+  };
 }
 
 /**
  * Repairs from the failed checks' evidence. Returns null when nothing here can fix them, so the
  * workflow rejects the task instead of spending rounds on the same design.
  */
-function repaired(profile: DatasetProfile, config: DesignConfig, failed: { name: string; evidence?: unknown }[]): DesignConfig | null {
+function repaired(
+  profile: DatasetProfile,
+  config: DesignConfig,
+  failed: { name: string; evidence?: unknown }[],
+): DesignConfig | null {
   const next = { ...config, drop: [...config.drop] };
   for (const check of failed) {
     // Repeated rows on both sides of the split let a model look answers up.
@@ -95,8 +106,15 @@ function repaired(profile: DatasetProfile, config: DesignConfig, failed: { name:
     if (check.name === 'baseline.not_perfect' || check.name === 'review.no_answer_hints') {
       // Columns the reviewer names, else every column the profile ties to the target.
       const named = (check.evidence as { columns?: string[] } | undefined)?.columns ?? [];
-      const tied = profile.leakageSuspects.map((s) => s.column).concat(profile.columns.filter((c) => c.name !== config.target && c.name.toLowerCase().includes(config.target.toLowerCase())).map((c) => c.name));
-      for (const column of [...named, ...tied]) if (column !== config.target && !next.drop.includes(column)) next.drop.push(column);
+      const tied = profile.leakageSuspects
+        .map((s) => s.column)
+        .concat(
+          profile.columns
+            .filter((c) => c.name !== config.target && c.name.toLowerCase().includes(config.target.toLowerCase()))
+            .map((c) => c.name),
+        );
+      for (const column of [...named, ...tied])
+        if (column !== config.target && !next.drop.includes(column)) next.drop.push(column);
     }
   }
   Object.assign(next, featureKinds(profile, config.target, next.drop));
@@ -107,7 +125,14 @@ export function design({ profile, proposal, previous }: DesignInput): Design {
   let config = firstConfig(profile, proposal);
   if (previous) {
     const next = repaired(profile, previous.design.notes.config as DesignConfig, previous.failed);
-    if (!next) return { ...previous.design, notes: { ...previous.design.notes, giveUp: `no repair known for: ${previous.failed.map((f) => f.name).join(', ')}` } };
+    if (!next)
+      return {
+        ...previous.design,
+        notes: {
+          ...previous.design.notes,
+          giveUp: `no repair known for: ${previous.failed.map((f) => f.name).join(', ')}`,
+        },
+      };
     config = next;
   }
   const manifest = {
@@ -120,8 +145,15 @@ export function design({ profile, proposal, previous }: DesignInput): Design {
     idColumn: config.id,
     metric: proposal.metric,
     resources: { cpus: 1, memoryMb: 2048, gpu: false, timeLimitS: 900 },
-    source: { dataset: profile.name, files: profile.source.files.map((f) => ({ name: f.path.split('/').at(-1), sha256: f.sha256, bytes: f.bytes })) },
-    split: { method: config.time ? 'time-ordered' : config.stratify ? 'stratified' : 'random', testFraction: config.testFraction, seed: config.seed },
+    source: {
+      dataset: profile.name,
+      files: profile.source.files.map((f) => ({ name: f.path.split('/').at(-1), sha256: f.sha256, bytes: f.bytes })),
+    },
+    split: {
+      method: config.time ? 'time-ordered' : config.stratify ? 'stratified' : 'random',
+      testFraction: config.testFraction,
+      seed: config.seed,
+    },
   };
   return {
     files: {

@@ -24,7 +24,10 @@ const factsSchema = z.object({
 });
 type Facts = z.infer<typeof factsSchema>;
 
-type BaselineConfig = Pick<DesignConfig, 'id' | 'target' | 'taskType' | 'metric' | 'numeric' | 'categorical' | 'text' | 'datetime'>;
+type BaselineConfig = Pick<
+  DesignConfig,
+  'id' | 'target' | 'taskType' | 'metric' | 'numeric' | 'categorical' | 'text' | 'datetime'
+>;
 
 function nextAction(turns: PolicyTurn[]): Action | null {
   const last = turns.at(-1);
@@ -32,12 +35,19 @@ function nextAction(turns: PolicyTurn[]): Action | null {
   const taken = turns.flatMap((t) => (t.action ? [{ action: t.action, observation: t.observation }] : []));
   if (taken.some((t) => t.action.action === 'execute_code')) return null;
 
-  const info: Record<string, unknown> = Object.assign({}, ...turns.filter((t) => t.observation.status === 'ok').map((t) => t.observation.info ?? {}));
-  const requested = (kind: InfoKind) => taken.some((t) => t.action.action === 'request_info' && t.action.params.kind === kind);
-  if (!('taskType' in info && 'metric' in info) && !requested('overview')) return { action: 'request_info', params: { kind: 'overview' } };
+  const info: Record<string, unknown> = Object.assign(
+    {},
+    ...turns.filter((t) => t.observation.status === 'ok').map((t) => t.observation.info ?? {}),
+  );
+  const requested = (kind: InfoKind) =>
+    taken.some((t) => t.action.action === 'request_info' && t.action.params.kind === kind);
+  if (!('taskType' in info && 'metric' in info) && !requested('overview'))
+    return { action: 'request_info', params: { kind: 'overview' } };
   if (!('columns' in info) && !requested('data')) return { action: 'request_info', params: { kind: 'data' } };
 
-  const tried = taken.flatMap((t) => (t.action.action === 'validate_code' ? [{ code: t.action.params.code, observation: t.observation }] : []));
+  const tried = taken.flatMap((t) =>
+    t.action.action === 'validate_code' ? [{ code: t.action.params.code, observation: t.observation }] : [],
+  );
   const passed = tried.find((t) => t.observation.status === 'ok' && t.observation.submission?.valid !== false);
   if (passed) return { action: 'execute_code', params: { code: passed.code } };
 

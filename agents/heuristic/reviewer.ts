@@ -10,13 +10,24 @@ const SECTIONS: [string, RegExp][] = [
 ];
 
 /** The Reviewer's rubric, applied by rules. */
-export function review({ manifest, description, trainColumns, testColumns, targetCounts, profile }: ReviewInput): CheckResult[] {
+export function review({
+  manifest,
+  description,
+  trainColumns,
+  testColumns,
+  targetCounts,
+  profile,
+}: ReviewInput): CheckResult[] {
   const missingSections = SECTIONS.filter(([, re]) => !re.test(description)).map(([name]) => name);
   const undocumented = trainColumns.filter((c) => !description.includes(c));
   const descriptionComplete: CheckResult = {
     name: 'review.description_complete',
     passed: missingSections.length === 0 && undocumented.length === 0,
-    detail: missingSections.length ? `description.md lacks: ${missingSections.join(', ')}` : undocumented.length ? `description.md does not mention columns: ${undocumented.join(', ')}` : 'all sections present and every column documented',
+    detail: missingSections.length
+      ? `description.md lacks: ${missingSections.join(', ')}`
+      : undocumented.length
+        ? `description.md does not mention columns: ${undocumented.join(', ')}`
+        : 'all sections present and every column documented',
     evidence: { missingSections, undocumented },
   };
 
@@ -36,19 +47,28 @@ export function review({ manifest, description, trainColumns, testColumns, targe
   const column = profile?.columns.find((c) => c.name === manifest.target);
   const problems: string[] = [];
   if (!trainColumns.includes(manifest.target)) problems.push(`train.csv has no column ${manifest.target}`);
-  if (column && ['id', 'constant', 'text', 'datetime'].includes(column.kind)) problems.push(`the target is a ${column.kind} column`);
-  if (column && column.missing > 0.3) problems.push(`${Math.round(column.missing * 100)}% of target values are missing`);
+  if (column && ['id', 'constant', 'text', 'datetime'].includes(column.kind))
+    problems.push(`the target is a ${column.kind} column`);
+  if (column && column.missing > 0.3)
+    problems.push(`${Math.round(column.missing * 100)}% of target values are missing`);
   if (targetCounts && manifest.taskType.endsWith('classification')) {
     const counts = Object.values(targetCounts);
     const total = counts.reduce((a, b) => a + b, 0);
     if (counts.length < 2) problems.push('train.csv holds a single class');
-    else if (Math.min(...counts) / total < 0.01) problems.push(`a class has under 1% of the training rows (${JSON.stringify(targetCounts)})`);
+    else if (Math.min(...counts) / total < 0.01)
+      problems.push(`a class has under 1% of the training rows (${JSON.stringify(targetCounts)})`);
   }
   if (column?.stats && column.stats.std === 0) problems.push('the target never varies');
-  const targetMeaningful: CheckResult = { name: 'review.target_meaningful', passed: problems.length === 0, detail: problems.join('; ') || `${manifest.target} is a meaningful target` };
+  const targetMeaningful: CheckResult = {
+    name: 'review.target_meaningful',
+    passed: problems.length === 0,
+    detail: problems.join('; ') || `${manifest.target} is a meaningful target`,
+  };
 
   // Columns the profile found nearly determining the target must not reach the solver.
-  const leaking = (profile?.leakageSuspects ?? []).filter((s) => s.target === manifest.target && (trainColumns.includes(s.column) || testColumns.includes(s.column)));
+  const leaking = (profile?.leakageSuspects ?? []).filter(
+    (s) => s.target === manifest.target && (trainColumns.includes(s.column) || testColumns.includes(s.column)),
+  );
   const mentionsPrivate = /answers\.csv|private\//i.test(description);
   const noHints: CheckResult = {
     name: 'review.no_answer_hints',

@@ -3,7 +3,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
-import type { ChatCompletionMessage, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionMessage,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
 import { z } from 'zod';
 import type { AnvilConfig } from '../../config';
 import { NO_USAGE, type Usage } from '../../domain/usage';
@@ -11,7 +15,9 @@ import { NO_USAGE, type Usage } from '../../domain/usage';
 export type Message = ChatCompletionMessageParam;
 
 /** The outcome of one structured call: a validated value, or the tool calls the model asked for. */
-export type Reply<T> = { kind: 'value'; value: T; messages: Message[] } | { kind: 'tools'; calls: { id: string; name: string; arguments: string }[]; messages: Message[] };
+export type Reply<T> =
+  | { kind: 'value'; value: T; messages: Message[] }
+  | { kind: 'tools'; calls: { id: string; name: string; arguments: string }[]; messages: Message[] };
 
 /**
  * The JSON in a reply: the whole reply when it is JSON (its strings may hold ``` fences of their
@@ -30,7 +36,7 @@ export function extractJson(text: string): unknown {
       // try the next reading
     }
   }
-  throw new Error(start < 0 ? 'no JSON object in the reply' : 'the reply\'s JSON does not parse');
+  throw new Error(start < 0 ? 'no JSON object in the reply' : "the reply's JSON does not parse");
 }
 
 /**
@@ -47,7 +53,12 @@ export class LlmClient {
     private readonly config: AnvilConfig['llm'],
     private readonly failuresDir: string,
   ) {
-    this.openai = new OpenAI({ baseURL: config.baseUrl, apiKey: config.apiKey ?? 'none', timeout: config.timeoutS * 1000, maxRetries: 0 });
+    this.openai = new OpenAI({
+      baseURL: config.baseUrl,
+      apiKey: config.apiKey ?? 'none',
+      timeout: config.timeoutS * 1000,
+      maxRetries: 0,
+    });
   }
 
   modelFor(role: keyof AnvilConfig['llm']['models']): string {
@@ -58,7 +69,12 @@ export class LlmClient {
    * Asks until the reply validates against `schema`, feeding each validation error back, at most
    * `outputRetries` more times; then fails for good, keeping the raw replies for inspection.
    */
-  async structured<T>(role: keyof AnvilConfig['llm']['models'], schema: z.ZodType<T>, messages: Message[], tools?: ChatCompletionTool[]): Promise<Reply<T>> {
+  async structured<T>(
+    role: keyof AnvilConfig['llm']['models'],
+    schema: z.ZodType<T>,
+    messages: Message[],
+    tools?: ChatCompletionTool[],
+  ): Promise<Reply<T>> {
     const conversation = [...messages];
     const raw: string[] = [];
     let lastError = '';
@@ -66,7 +82,12 @@ export class LlmClient {
       const message = await this.complete(role, schema, conversation, tools);
       conversation.push(message as Message);
       const calls = (message.tool_calls ?? []).filter((c) => c.type === 'function');
-      if (calls.length > 0) return { kind: 'tools', calls: calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })), messages: conversation };
+      if (calls.length > 0)
+        return {
+          kind: 'tools',
+          calls: calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })),
+          messages: conversation,
+        };
       const text = message.content ?? '';
       raw.push(text);
       try {
@@ -76,37 +97,77 @@ export class LlmClient {
       } catch (err) {
         lastError = (err as Error).message;
       }
-      conversation.push({ role: 'user', content: `Your reply does not match the required JSON schema:\n${lastError}\nReply again with the corrected JSON only.` });
+      conversation.push({
+        role: 'user',
+        content: `Your reply does not match the required JSON schema:\n${lastError}\nReply again with the corrected JSON only.`,
+      });
     }
     const file = join(this.failuresDir, `${role}-${randomUUID().slice(0, 8)}.json`);
     await mkdir(this.failuresDir, { recursive: true });
     await writeFile(file, JSON.stringify({ role, error: lastError, replies: raw, messages: conversation }, null, 2));
-    throw ApplicationFailure.nonRetryable(`the ${role}'s output failed its schema ${raw.length} times (last: ${lastError.split('\n')[0]}); the raw replies are kept in ${file}`, 'InvalidRoleOutput');
+    throw ApplicationFailure.nonRetryable(
+      `the ${role}'s output failed its schema ${raw.length} times (last: ${lastError.split('\n')[0]}); the raw replies are kept in ${file}`,
+      'InvalidRoleOutput',
+    );
   }
 
-  private async complete(role: keyof AnvilConfig['llm']['models'], schema: z.ZodType, messages: Message[], tools?: ChatCompletionTool[]): Promise<ChatCompletionMessage> {
+  private async complete(
+    role: keyof AnvilConfig['llm']['models'],
+    schema: z.ZodType,
+    messages: Message[],
+    tools?: ChatCompletionTool[],
+  ): Promise<ChatCompletionMessage> {
     const model = this.modelFor(role);
-    const format = this.jsonSchema ? { response_format: { type: 'json_schema' as const, json_schema: { name: `${role}_output`, schema: z.toJSONSchema(schema) as Record<string, unknown> } } } : {};
+    const format = this.jsonSchema
+      ? {
+          response_format: {
+            type: 'json_schema' as const,
+            json_schema: { name: `${role}_output`, schema: z.toJSONSchema(schema) as Record<string, unknown> },
+          },
+        }
+      : {};
     const withSchemaHint: Message[] = this.jsonSchema
       ? messages
-      : [...messages, { role: 'user', content: `Reply with JSON only, matching this JSON schema:\n${JSON.stringify(z.toJSONSchema(schema))}` }];
+      : [
+          ...messages,
+          {
+            role: 'user',
+            content: `Reply with JSON only, matching this JSON schema:\n${JSON.stringify(z.toJSONSchema(schema))}`,
+          },
+        ];
     try {
-      const response = await this.openai.chat.completions.create({ model, messages: withSchemaHint, ...(tools?.length ? { tools } : {}), ...format });
+      const response = await this.openai.chat.completions.create({
+        model,
+        messages: withSchemaHint,
+        ...(tools?.length ? { tools } : {}),
+        ...format,
+      });
       this.count(response.usage);
       const choice = response.choices[0];
       if (!choice) throw new Error(`the endpoint returned no choices for model ${model}`);
       return choice.message;
     } catch (err) {
-      if (err instanceof OpenAI.BadRequestError && this.jsonSchema && /response_format|json_schema/i.test(err.message)) {
+      if (
+        err instanceof OpenAI.BadRequestError &&
+        this.jsonSchema &&
+        /response_format|json_schema/i.test(err.message)
+      ) {
         this.jsonSchema = false; // this server has no structured outputs: ask for JSON in text
         return this.complete(role, schema, messages, tools);
       }
       if (err instanceof OpenAI.RateLimitError) {
         const after = Number(err.headers?.get?.('retry-after'));
-        throw ApplicationFailure.create({ message: `rate limited by ${this.config.baseUrl} (429)`, type: 'RateLimited', nextRetryDelay: Number.isFinite(after) && after > 0 ? after * 1000 : undefined });
+        throw ApplicationFailure.create({
+          message: `rate limited by ${this.config.baseUrl} (429)`,
+          type: 'RateLimited',
+          nextRetryDelay: Number.isFinite(after) && after > 0 ? after * 1000 : undefined,
+        });
       }
       if (err instanceof OpenAI.AuthenticationError || err instanceof OpenAI.NotFoundError) {
-        throw ApplicationFailure.nonRetryable(`${this.config.baseUrl} refused the request (${err.status}: ${err.message}); check OPENAI_API_KEY and ANVIL_MODEL (${model})`, 'LlmRefused');
+        throw ApplicationFailure.nonRetryable(
+          `${this.config.baseUrl} refused the request (${err.status}: ${err.message}); check OPENAI_API_KEY and ANVIL_MODEL (${model})`,
+          'LlmRefused',
+        );
       }
       throw err; // timeouts, connection errors, 5xx: retried by Temporal's policy
     }

@@ -18,15 +18,30 @@ const RUN_PYTHON: ChatCompletionTool = {
   type: 'function',
   function: {
     name: 'run_python',
-    description: 'Runs Python 3 (pandas, numpy, scikit-learn) in a sandbox with the dataset at /data/data.csv (read-only); returns exit status, stdout and stderr tails.',
-    parameters: { type: 'object', properties: { code: { type: 'string' } }, required: ['code'], additionalProperties: false },
+    description:
+      'Runs Python 3 (pandas, numpy, scikit-learn) in a sandbox with the dataset at /data/data.csv (read-only); returns exit status, stdout and stderr tails.',
+    parameters: {
+      type: 'object',
+      properties: { code: { type: 'string' } },
+      required: ['code'],
+      additionalProperties: false,
+    },
   },
 };
 
 const reviewOutput = z.object({
   checks: z
-    .array(z.object({ name: z.enum(CHECKS.review), passed: z.boolean(), detail: z.string().min(1), evidence: z.object({ columns: z.array(z.string()).optional() }).optional() }))
-    .refine((checks) => CHECKS.review.every((name) => checks.some((c) => c.name === name)), { message: `give one verdict for each of ${CHECKS.review.join(', ')}` }),
+    .array(
+      z.object({
+        name: z.enum(CHECKS.review),
+        passed: z.boolean(),
+        detail: z.string().min(1),
+        evidence: z.object({ columns: z.array(z.string()).optional() }).optional(),
+      }),
+    )
+    .refine((checks) => CHECKS.review.every((name) => checks.some((c) => c.name === name)), {
+      message: `give one verdict for each of ${CHECKS.review.join(', ')}`,
+    }),
 });
 
 /** What the model sees of a profile: enough to reason, small enough to send. */
@@ -34,7 +49,10 @@ function profileForModel(profile: DatasetProfile) {
   return {
     name: profile.name,
     rows: profile.rows,
-    source: { files: profile.source.files.map((f) => ({ path: f.path.split('/').at(-1)!, sha256: f.sha256, bytes: f.bytes })), format: profile.source.format },
+    source: {
+      files: profile.source.files.map((f) => ({ path: f.path.split('/').at(-1)!, sha256: f.sha256, bytes: f.bytes })),
+      format: profile.source.format,
+    },
     dataFile: LAYOUT.rawTable,
     columns: profile.columns.map((c) => ({ ...c, top: c.top?.slice(0, 10) })),
     candidateTargets: profile.candidateTargets,
@@ -58,22 +76,43 @@ export function createOpenAiProvider(llm: AnvilConfig['llm'], failuresDir: strin
     name: 'openai',
     usage: client.usage,
     async brainstorm({ profile, maxTasks }) {
-      const reply = await client.structured('brainstormer', z.object({ proposals: proposalsSchema }), [{ role: 'system', content: prompt('brainstormer') }, user({ maxTasks, profile: profileForModel(profile) })]);
+      const reply = await client.structured('brainstormer', z.object({ proposals: proposalsSchema }), [
+        { role: 'system', content: prompt('brainstormer') },
+        user({ maxTasks, profile: profileForModel(profile) }),
+      ]);
       return value(reply, 'Brainstormer').proposals.slice(0, maxTasks);
     },
     async design({ profile, proposal, round, previous, resume, toolsAllowed }): Promise<Design | ToolRequest> {
       const messages: Message[] = resume
-        ? [...(resume.conversation as Message[]), ...resume.toolResults.map((r): Message => ({ role: 'tool', tool_call_id: r.id, content: r.output }))]
+        ? [
+            ...(resume.conversation as Message[]),
+            ...resume.toolResults.map((r): Message => ({ role: 'tool', tool_call_id: r.id, content: r.output })),
+          ]
         : [
             { role: 'system', content: prompt('designer') },
             user({
               round,
               proposal,
               profile: profileForModel(profile),
-              ...(previous ? { previousFiles: previous.design.files, previousNotes: previous.design.notes, failedChecks: previous.failed.map(({ name, detail, evidence }) => ({ name, detail, evidence: JSON.stringify(evidence ?? null).slice(0, 1500) })) } : {}),
+              ...(previous
+                ? {
+                    previousFiles: previous.design.files,
+                    previousNotes: previous.design.notes,
+                    failedChecks: previous.failed.map(({ name, detail, evidence }) => ({
+                      name,
+                      detail,
+                      evidence: JSON.stringify(evidence ?? null).slice(0, 1500),
+                    })),
+                  }
+                : {}),
             }),
           ];
-      const reply = await client.structured('designer', designSchema, messages, toolsAllowed ? [RUN_PYTHON] : undefined);
+      const reply = await client.structured(
+        'designer',
+        designSchema,
+        messages,
+        toolsAllowed ? [RUN_PYTHON] : undefined,
+      );
       if (reply.kind === 'value') return reply.value;
       return {
         conversation: reply.messages,
@@ -89,12 +128,18 @@ export function createOpenAiProvider(llm: AnvilConfig['llm'], failuresDir: strin
       };
     },
     async refactor(files) {
-      const reply = await client.structured('refactorer', z.object({ files: packageFilesSchema }), [{ role: 'system', content: prompt('refactorer') }, user({ files })]);
+      const reply = await client.structured('refactorer', z.object({ files: packageFilesSchema }), [
+        { role: 'system', content: prompt('refactorer') },
+        user({ files }),
+      ]);
       return value(reply, 'Refactorer').files;
     },
     async review({ manifest, description, trainColumns, testColumns, targetCounts, profile }) {
       const leakageSuspects = profile?.leakageSuspects.filter((s) => s.target === manifest.target) ?? [];
-      const reply = await client.structured('reviewer', reviewOutput, [{ role: 'system', content: prompt('reviewer') }, user({ manifest, description, trainColumns, testColumns, targetCounts, leakageSuspects })]);
+      const reply = await client.structured('reviewer', reviewOutput, [
+        { role: 'system', content: prompt('reviewer') },
+        user({ manifest, description, trainColumns, testColumns, targetCounts, leakageSuspects }),
+      ]);
       return value(reply, 'Reviewer').checks;
     },
   };

@@ -6,7 +6,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { AnvilConfig } from '../../config';
-import { type Action, actionSchema, describeIssues, ENV_ACTIONS, type Observation, type PolicyTurn } from '../../domain/env';
+import {
+  type Action,
+  actionSchema,
+  describeIssues,
+  ENV_ACTIONS,
+  type Observation,
+  type PolicyTurn,
+} from '../../domain/env';
 import { compact, ENV_TOOLS } from '../../domain/sft';
 import type { Policy } from '../policy';
 import type { Message } from './client';
@@ -19,7 +26,12 @@ const SYSTEM_PROMPT = readFileSync(join(__dirname, 'prompts', 'policy.md'), 'utf
  * rebuilds the conversation from the turns, so the same turns always send the same messages.
  */
 export function createOpenAiPolicy({ llm, failuresDir }: { llm: AnvilConfig['llm']; failuresDir?: string }): Policy {
-  const openai = new OpenAI({ baseURL: llm.baseUrl, apiKey: llm.apiKey ?? 'none', timeout: llm.timeoutS * 1000, maxRetries: 0 });
+  const openai = new OpenAI({
+    baseURL: llm.baseUrl,
+    apiKey: llm.apiKey ?? 'none',
+    timeout: llm.timeoutS * 1000,
+    maxRetries: 0,
+  });
   const model = llm.models.policy ?? llm.model;
 
   async function complete(messages: Message[]): Promise<ChatCompletion.Choice> {
@@ -32,10 +44,17 @@ export function createOpenAiPolicy({ llm, failuresDir }: { llm: AnvilConfig['llm
       // As LlmClient does: Temporal retries, after what a 429 asked; a refused key or model fails for good.
       if (err instanceof OpenAI.RateLimitError) {
         const after = Number(err.headers?.get?.('retry-after'));
-        throw ApplicationFailure.create({ message: `rate limited by ${llm.baseUrl} (429)`, type: 'RateLimited', nextRetryDelay: Number.isFinite(after) && after > 0 ? after * 1000 : undefined });
+        throw ApplicationFailure.create({
+          message: `rate limited by ${llm.baseUrl} (429)`,
+          type: 'RateLimited',
+          nextRetryDelay: Number.isFinite(after) && after > 0 ? after * 1000 : undefined,
+        });
       }
       if (err instanceof OpenAI.AuthenticationError || err instanceof OpenAI.NotFoundError) {
-        throw ApplicationFailure.nonRetryable(`${llm.baseUrl} refused the request (${err.status}: ${err.message}); check OPENAI_API_KEY and ANVIL_MODEL_POLICY (${model})`, 'LlmRefused');
+        throw ApplicationFailure.nonRetryable(
+          `${llm.baseUrl} refused the request (${err.status}: ${err.message}); check OPENAI_API_KEY and ANVIL_MODEL_POLICY (${model})`,
+          'LlmRefused',
+        );
       }
       throw err;
     }
@@ -50,7 +69,9 @@ export function createOpenAiPolicy({ llm, failuresDir }: { llm: AnvilConfig['llm
       await writeFile(file, JSON.stringify({ model, problems, messages }, null, 2));
       kept = `; the conversation is kept in ${file}`;
     }
-    const error = new Error(`the model's tool calls were invalid ${problems.length} times (last: ${problems.at(-1)})${kept}`);
+    const error = new Error(
+      `the model's tool calls were invalid ${problems.length} times (last: ${problems.at(-1)})${kept}`,
+    );
     error.name = 'InvalidPolicyOutput';
     return error;
   }
@@ -67,14 +88,23 @@ export function createOpenAiPolicy({ llm, failuresDir }: { llm: AnvilConfig['llm
         const calls = message.tool_calls ?? [];
         // An answer without a tool call ends the episode, unless the token limit cut the call off.
         if (!calls[0] && finish_reason !== 'length') return null;
-        const verdict = calls[0] ? actionOf(calls[0]) : { error: 'your reply was cut off at the token limit: call the tool with a shorter script' };
+        const verdict = calls[0]
+          ? actionOf(calls[0])
+          : { error: 'your reply was cut off at the token limit: call the tool with a shorter script' };
         if ('action' in verdict) return verdict.action;
         problems.push(verdict.error);
         messages.push({ role: 'assistant', content: message.content, ...(calls.length > 0 && { tool_calls: calls }) });
         // Every tool call must be answered; the first carries the error, any others were never run.
         if (calls.length === 0) messages.push({ role: 'user', content: `Error: ${verdict.error}.` });
         calls.forEach((call, i) =>
-          messages.push({ role: 'tool', tool_call_id: call.id, content: i === 0 ? `Error: ${verdict.error}. Nothing ran and no step was spent: call the tool again, correctly.` : 'Not run: only the first tool call of a reply runs.' }),
+          messages.push({
+            role: 'tool',
+            tool_call_id: call.id,
+            content:
+              i === 0
+                ? `Error: ${verdict.error}. Nothing ran and no step was spent: call the tool again, correctly.`
+                : 'Not run: only the first tool call of a reply runs.',
+          }),
         );
       }
       throw await invalidOutput(problems, messages);
@@ -90,7 +120,13 @@ function conversationOf(turns: PolicyTurn[]): Message[] {
   taken.forEach((turn, i) => {
     if (!turn.action) return; // only the opening turn has no action
     const id = `call_${i + 1}`;
-    messages.push({ role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: turn.action.action, arguments: JSON.stringify(turn.action.params) } }] });
+    messages.push({
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        { id, type: 'function', function: { name: turn.action.action, arguments: JSON.stringify(turn.action.params) } },
+      ],
+    });
     messages.push({ role: 'tool', tool_call_id: id, content: JSON.stringify(compact(turn.observation)) });
   });
   return messages;
@@ -100,7 +136,13 @@ function conversationOf(turns: PolicyTurn[]): Message[] {
 function openingOf(observation: Observation): string {
   const { description, ...facts } = observation.info ?? {};
   const rest = compact({ ...observation, ...(observation.info && { info: facts }) });
-  return ['Solve this task.', typeof description === 'string' ? description : '', `The session's opening observation:\n${JSON.stringify(rest)}`].filter(Boolean).join('\n\n');
+  return [
+    'Solve this task.',
+    typeof description === 'string' ? description : '',
+    `The session's opening observation:\n${JSON.stringify(rest)}`,
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 /** The action a tool call asks for, or why it is not one (fed back to the model). */
@@ -108,7 +150,8 @@ function actionOf(call: ChatCompletionMessageToolCall): { action: Action } | { e
   const tools = ENV_ACTIONS.join(', ');
   if (call.type !== 'function') return { error: `a ${call.type} tool call: call one of the functions ${tools}` };
   const { name, arguments: args } = call.function;
-  if (!(ENV_ACTIONS as readonly string[]).includes(name)) return { error: `there is no tool "${name}": call one of ${tools}` };
+  if (!(ENV_ACTIONS as readonly string[]).includes(name))
+    return { error: `there is no tool "${name}": call one of ${tools}` };
   let params: unknown;
   try {
     params = args.trim() ? JSON.parse(args) : {}; // some servers send "" for a call without arguments
@@ -116,5 +159,7 @@ function actionOf(call: ChatCompletionMessageToolCall): { action: Action } | { e
     return { error: `the arguments of ${name} are not JSON: ${args.slice(0, 200)}` };
   }
   const parsed = actionSchema.safeParse({ action: name, params });
-  return parsed.success ? { action: parsed.data } : { error: `invalid arguments for ${name}: ${describeIssues(parsed.error)}` };
+  return parsed.success
+    ? { action: parsed.data }
+    : { error: `invalid arguments for ${name}: ${describeIssues(parsed.error)}` };
 }

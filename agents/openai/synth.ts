@@ -32,7 +32,21 @@ export function createOpenAiSynthProvider(llm: AnvilConfig['llm'], failuresDir: 
         rows,
         round,
         dna,
-        ...(previous ? { previous: { files: previous.design.files, schema: previous.design.schema, rule: previous.design.rule, notes: previous.design.notes }, failedChecks: previous.failed.map(({ name, detail, evidence }) => ({ name, detail, evidence: JSON.stringify(evidence ?? null).slice(0, 1500) })) } : {}),
+        ...(previous
+          ? {
+              previous: {
+                files: previous.design.files,
+                schema: previous.design.schema,
+                rule: previous.design.rule,
+                notes: previous.design.notes,
+              },
+              failedChecks: previous.failed.map(({ name, detail, evidence }) => ({
+                name,
+                detail,
+                evidence: JSON.stringify(evidence ?? null).slice(0, 1500),
+              })),
+            }
+          : {}),
       };
       return value(await client.structured('developer', synthDesignSchema, ask('developer', content)), 'ML Developer');
     },

@@ -17,7 +17,9 @@ export async function run(_argv: string[], config: AnvilConfig): Promise<number>
   try {
     const kinds = embeddedKinds({ config });
     const workers = await startWorkers(temporal, config, kinds);
-    console.log(`Temporal ${temporal.devServer?.reused ? 'dev server reused' : 'dev server started'} at ${temporal.address}`);
+    console.log(
+      `Temporal ${temporal.devServer?.reused ? 'dev server reused' : 'dev server started'} at ${temporal.address}`,
+    );
     console.log(`Web UI: ${temporal.uiUrl}`);
     console.log(`workers: ${kinds.map((k) => `${config.taskQueuePrefix}-${k}`).join(', ')} — Ctrl-C to stop`);
     // The SDK's runtime shuts the workers down on SIGINT/SIGTERM.

@@ -39,23 +39,37 @@ function catalogTasks(catalogDir: string): TaskSummary[] {
 }
 
 async function serve(argv: string[], config: AnvilConfig): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, catalog: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      catalog: { type: 'string' },
+    },
+  });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw usageError(help, `--port must be a port number (got ${values.port})`);
   }
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
-  return withTemporal(config, async ({ envs, rollouts }) => {
-    const app = createGateway({ envs, rollouts, logger: false });
-    await app.listen({ port, host: values.host });
-    console.log(`Dojo gateway on http://${values.host}:${port} (tasks from ${catalogDir}; OpenAPI at /openapi.json); Ctrl-C stops it`);
-    await new Promise<void>((done) => {
-      process.once('SIGINT', done);
-      process.once('SIGTERM', done);
-    });
-    await app.close();
-    return 0;
-  }, { catalogDir, listTasks: catalogTasks });
+  return withTemporal(
+    config,
+    async ({ envs, rollouts }) => {
+      const app = createGateway({ envs, rollouts, logger: false });
+      await app.listen({ port, host: values.host });
+      console.log(
+        `Dojo gateway on http://${values.host}:${port} (tasks from ${catalogDir}; OpenAPI at /openapi.json); Ctrl-C stops it`,
+      );
+      await new Promise<void>((done) => {
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+      });
+      await app.close();
+      return 0;
+    },
+    { catalogDir, listTasks: catalogTasks },
+  );
 }
 
 /** A turn as `anvil env run` prints it: step, action, status, message and any reward. */
@@ -73,12 +87,21 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { policy: { type: 'string', default: 'heuristic' }, steps: { type: 'string' }, reward: { type: 'string' }, catalog: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      policy: { type: 'string', default: 'heuristic' },
+      steps: { type: 'string' },
+      reward: { type: 'string' },
+      catalog: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
   });
   const [taskId] = positionals;
   if (!taskId || positionals.length > 1) throw usageError(RUN_USAGE, 'give one task id');
   if (values.policy !== 'heuristic') {
-    throw usageError(RUN_USAGE, `--policy must be heuristic (got ${values.policy}); LLM policies run with \`anvil rollout\``);
+    throw usageError(
+      RUN_USAGE,
+      `--policy must be heuristic (got ${values.policy}); LLM policies run with \`anvil rollout\``,
+    );
   }
   if (values.reward && !REWARD_MODES.includes(values.reward as RewardMode)) {
     throw usageError(RUN_USAGE, `--reward must be one of ${REWARD_MODES.join(', ')} (got ${values.reward})`);
@@ -88,7 +111,12 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
     throw usageError(RUN_USAGE, `--steps must be a positive whole number (got ${values.steps})`);
   }
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
-  if (!findTask(catalogDir, taskId)) throw unknownTask(taskId, catalogDir, catalogTasks(catalogDir).map((t) => t.id));
+  if (!findTask(catalogDir, taskId))
+    throw unknownTask(
+      taskId,
+      catalogDir,
+      catalogTasks(catalogDir).map((t) => t.id),
+    );
   // The same `episode` workflow as a rollout's, on the control queue.
   return withTemporal(config, async ({ temporal, envs, workflowUrl }) => {
     const workflowId = `episode-${taskId}-${randomUUID().slice(0, 8)}`;
@@ -108,7 +136,8 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
     const done = workflowResult(handle, workflowUrl(workflowId));
     if (!values.json) await followTurns(handle, done, (turn) => console.log(turnLine(turn)));
     const outcome = await done;
-    if (outcome.status !== 'completed') throw new TypedError('EpisodeFailed', `episode ${workflowId} failed: ${outcome.error}`);
+    if (outcome.status !== 'completed')
+      throw new TypedError('EpisodeFailed', `episode ${workflowId} failed: ${outcome.error}`);
     const state = await envs.get(outcome.envId!);
     const { reward } = outcome;
     const { stepsUsed, best, trajectory, rewardMode } = state;
@@ -122,7 +151,12 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
 }
 
 function exportTrajectory(argv: string[], config: AnvilConfig): number {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { format: { type: 'string', default: 'sft' }, out: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { format: { type: 'string', default: 'sft' }, out: { type: 'string' } },
+  });
   const [ref] = positionals;
   if (!ref || positionals.length > 1) {
     throw usageError(EXPORT_USAGE, 'give one environment id or trajectory file');
@@ -135,13 +169,15 @@ function exportTrajectory(argv: string[], config: AnvilConfig): number {
     throw inputError(`no trajectory at ${file}`, 'pass an environment id (envId) or the path of its .jsonl file');
   }
   // A line a crash cut short is skipped; every complete step is kept.
-  const entries = readFileSync(file, 'utf8').split('\n').flatMap((line) => {
-    try {
-      return line ? [JSON.parse(line) as TrajectoryEntry] : [];
-    } catch {
-      return [];
-    }
-  });
+  const entries = readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return line ? [JSON.parse(line) as TrajectoryEntry] : [];
+      } catch {
+        return [];
+      }
+    });
   if (entries.length === 0) {
     throw new TypedError('EmptyTrajectory', `${file} holds no steps yet`, 'export it after the session took a step');
   }

@@ -52,7 +52,18 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     const handle = await temporal.client.workflow.start<typeof forgeDataset>('forgeDataset', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId,
-      args: [{ dataset: path, catalogDir, name: values.name ?? example, maxTasks, provider, repairRounds, concurrency: config.forge.concurrency, designerToolSteps: config.llm.designerToolSteps }],
+      args: [
+        {
+          dataset: path,
+          catalogDir,
+          name: values.name ?? example,
+          maxTasks,
+          provider,
+          repairRounds,
+          concurrency: config.forge.concurrency,
+          designerToolSteps: config.llm.designerToolSteps,
+        },
+      ],
     });
     const link = workflowUrl(workflowId);
     if (!values.json) console.error(`forgeDataset ${workflowId} started${link ? ` — ${link}` : ''}`);
@@ -60,14 +71,36 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     if (!values.json) await showForgeProgress(temporal.client, handle, done);
     const result = await done;
     if (values.json) {
-      console.log(JSON.stringify({ workflowId, tasks: result.tasks.map(({ id, status, path: p, metric, scores, failedChecks, usage }) => ({ id, status, path: p, metric, scores, failedChecks, usage })), usage: result.usage }));
+      console.log(
+        JSON.stringify({
+          workflowId,
+          tasks: result.tasks.map(({ id, status, path: p, metric, scores, failedChecks, usage }) => ({
+            id,
+            status,
+            path: p,
+            metric,
+            scores,
+            failedChecks,
+            usage,
+          })),
+          usage: result.usage,
+        }),
+      );
     } else {
       for (const t of result.tasks) {
-        const scores = t.scores.baseline !== undefined ? `baseline ${t.scores.baseline.toPrecision(4)} vs trivial ${t.scores.trivial?.toPrecision(4)} (${t.metric.name}, ${t.metric.higherIsBetter ? 'higher' : 'lower'} is better)` : t.metric.name;
-        console.log(`${t.status === 'verified' ? '✔' : '✘'} ${t.id}  ${t.status}  ${scores}${t.failedChecks.length ? `  failed: ${t.failedChecks.join(', ')}` : ''}\n    ${t.path}`);
+        const scores =
+          t.scores.baseline !== undefined
+            ? `baseline ${t.scores.baseline.toPrecision(4)} vs trivial ${t.scores.trivial?.toPrecision(4)} (${t.metric.name}, ${t.metric.higherIsBetter ? 'higher' : 'lower'} is better)`
+            : t.metric.name;
+        console.log(
+          `${t.status === 'verified' ? '✔' : '✘'} ${t.id}  ${t.status}  ${scores}${t.failedChecks.length ? `  failed: ${t.failedChecks.join(', ')}` : ''}\n    ${t.path}`,
+        );
       }
       const u = result.usage;
-      if (u.promptTokens + u.completionTokens > 0) console.log(`LLM usage: ${u.promptTokens} prompt + ${u.completionTokens} completion tokens, about $${u.costUsd.toFixed(4)}`);
+      if (u.promptTokens + u.completionTokens > 0)
+        console.log(
+          `LLM usage: ${u.promptTokens} prompt + ${u.completionTokens} completion tokens, about $${u.costUsd.toFixed(4)}`,
+        );
       if (link) console.log(`Temporal UI: ${link}`);
     }
     return result.tasks.some((t) => t.status === 'verified') ? 0 : 1;

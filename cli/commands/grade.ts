@@ -17,7 +17,12 @@ export const help = `anvil grade <task-id|task-dir> <submission.csv> [--catalog 
   Exit 0 valid, 1 invalid (with the metric's reason and the fix), 2 unusable input, 3 infrastructure.`;
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: 'boolean', default: false }, catalog: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { json: { type: 'boolean', default: false }, catalog: { type: 'string' } },
+  });
   const [task, submission] = positionals;
   if (!task || !submission || positionals.length > 2) throw usageError(help, 'give a task and a submission file');
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
@@ -30,7 +35,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     throw inputError(`${packageDir} has no ${LAYOUT.answers}`, hint);
   }
   const submissionFile = resolve(submission);
-  if (!existsSync(submissionFile)) throw inputError(`no submission file at ${submissionFile}`, 'pass the path of a CSV file');
+  if (!existsSync(submissionFile))
+    throw inputError(`no submission file at ${submissionFile}`, 'pass the path of a CSV file');
   return withTemporal(config, async ({ temporal }) => {
     const handle = await temporal.client.workflow.start<typeof gradeTask>('gradeTask', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),

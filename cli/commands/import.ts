@@ -67,7 +67,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   });
   const [layout, dir] = positionals;
   const importer = layout && Object.hasOwn(IMPORTERS, layout) ? IMPORTERS[layout as SourceKind] : undefined;
-  if (!importer || !dir || positionals.length > 2) throw usageError(help, 'give a layout (mle-bench or mle-dojo) and a folder');
+  if (!importer || !dir || positionals.length > 2)
+    throw usageError(help, 'give a layout (mle-bench or mle-dojo) and a folder');
   const taskType = values['task-type'] as TaskType | undefined;
   if (taskType && !TASK_TYPES.includes(taskType)) {
     throw usageError(help, `--task-type must be one of ${TASK_TYPES.join(', ')} (got ${taskType})`);

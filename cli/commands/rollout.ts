@@ -39,29 +39,39 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     ...(values.reward ? { rewardMode: values.reward } : {}),
   };
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
-  return withTemporal(config, async ({ temporal, rollouts, workflowUrl }) => {
-    // A request the service refuses is an EnvError (bad-request): reported as unusable input, exit 2.
-    const { id } = await rollouts.start(input);
-    const link = workflowUrl(id);
-    if (!values.json) console.log(`rolloutBatch ${id} started${link ? ` — ${link}` : ''}`);
-    const handle = temporal.client.workflow.getHandle<typeof rolloutBatch>(id);
-    const done = workflowResult(handle, link);
-    if (!values.json) {
-      let finished = false;
-      void done.finally(() => (finished = true)).catch(() => undefined);
-      while (!finished) {
-        await new Promise((r) => setTimeout(r, 2000));
-        const p = await handle.query<RolloutProgress>('rolloutProgress').catch(() => undefined);
-        if (p && !finished) console.log(`  ${p.done}/${p.total} episodes done, ${p.running} running`);
+  return withTemporal(
+    config,
+    async ({ temporal, rollouts, workflowUrl }) => {
+      // A request the service refuses is an EnvError (bad-request): reported as unusable input, exit 2.
+      const { id } = await rollouts.start(input);
+      const link = workflowUrl(id);
+      if (!values.json) console.log(`rolloutBatch ${id} started${link ? ` — ${link}` : ''}`);
+      const handle = temporal.client.workflow.getHandle<typeof rolloutBatch>(id);
+      const done = workflowResult(handle, link);
+      if (!values.json) {
+        let finished = false;
+        void done.finally(() => (finished = true)).catch(() => undefined);
+        while (!finished) {
+          await new Promise((r) => setTimeout(r, 2000));
+          const p = await handle.query<RolloutProgress>('rolloutProgress').catch(() => undefined);
+          if (p && !finished) console.log(`  ${p.done}/${p.total} episodes done, ${p.running} running`);
+        }
       }
-    }
-    const result = await done;
-    if (values.json) {
-      console.log(JSON.stringify(result));
-    } else {
-      for (const e of result.episodes) console.log(`${e.task.padEnd(32)} #${String(e.sample).padEnd(3)} ${e.status.padEnd(10)} reward ${e.reward.toFixed(4)}  ${e.trajectory ?? e.error ?? ''}`);
-      for (const g of result.groups) console.log(`\n${g.task}: mean ${g.mean.toFixed(4)}, std ${g.std.toFixed(4)} over ${g.episodes} episodes${g.flagged ? ` (${g.flagged} flagged)` : ''}; advantages ${g.advantages.map((a) => a.toFixed(2)).join(' ')}`);
-    }
-    return result.episodes.every((e) => e.status === 'completed') ? 0 : 1;
-  }, { catalogDir });
+      const result = await done;
+      if (values.json) {
+        console.log(JSON.stringify(result));
+      } else {
+        for (const e of result.episodes)
+          console.log(
+            `${e.task.padEnd(32)} #${String(e.sample).padEnd(3)} ${e.status.padEnd(10)} reward ${e.reward.toFixed(4)}  ${e.trajectory ?? e.error ?? ''}`,
+          );
+        for (const g of result.groups)
+          console.log(
+            `\n${g.task}: mean ${g.mean.toFixed(4)}, std ${g.std.toFixed(4)} over ${g.episodes} episodes${g.flagged ? ` (${g.flagged} flagged)` : ''}; advantages ${g.advantages.map((a) => a.toFixed(2)).join(' ')}`,
+          );
+      }
+      return result.episodes.every((e) => e.status === 'completed') ? 0 : 1;
+    },
+    { catalogDir },
+  );
 }

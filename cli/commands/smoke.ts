@@ -11,7 +11,11 @@ export const help = `anvil smoke [--dataset penguins] [--json]
   sandbox and prints its score and the workflow's Web UI link. Exit 0 ok, 1 failed, 3 infrastructure.`;
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { dataset: { type: 'string', default: 'penguins' }, json: { type: 'boolean', default: false } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { dataset: { type: 'string', default: 'penguins' }, json: { type: 'boolean', default: false } },
+    strict: true,
+  });
   return withTemporal(config, async ({ temporal, workflowUrl }) => {
     const workflowId = `smoke-${values.dataset}-${Date.now()}`;
     const handle = await temporal.client.workflow.start<typeof sandboxSmoke>('sandboxSmoke', {
@@ -29,7 +33,9 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     if (values.json) {
       console.log(JSON.stringify({ workflowId, ...r, uiUrl: link }));
     } else {
-      console.log(`${r.dataset}: ${r.metric} = ${r.score.toFixed(4)} (5-fold CV on ${r.rows} rows, ${r.runSeconds.toFixed(1)} s in the sandbox)`);
+      console.log(
+        `${r.dataset}: ${r.metric} = ${r.score.toFixed(4)} (5-fold CV on ${r.rows} rows, ${r.runSeconds.toFixed(1)} s in the sandbox)`,
+      );
       if (link) console.log(`Temporal UI: ${link}`);
     }
     return 0;

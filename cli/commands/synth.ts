@@ -15,7 +15,6 @@ export const help = `anvil synth <task-id> [--count N] [--rows MIN-MAX] [--catal
   seed task, published as <task-id>-synth-<n>. --json prints {workflowId, tasks: [{id, status, path, …}]}.
   Exit 0 some task verified, 1 none verified, 2 unusable seed or flags, 3 infrastructure.`;
 
-
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -43,17 +42,44 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     const handle = await temporal.client.workflow.start<typeof synthesizeTasks>('synthesizeTasks', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId,
-      args: [{ seedTaskId, catalogDir, count: Number(values.count), rows: [Number(range[1]), Number(range[2])], provider, repairRounds: config.forge.repairRounds }],
+      args: [
+        {
+          seedTaskId,
+          catalogDir,
+          count: Number(values.count),
+          rows: [Number(range[1]), Number(range[2])],
+          provider,
+          repairRounds: config.forge.repairRounds,
+        },
+      ],
     });
     const link = workflowUrl(workflowId);
     if (!values.json) console.error(`synthesizeTasks ${workflowId} started${link ? ` — ${link}` : ''}`);
     const result = await workflowResult(handle, link);
     if (values.json) {
-      console.log(JSON.stringify({ workflowId, tasks: result.tasks.map(({ id, status, path, rows, scores, thresholds, failedChecks }) => ({ id, status, path, rows, scores, thresholds, failedChecks })), usage: result.usage }));
+      console.log(
+        JSON.stringify({
+          workflowId,
+          tasks: result.tasks.map(({ id, status, path, rows, scores, thresholds, failedChecks }) => ({
+            id,
+            status,
+            path,
+            rows,
+            scores,
+            thresholds,
+            failedChecks,
+          })),
+          usage: result.usage,
+        }),
+      );
     } else {
       for (const t of result.tasks) {
-        const medals = t.thresholds ? `  gold ${t.thresholds.gold.toPrecision(4)} / silver ${t.thresholds.silver.toPrecision(4)} / bronze ${t.thresholds.bronze.toPrecision(4)} / median ${t.thresholds.median.toPrecision(4)}` : '';
-        console.log(`${t.status === 'verified' ? '✔' : '✘'} ${t.id}  ${t.status}  ${t.rows.train}+${t.rows.test} rows${medals}${t.failedChecks.length ? `  failed: ${t.failedChecks.join(', ')}` : ''}\n    ${t.path}`);
+        const medals = t.thresholds
+          ? `  gold ${t.thresholds.gold.toPrecision(4)} / silver ${t.thresholds.silver.toPrecision(4)} / bronze ${t.thresholds.bronze.toPrecision(4)} / median ${t.thresholds.median.toPrecision(4)}`
+          : '';
+        console.log(
+          `${t.status === 'verified' ? '✔' : '✘'} ${t.id}  ${t.status}  ${t.rows.train}+${t.rows.test} rows${medals}${t.failedChecks.length ? `  failed: ${t.failedChecks.join(', ')}` : ''}\n    ${t.path}`,
+        );
       }
       if (link) console.log(`Temporal UI: ${link}`);
     }

@@ -11,24 +11,45 @@ anvil tasks show <id> [--catalog DIR] [--json]
   The published tasks of the catalog (default .anvil/catalog). Exit 0 ok, 2 unknown id or usage.`;
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: 'boolean', default: false }, catalog: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { json: { type: 'boolean', default: false }, catalog: { type: 'string' } },
+  });
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
   const [verb, id] = positionals;
   if (verb === 'list' && !id) {
     const entries = listCatalog(catalogDir);
     if (values.json) {
-      console.log(JSON.stringify(entries.map((e) => ({ id: e.id, path: e.path, title: e.manifest.title, taskType: e.manifest.taskType, metric: e.manifest.metric, referenceScores: e.manifest.referenceScores }))));
+      console.log(
+        JSON.stringify(
+          entries.map((e) => ({
+            id: e.id,
+            path: e.path,
+            title: e.manifest.title,
+            taskType: e.manifest.taskType,
+            metric: e.manifest.metric,
+            referenceScores: e.manifest.referenceScores,
+          })),
+        ),
+      );
     } else if (entries.length === 0) {
       console.log(`no tasks in ${catalogDir} yet: forge some with \`anvil forge <dataset>\``);
     } else {
-      for (const { id, manifest: m } of entries) console.log(`${id.padEnd(40)} ${m.taskType.padEnd(26)} ${m.metric.name}`);
+      for (const { id, manifest: m } of entries)
+        console.log(`${id.padEnd(40)} ${m.taskType.padEnd(26)} ${m.metric.name}`);
     }
     return 0;
   }
   if (verb === 'show' && id) {
     const dir = resolveTask(id, catalogDir);
     if (!dir) {
-      throw unknownTask(id, catalogDir, listCatalog(catalogDir).map((e) => e.id));
+      throw unknownTask(
+        id,
+        catalogDir,
+        listCatalog(catalogDir).map((e) => e.id),
+      );
     }
     const manifest = await readManifest(dir);
     if (values.json) {
@@ -39,7 +60,9 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       const direction = `${metric.higherIsBetter ? 'higher' : 'lower'} is better`;
       const kind = `${manifest.taskType}, ${manifest.modality}`;
       console.log(`  ${kind}; target ${manifest.target}; metric ${metric.name} (${direction})`);
-      console.log(`  reference scores: ${JSON.stringify(manifest.referenceScores ?? {})}\n  verification: ${JSON.stringify(manifest.verification ?? {})}`);
+      console.log(
+        `  reference scores: ${JSON.stringify(manifest.referenceScores ?? {})}\n  verification: ${JSON.stringify(manifest.verification ?? {})}`,
+      );
     }
     return 0;
   }

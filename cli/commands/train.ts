@@ -42,7 +42,12 @@ export function describeProgress(p: Partial<TrainingHeartbeat & TrainingResult>)
 const NO_WORKER_HINT_MS = 20_000;
 
 /** Prints a line on stderr whenever the run's progress changes, until `done` settles. */
-async function followProgress(client: Client, handle: WorkflowHandle, done: Promise<unknown>, queue: string): Promise<void> {
+async function followProgress(
+  client: Client,
+  handle: WorkflowHandle,
+  done: Promise<unknown>,
+  queue: string,
+): Promise<void> {
   let finished = false;
   void done.finally(() => (finished = true)).catch(() => undefined);
   const started = Date.now();
@@ -52,13 +57,16 @@ async function followProgress(client: Client, handle: WorkflowHandle, done: Prom
   while (!finished) {
     const details = await trainingDetails(client, handle).catch(() => undefined);
     if (!details && !hinted && Date.now() - started > NO_WORKER_HINT_MS) {
-      process.stderr.write(`  no worker has started the training in ${NO_WORKER_HINT_MS / 1000}s: is one polling its queue? (anvil worker --queue ${queue})\n`);
+      process.stderr.write(
+        `  no worker has started the training in ${NO_WORKER_HINT_MS / 1000}s: is one polling its queue? (anvil worker --queue ${queue})\n`,
+      );
       hinted = true;
     }
     if (details) {
       const line = describeProgress(details);
       if (line !== last) process.stderr.write(`  [${Math.round((Date.now() - started) / 1000)}s] ${line}\n`);
-      if (details.protocolError && details.protocolError !== lastError) process.stderr.write(`  progress line ignored: ${details.protocolError}\n`);
+      if (details.protocolError && details.protocolError !== lastError)
+        process.stderr.write(`  progress line ignored: ${details.protocolError}\n`);
       last = line;
       lastError = details.protocolError ?? '';
     }
@@ -66,7 +74,12 @@ async function followProgress(client: Client, handle: WorkflowHandle, done: Prom
   }
 }
 
-async function follow(client: Client, handle: WorkflowHandle<typeof trainRun>, json: boolean, queue = 'cpu|gpu'): Promise<number> {
+async function follow(
+  client: Client,
+  handle: WorkflowHandle<typeof trainRun>,
+  json: boolean,
+  queue = 'cpu|gpu',
+): Promise<number> {
   const done = workflowResult(handle);
   if (!json) await followProgress(client, handle, done, queue);
   const result = await done;
@@ -80,7 +93,13 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { data: { type: 'string' }, gpu: { type: 'boolean', default: false }, timeout: { type: 'string' }, watch: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      data: { type: 'string' },
+      gpu: { type: 'boolean', default: false },
+      timeout: { type: 'string' },
+      watch: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
   });
   if (values.watch) {
     if (positionals.length) throw usageError(help, '--watch takes no script');
@@ -95,7 +114,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     throw inputError(`no training script at ${scriptFile}`, 'pass the path of a Python file');
   }
   const dataDir = values.data ? resolve(values.data) : undefined;
-  if (dataDir && !existsSync(dataDir)) throw inputError(`no data folder at ${dataDir}`, 'pass an existing folder to --data');
+  if (dataDir && !existsSync(dataDir))
+    throw inputError(`no data folder at ${dataDir}`, 'pass an existing folder to --data');
   const timeoutS = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutS !== undefined && !(Number.isInteger(timeoutS) && timeoutS > 0)) {
     throw usageError(help, `--timeout must be a whole number of seconds (got ${values.timeout})`);
@@ -105,7 +125,14 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     const handle = await temporal.client.workflow.start<typeof trainRun>('trainRun', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId,
-      args: [{ code: readFileSync(scriptFile, 'utf8'), dataDir, gpu: values.gpu, ...(timeoutS ? { limits: { timeoutS } } : {}) }],
+      args: [
+        {
+          code: readFileSync(scriptFile, 'utf8'),
+          dataDir,
+          gpu: values.gpu,
+          ...(timeoutS ? { limits: { timeoutS } } : {}),
+        },
+      ],
     });
     if (!values.json) {
       const link = workflowUrl(workflowId);

@@ -19,7 +19,12 @@ export const help = `anvil verify <task-dir> [--provider heuristic|openai] [--js
   3 infrastructure (Temporal or Docker unreachable).`;
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: 'boolean', default: false }, provider: { type: 'string', default: 'heuristic' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { json: { type: 'boolean', default: false }, provider: { type: 'string', default: 'heuristic' } },
+  });
   const [dir] = positionals;
   const sourceDir = dir ? resolve(dir) : '';
   if (!dir || positionals.length > 1) throw usageError(help, 'give one task package folder');

@@ -43,7 +43,8 @@ export function listBrokenFixtures(): BrokenFixture[] {
       const file = join(BROKEN_DIR, defect, DEFECT_FILE);
       const parsed = defectSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
       if (!parsed.success) throw new Error(`${file}: ${z.prettifyError(parsed.error)}`);
-      if (!good.includes(parsed.data.base)) throw new Error(`${file}: base ${parsed.data.base} is not one of ${good.join(', ')}`);
+      if (!good.includes(parsed.data.base))
+        throw new Error(`${file}: base ${parsed.data.base} is not one of ${good.join(', ')}`);
       return { defect, ...parsed.data };
     });
 }

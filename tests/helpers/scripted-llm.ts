@@ -45,7 +45,9 @@ export async function startScriptedLlm(script: Script): Promise<ScriptedLlm> {
   const requests: ChatRequest[] = [];
   const server = createServer(async (req, res) => {
     if (req.method === 'GET' && req.url === '/v1/models') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'scripted', object: 'model' }] }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ object: 'list', data: [{ id: 'scripted', object: 'model' }] }));
       return;
     }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
@@ -58,17 +60,33 @@ export async function startScriptedLlm(script: Script): Promise<ScriptedLlm> {
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
     if (res.destroyed) return;
     if (reply.status) {
-      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(JSON.stringify({ error: { message: reply.error ?? `scripted ${reply.status}`, type: 'scripted' } }));
+      res
+        .writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers })
+        .end(JSON.stringify({ error: { message: reply.error ?? `scripted ${reply.status}`, type: 'scripted' } }));
       return;
     }
-    const toolCalls = reply.toolCalls?.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+    const toolCalls = reply.toolCalls?.map((c) => ({
+      id: c.id,
+      type: 'function',
+      function: { name: c.name, arguments: c.arguments },
+    }));
     res.writeHead(200, { 'content-type': 'application/json' }).end(
       JSON.stringify({
         id: `chatcmpl-${requests.length}`,
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
         model: request.model,
-        choices: [{ index: 0, finish_reason: toolCalls ? 'tool_calls' : 'stop', message: { role: 'assistant', content: reply.content ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}) } }],
+        choices: [
+          {
+            index: 0,
+            finish_reason: toolCalls ? 'tool_calls' : 'stop',
+            message: {
+              role: 'assistant',
+              content: reply.content ?? null,
+              ...(toolCalls ? { tool_calls: toolCalls } : {}),
+            },
+          },
+        ],
         usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 },
       }),
     );
@@ -99,14 +117,25 @@ export function heuristicAnswer(request: ChatRequest): ScriptedReply {
     case 'brainstormer':
       return { content: JSON.stringify({ proposals: brainstorm({ profile, maxTasks: input.maxTasks as number }) }) };
     case 'designer': {
-      const failed = (input.failedChecks as (CheckResult & { evidence: string })[] | undefined)?.map((c) => ({ ...c, evidence: safeJson(c.evidence) }));
-      const previous = input.previousFiles ? { design: { files: input.previousFiles, notes: input.previousNotes } as Design, failed: failed ?? [] } : undefined;
-      return { content: JSON.stringify(design({ profile, proposal: input.proposal as never, round: input.round as number, previous })) };
+      const failed = (input.failedChecks as (CheckResult & { evidence: string })[] | undefined)?.map((c) => ({
+        ...c,
+        evidence: safeJson(c.evidence),
+      }));
+      const previous = input.previousFiles
+        ? { design: { files: input.previousFiles, notes: input.previousNotes } as Design, failed: failed ?? [] }
+        : undefined;
+      return {
+        content: JSON.stringify(
+          design({ profile, proposal: input.proposal as never, round: input.round as number, previous }),
+        ),
+      };
     }
     case 'refactorer':
       return { content: JSON.stringify({ files: refactor(input.files as Record<string, string>) }) };
     case 'reviewer':
-      return { content: `Here is my review:\n\`\`\`json\n${JSON.stringify({ checks: review({ ...(input as object as Parameters<typeof review>[0]), profile: { columns: [], leakageSuspects: input.leakageSuspects } as never }) })}\n\`\`\`` };
+      return {
+        content: `Here is my review:\n\`\`\`json\n${JSON.stringify({ checks: review({ ...(input as object as Parameters<typeof review>[0]), profile: { columns: [], leakageSuspects: input.leakageSuspects } as never }) })}\n\`\`\``,
+      };
     default:
       return { status: 400, error: 'unknown role' };
   }

@@ -15,11 +15,20 @@ function observed(request: ChatRequest, call: SentToolCall): Record<string, unkn
   }
 }
 
-const toolCall = (index: number, name: string, args: object): ScriptedReply => ({ toolCalls: [{ id: `call_s${index}`, name, arguments: JSON.stringify(args) }] });
+const toolCall = (index: number, name: string, args: object): ScriptedReply => ({
+  toolCalls: [{ id: `call_s${index}`, name, arguments: JSON.stringify(args) }],
+});
 
 /** Python that submits the sample submission as it is: valid for any Anvil task. */
 function copyScript(from: string, to: string): string {
-  return ['import pandas as pd', '', `submission = pd.read_csv(${JSON.stringify(from)})`, `submission.to_csv(${JSON.stringify(to)}, index=False)`, 'print(len(submission), "rows written")', ''].join('\n');
+  return [
+    'import pandas as pd',
+    '',
+    `submission = pd.read_csv(${JSON.stringify(from)})`,
+    `submission.to_csv(${JSON.stringify(to)}, index=False)`,
+    'print(len(submission), "rows written")',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -30,15 +39,20 @@ function copyScript(from: string, to: string): string {
  */
 export function policyScript(): Script {
   return (request, index) => {
-    if (!request.tools?.some((t) => t.function.name === 'request_info')) return { status: 400, error: 'the request has no Anvil environment tools' };
-    const calls = request.messages.flatMap((m) => (m.role === 'assistant' ? ((m.tool_calls ?? []) as SentToolCall[]) : []));
+    if (!request.tools?.some((t) => t.function.name === 'request_info'))
+      return { status: 400, error: 'the request has no Anvil environment tools' };
+    const calls = request.messages.flatMap((m) =>
+      m.role === 'assistant' ? ((m.tool_calls ?? []) as SentToolCall[]) : [],
+    );
     const last = calls.at(-1);
     if (!last) return toolCall(index, 'request_info', { kind: 'sample_submission' });
     const result = observed(request, last);
     switch (last.function.name) {
       case 'request_info': {
         const info = (result.info ?? {}) as { path?: string; writeTo?: string };
-        return toolCall(index, 'validate_code', { code: copyScript(info.path ?? '/data/sample_submission.csv', info.writeTo ?? '/workspace/submission.csv') });
+        return toolCall(index, 'validate_code', {
+          code: copyScript(info.path ?? '/data/sample_submission.csv', info.writeTo ?? '/workspace/submission.csv'),
+        });
       }
       case 'validate_code': {
         const valid = result.status === 'ok' && (result.submission as { valid?: boolean } | undefined)?.valid !== false;

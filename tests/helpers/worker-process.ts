@@ -24,7 +24,10 @@ export async function startWorkerProcess(kind: QueueKind, env: NodeJS.ProcessEnv
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | string | null>((r) => child.once('exit', (code, signal) => r(code ?? signal)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker ${kind} did not start polling within 60 s:\n${out}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`worker ${kind} did not start polling within 60 s:\n${out}`)),
+      60_000,
+    );
     child.stdout!.on('data', () => {
       if (out.includes(' polling ')) {
         clearTimeout(timer);

@@ -14,7 +14,17 @@ export interface GeneratorConfig {
   metric: string;
   id: string;
   target: string;
-  features: { name: string; kind: string; missing: number; mean?: number; std?: number; min?: number; max?: number; levels?: string[]; words?: number }[];
+  features: {
+    name: string;
+    kind: string;
+    missing: number;
+    mean?: number;
+    std?: number;
+    min?: number;
+    max?: number;
+    levels?: string[];
+    words?: number;
+  }[];
   classes?: string[];
   shares?: number[];
   targetStats?: { mean: number; std: number; min: number; max: number };
@@ -53,7 +63,11 @@ function firstConfig(dna: TaskDna, input: DevelopInput, seed: number): Generator
       return { ...base, mean: s.mean, std: s.std > 0 ? s.std : 1, min: s.min, max: s.max };
     }
     if (f.kind === 'boolean') return { ...base, levels: ['no', 'yes'] };
-    if (f.kind === 'categorical') return { ...base, levels: Array.from({ length: Math.min(8, Math.max(2, f.levels ?? 3)) }, (_, k) => String.fromCharCode(65 + k)) };
+    if (f.kind === 'categorical')
+      return {
+        ...base,
+        levels: Array.from({ length: Math.min(8, Math.max(2, f.levels ?? 3)) }, (_, k) => String.fromCharCode(65 + k)),
+      };
     if (f.kind === 'text') return { ...base, words: 20 };
     return base;
   });
@@ -76,13 +90,23 @@ function firstConfig(dna: TaskDna, input: DevelopInput, seed: number): Generator
     id: ID,
     target: TARGET,
     features,
-    ...(classes ? { classes: binaryAuc ? ['0', '1'] : classes.map((_, i) => GREEK[i] ?? `class_${i + 1}`), shares: binaryShares(classes, binaryAuc) } : {}),
-    ...(!isClassification(dna.taskType) ? { targetStats: dna.targetStats ?? { mean: 0, std: 1, min: -1e9, max: 1e9 } } : {}),
+    ...(classes
+      ? {
+          classes: binaryAuc ? ['0', '1'] : classes.map((_, i) => GREEK[i] ?? `class_${i + 1}`),
+          shares: binaryShares(classes, binaryAuc),
+        }
+      : {}),
+    ...(!isClassification(dna.taskType)
+      ? { targetStats: dna.targetStats ?? { mean: 0, std: 1, min: -1e9, max: 1e9 } }
+      : {}),
     rule: {
       terms,
-      interaction: numeric.length >= 2 ? { a: numeric[0]!.name, b: numeric[1]!.name, weight: two(0.4 + 0.4 * random()) } : null,
+      interaction:
+        numeric.length >= 2 ? { a: numeric[0]!.name, b: numeric[1]!.name, weight: two(0.4 + 0.4 * random()) } : null,
       wave: numeric.length >= 1 ? { feature: numeric[0]!.name, weight: two(0.3 + 0.4 * random()) } : null,
-      keywords: text.length ? Array.from({ length: 4 }, () => pseudoWord(random)).filter((w, i, all) => all.indexOf(w) === i) : [],
+      keywords: text.length
+        ? Array.from({ length: 4 }, () => pseudoWord(random)).filter((w, i, all) => all.indexOf(w) === i)
+        : [],
     },
     noise: 0.5,
   };
@@ -100,7 +124,11 @@ function binaryShares(classes: { share: number }[], binaryAuc: boolean): number[
  * simpler rule; no headroom over the baselines or a perfect baseline → a harder rule and more
  * noise; a rule number quoted by chance → new weights. null when nothing here helps.
  */
-function repaired(config: GeneratorConfig, failed: CheckResult[], redraw: (seed: number) => GeneratorConfig): GeneratorConfig | null {
+function repaired(
+  config: GeneratorConfig,
+  failed: CheckResult[],
+  redraw: (seed: number) => GeneratorConfig,
+): GeneratorConfig | null {
   const names = new Set(failed.map((c) => c.name));
   const next: GeneratorConfig = JSON.parse(JSON.stringify(config));
   next.seed = config.seed + 1;
@@ -111,7 +139,11 @@ function repaired(config: GeneratorConfig, failed: CheckResult[], redraw: (seed:
   if (names.has('synth.learnable') || names.has('baseline.beats_trivial')) {
     next.noise = two(config.noise / 2);
     scale((w) => w / 2);
-  } else if (names.has('synth.not_trivial') || names.has('synth.thresholds_ordered') || names.has('baseline.not_perfect')) {
+  } else if (
+    names.has('synth.not_trivial') ||
+    names.has('synth.thresholds_ordered') ||
+    names.has('baseline.not_perfect')
+  ) {
     next.noise = two(config.noise + 0.2);
     scale((w) => w + 0.5);
   } else if (names.has('synth.no_rule_leak')) {
@@ -124,7 +156,17 @@ function repaired(config: GeneratorConfig, failed: CheckResult[], redraw: (seed:
 
 function solutionConfig(config: GeneratorConfig, model: string) {
   const of = (...kinds: string[]) => config.features.filter((f) => kinds.includes(f.kind)).map((f) => f.name);
-  return { id: config.id, target: config.target, taskType: config.taskType, metric: config.metric, model, numeric: of('numeric', 'integer'), categorical: of('categorical', 'boolean'), text: of('text'), datetime: of('datetime') };
+  return {
+    id: config.id,
+    target: config.target,
+    taskType: config.taskType,
+    metric: config.metric,
+    model,
+    numeric: of('numeric', 'integer'),
+    categorical: of('categorical', 'boolean'),
+    text: of('text'),
+    datetime: of('datetime'),
+  };
 }
 
 /** The ML Developer by rules: generator.py from the DNA, the split, the metric, three reference solutions. */
@@ -137,7 +179,14 @@ export function develop(input: DevelopInput): SynthDesign {
   let config = redraw(Math.floor(seededRandom(input.taskId)() * 1e6));
   if (input.previous) {
     const next = repaired(input.previous.design.notes.config as GeneratorConfig, input.previous.failed, redraw);
-    if (!next) return { ...input.previous.design, notes: { ...input.previous.design.notes, giveUp: `no repair known for: ${input.previous.failed.map((f) => f.name).join(', ')}` } };
+    if (!next)
+      return {
+        ...input.previous.design,
+        notes: {
+          ...input.previous.design.notes,
+          giveUp: `no repair known for: ${input.previous.failed.map((f) => f.name).join(', ')}`,
+        },
+      };
     config = next;
   }
   const schema: PublicSchema = {
@@ -161,8 +210,18 @@ export function develop(input: DevelopInput): SynthDesign {
     },
     schema,
     rule: {
-      features: [...new Set([...rule.terms.map((t) => t.feature), ...(rule.interaction ? [rule.interaction.a, rule.interaction.b] : []), ...(rule.wave ? [rule.wave.feature] : [])])],
-      numbers: [...rule.terms.map((t) => t.weight), ...(rule.interaction ? [rule.interaction.weight] : []), ...(rule.wave ? [rule.wave.weight] : [])],
+      features: [
+        ...new Set([
+          ...rule.terms.map((t) => t.feature),
+          ...(rule.interaction ? [rule.interaction.a, rule.interaction.b] : []),
+          ...(rule.wave ? [rule.wave.feature] : []),
+        ]),
+      ],
+      numbers: [
+        ...rule.terms.map((t) => t.weight),
+        ...(rule.interaction ? [rule.interaction.weight] : []),
+        ...(rule.wave ? [rule.wave.weight] : []),
+      ],
       keywords: rule.keywords,
     },
     notes: { config },

@@ -12,7 +12,8 @@ export const heuristicSynthProvider: SynthProvider = {
   develop: async (input) => develop(input),
   async thresholds({ metric, scores }) {
     const t = deriveThresholds(scores, metric);
-    if (!t) throw new Error(`MLOps needs at least one baseline score and the oracle's score (got ${JSON.stringify(scores)})`);
+    if (!t)
+      throw new Error(`MLOps needs at least one baseline score and the oracle's score (got ${JSON.stringify(scores)})`);
     return t;
   },
   write: async (input) => write(input),
