@@ -397,9 +397,11 @@ describe('the intake activity', () => {
   it('resolves every example dataset to a readable file', async () => {
     for (const name of Object.keys(EXAMPLE_FORGE_DATASETS))
       expect(statSync(await exampleDatasetPath(name, cacheDir)).size, name).toBeGreaterThan(0);
-    await expect(exampleDatasetPath('nope', cacheDir)).rejects.toThrow(
-      /unknown example dataset "nope"; choose one of: penguins/,
-    );
+    await expect(exampleDatasetPath('nope', cacheDir)).rejects.toMatchObject({
+      type: 'UnknownDataset',
+      message: 'unknown example dataset "nope"',
+      hint: expect.stringMatching(/^use example:<name> with one of penguins, /),
+    });
   });
 
   describe('refuses bad input with a message naming the file and what to do', () => {
