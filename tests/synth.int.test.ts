@@ -27,7 +27,7 @@ describe('synthesizeTasks on three verified seeds', () => {
     llm = await startScriptedLlm((request, index) => behaviour(request, index));
     t = await createTestEnv({ OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'scripted-key', ANVIL_MODEL: 'scripted-model' });
     for (const kind of ['control', 'llm', 'cpu'] as const) await t.startWorker(kind);
-    for (const seed of ['iris-species', 'penguins-sex', 'boston-medv']) await publishFixture(t, seed);
+    await Promise.all(['iris-species', 'penguins-sex', 'boston-medv'].map((seed) => publishFixture(t, seed)));
   });
   afterAll(async () => {
     await t?.close();
@@ -43,7 +43,7 @@ describe('synthesizeTasks on three verified seeds', () => {
   const designOf = (result: SynthResult, id: string, round: number): Omit<SynthDesign, 'files'> =>
     JSON.parse(readFileSync(join(t.config.paths.artifacts, 'synth', result.workflowId, id, `round-${round}`, 'design.json'), 'utf8'));
 
-  it.each([
+  it.concurrent.each([
     ['iris-species', 'multiclass-classification'],
     ['penguins-sex', 'binary-classification'],
     ['boston-medv', 'regression'],
