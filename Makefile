@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export NPM_CONFIG_UPDATE_NOTIFIER := false
 
-.PHONY: setup demo test typecheck lint bench docker compose sandbox-image
+.PHONY: setup demo test test-unit test-int typecheck lint bench docker compose sandbox-image
 
 setup: node_modules/.installed .tools/bin/temporal docker compose sandbox-image
 
@@ -18,7 +18,7 @@ node_modules/.installed: package.json package-lock.json
 docker:
 	@scripts/ensure-docker.sh
 
-# docker-compose validates docker-compose.yml in tests/compose.test.ts
+# docker-compose validates docker-compose.yml in tests/compose.int.test.ts
 compose:
 	@scripts/ensure-compose.sh
 
@@ -36,9 +36,18 @@ lint: node_modules/.installed
 	npx eslint .
 	npx prettier --check .
 
+# The whole suite (what CI runs): both vitest projects, the JSON report read by .ci/run.
 test: setup typecheck lint
 	mkdir -p .anvil
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.anvil/test-results.json
+
+# Only the tests that need neither Docker nor Temporal (*.unit.test.ts): no set-up beyond npm.
+test-unit: node_modules/.installed
+	npx vitest run --project unit
+
+# Only the tests against Docker and a Temporal dev server (*.int.test.ts).
+test-int: setup
+	npx vitest run --project int
 
 bench: setup
 	npx tsx bench/sandbox-overhead.ts

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure `docker-compose` is on PATH (Debian's docker-compose package, v1.29 on bookworm):
-# tests/compose.test.ts validates docker-compose.yml with it. Quiet when it is already there.
+# tests/compose.int.test.ts validates docker-compose.yml with it. Quiet when it is already there.
 set -euo pipefail
 if command -v docker-compose >/dev/null 2>&1; then exit 0; fi
 echo "compose: no docker-compose here; installing Debian's docker-compose (apt-get)"

@@ -6,15 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
 import { taskManifestSchema } from '../domain/task';
 import { CHECKS, type CheckResult } from '../domain/verification';
-import { PACKAGE_FILES, PRIVATE_FILES, PUBLIC_FILES } from '../package/layout';
+import { PRIVATE_FILES, PUBLIC_FILES } from '../package/layout';
 import { DockerSandbox } from '../sandbox/docker';
-import {
-  fixtureFile,
-  listBrokenFixtures,
-  listGoodPackages,
-  materializePackage,
-  overlayFiles,
-} from './helpers/fixture-packages';
+import { fixtureFile, listBrokenFixtures, listGoodPackages, materializePackage } from './helpers/fixture-packages';
 
 // The assertion stage (sandbox/harness/verify_assertions.py) against the fixture corpus, in real Docker.
 const HARNESS = readFileSync(join(__dirname, '..', 'sandbox', 'harness', 'verify_assertions.py'), 'utf8');
@@ -97,31 +91,6 @@ async function scoreBaseline(
 
 const summary = (checks: CheckResult[]) =>
   checks.map((c) => `${c.passed ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n');
-
-describe('fixture corpus', () => {
-  it('has at least three good packages and fourteen broken ones', () => {
-    expect(good.length).toBeGreaterThanOrEqual(3);
-    expect(broken.length).toBeGreaterThanOrEqual(14);
-  });
-
-  it.each(good)('%s has every package file and a valid task.json', (name) => {
-    for (const file of PACKAGE_FILES) expect(existsSync(fixtureFile(name, file)), file).toBe(true);
-    const manifest = taskManifestSchema.parse(JSON.parse(readFileSync(fixtureFile(name, 'task.json'), 'utf8')));
-    expect(manifest.id).toBe(name);
-  });
-
-  it.each(broken)('$defect is an overlay that changes $base', ({ defect, base }) => {
-    expect(good).not.toContain(defect);
-    const files = overlayFiles(defect);
-    expect(files.length).toBeGreaterThan(0);
-    for (const file of files) {
-      if (file.endsWith('.delete')) continue;
-      const original = fixtureFile(base, file);
-      if (existsSync(original))
-        expect(readFileSync(fixtureFile(defect, file), 'utf8'), file).not.toBe(readFileSync(original, 'utf8'));
-    }
-  });
-});
 
 describe('verify_assertions harness in the Docker sandbox', () => {
   it.concurrent.each(good)('passes every check on %s and leaves its prepared files', async (name) => {

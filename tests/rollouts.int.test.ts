@@ -54,8 +54,7 @@ describe('rolloutBatch', () => {
     await t.startWorker('control');
     await t.startWorker('llm');
     cpuWorkers.push(await startWorkerProcess('cpu', t.env));
-    await publishFixture(t, 'iris-species');
-    await publishFixture(t, 'penguins-sex');
+    await Promise.all(['iris-species', 'penguins-sex'].map((name) => publishFixture(t, name)));
     const rollouts = createRolloutService({
       client: t.client,
       controlQueue: t.controlQueue,

@@ -1,0 +1,34 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { taskManifestSchema } from '../domain/task';
+import { PACKAGE_FILES } from '../package/layout';
+import { fixtureFile, listBrokenFixtures, listGoodPackages, overlayFiles } from './helpers/fixture-packages';
+
+// The task-package corpus that tests/verify-assertions.int.test.ts runs the verifier on: its shape.
+const good = listGoodPackages();
+const broken = listBrokenFixtures();
+
+describe('fixture corpus', () => {
+  it('has at least three good packages and fourteen broken ones', () => {
+    expect(good.length).toBeGreaterThanOrEqual(3);
+    expect(broken.length).toBeGreaterThanOrEqual(14);
+  });
+
+  it.each(good)('%s has every package file and a valid task.json', (name) => {
+    for (const file of PACKAGE_FILES) expect(existsSync(fixtureFile(name, file)), file).toBe(true);
+    const manifest = taskManifestSchema.parse(JSON.parse(readFileSync(fixtureFile(name, 'task.json'), 'utf8')));
+    expect(manifest.id).toBe(name);
+  });
+
+  it.each(broken)('$defect is an overlay that changes $base', ({ defect, base }) => {
+    expect(good).not.toContain(defect);
+    const files = overlayFiles(defect);
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      if (file.endsWith('.delete')) continue;
+      const original = fixtureFile(base, file);
+      if (existsSync(original))
+        expect(readFileSync(fixtureFile(defect, file), 'utf8'), file).not.toBe(readFileSync(original, 'utf8'));
+    }
+  });
+});
