@@ -10,7 +10,7 @@ const steps = (file: string) =>
   readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .flatMap((line) => {
+    .flatMap<number | string>((line) => {
       try {
         return [(JSON.parse(line) as TrajectoryEntry).step];
       } catch {
