@@ -22,7 +22,7 @@ import { WarmDockerSandbox } from '../sandbox/warm';
 import { materializePackage } from '../tests/helpers/fixture-packages';
 import type { verifyPackage } from '../workflows';
 import { startEmbedded } from './embedded';
-import { median, quantile } from './stats';
+import { quantile } from './stats';
 
 const TRIVIAL = 'print("ok")';
 const ML = `import pandas, sklearn
@@ -40,10 +40,11 @@ const timed = async (fn: () => Promise<void>) => {
   return performance.now() - start;
 };
 
-const row = (name: string, v: number[]) =>
-  `  ${name.padEnd(40)} median ${median(v).toFixed(1).padStart(7)} ms   p95 ${quantile(v, 0.95).toFixed(1).padStart(7)} ms`;
+const ms = (v: number[], q: number) => `${quantile(v, q).toFixed(1).padStart(7)} ms`;
+const row = (name: string, v: number[]) => `  ${name.padEnd(40)} median ${ms(v, 0.5)}   p95 ${ms(v, 0.95)}`;
+const times = (a: number[], b: number[], q: number) => `${(quantile(a, q) / quantile(b, q)).toFixed(2)}×`;
 const ratio = (a: number[], b: number[]) =>
-  `  ratio (Dojo / plain): median ${(median(a) / median(b)).toFixed(2)}×, p95 ${(quantile(a, 0.95) / quantile(b, 0.95)).toFixed(2)}×`;
+  `  ratio (Dojo / plain): median ${times(a, b, 0.5)}, p95 ${times(a, b, 0.95)}`;
 
 async function main(): Promise<void> {
   const iterations = Number(process.argv[2] ?? 30);

@@ -73,7 +73,10 @@ export function createEnvSandboxActivities({ sandbox, warm, sessionsDir, scratch
     limits: { ...limits, pids: 256, outputBytes: 256 * 1024, tmpMb: 256 },
   });
 
-  /** Runs one step's code in the session's container, then grades what it wrote (the workflow decides what the agent learns of it). */
+  /**
+   * Runs one step's code in the session's container, then grades what it wrote (the workflow decides what
+   * the agent learns of it).
+   */
   async function runStep({ envId, packageDir, code, limits }: StepInput): Promise<StepRun> {
     const session = spec(envId, packageDir, limits);
     return withHeartbeat(async (signal, phase) => {
