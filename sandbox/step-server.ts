@@ -3,7 +3,10 @@ import { connect } from 'node:net';
 import type { RunResult } from '../domain/sandbox';
 
 /** What the fork server (sandbox/harness/fork_server.py) answers for one step. */
-export type ServerRun = Omit<RunResult, 'workspaceDir'>;
+export type ServerRun = Omit<RunResult, 'workspaceDir'> & {
+  /** the container's OOM kills so far (the fork server reads its cgroup) */
+  oomKills?: number;
+};
 
 /** A secret a step's server must be given before it runs anything; see fork_server.py for why it rotates. */
 export const stepToken = () => randomBytes(32).toString('hex');

@@ -171,7 +171,9 @@ export class WarmDockerSandbox {
         const { run, rotated } = await runOnServer(request);
         if (rotated) this.servers.set(spec.sessionKey, { token: next, ready: Promise.resolve(true) });
         else await this.restartServer(spec.sessionKey, container);
-        return { ...run, workspaceDir: resolve(spec.workspaceDir) };
+        const { oomKills, ...result } = run;
+        if (oomKills !== undefined) this.oomKillsSeen.set(spec.sessionKey, oomKills);
+        return { ...result, workspaceDir: resolve(spec.workspaceDir) };
       } catch (err) {
         await this.restartServer(spec.sessionKey, container);
         if (!(err instanceof ServerLost)) throw err;

@@ -223,7 +223,8 @@ def run(req, conn):
     if cancelled:
         return None
     signalled = os.WIFSIGNALED(wstatus)
-    oom = signalled and os.WTERMSIG(wstatus) == signal.SIGKILL and not timed_out and oom_kills() > ooms
+    kills = oom_kills()
+    oom = signalled and os.WTERMSIG(wstatus) == signal.SIGKILL and not timed_out and kills > ooms
     code = 128 + os.WTERMSIG(wstatus) if signalled else os.WEXITSTATUS(wstatus)
     out, err = streams[out_r], streams[err_r]
     return {
@@ -236,6 +237,7 @@ def run(req, conn):
         "stdoutBytes": out.total,
         "stderrBytes": err.total,
         "outputTruncated": out.total > cap or err.total > cap,
+        "oomKills": kills,  # the container's count so far, for the worker's plain-exec fallback
     }
 
 
