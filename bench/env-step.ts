@@ -1,30 +1,63 @@
 /**
- * Latency of one trivial Dojo step end to end — HTTP → gateway → Temporal Update → activity on the
- * session's host queue → `docker exec` in the warm container → observation — divided by a plain
- * `docker exec` of the same code in a warm container of the same image and limits. The two are
- * measured alternately in one run. The step's code writes no submission, so nothing is graded.
+ * Dojo step latency and rollout throughput, each Dojo figure beside a plain `docker exec` of the
+ * same code in a warm container of the same image and limits, measured alternately in one run:
+ *   1. a trivial step (`print("ok")`) through the whole Dojo (HTTP → gateway → Temporal Update →
+ *      one activity on the session's host queue → the session's warm interpreter → observation)
+ *      vs `docker exec python3 -c` of it;
+ *   2. an ML step (import pandas and scikit-learn, fit a small model on train.csv) the same way;
+ *   both for one session and for 8 concurrent sessions (8 containers stepping at once);
+ *   3. rollout throughput: episodes per minute of a 32-episode heuristic batch at concurrency 8.
+ * The steps write no submission, so nothing is graded.
  *
- *   npx tsx bench/env-step.ts [iterations]
+ *   npx tsx bench/env-step.ts [iterations] [concurrent rounds]
  */
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { taskQueueName } from '../domain/queues';
+import type { RolloutResult } from '../domain/rollouts';
 import { createGateway } from '../gateway/server';
 import { WarmDockerSandbox } from '../sandbox/warm';
 import { materializePackage } from '../tests/helpers/fixture-packages';
 import type { verifyPackage } from '../workflows';
 import { startEmbedded } from './embedded';
-import { median, quantile } from './stats';
+import { quantile } from './stats';
 
-const CODE = 'print("ok")';
+const TRIVIAL = 'print("ok")';
+const ML = `import pandas, sklearn
+from sklearn.linear_model import LogisticRegression
+df = pandas.read_csv("/data/train.csv")
+y = df.iloc[:, -1].astype(str)
+X = df.iloc[:, :-1].select_dtypes("number").fillna(0)
+LogisticRegression(max_iter=500).fit(X, y)
+print("ok")`;
+const SESSIONS = 8;
+
+const timed = async (fn: () => Promise<void>) => {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+};
+
+const ms = (v: number[], q: number) => `${quantile(v, q).toFixed(1).padStart(7)} ms`;
+const row = (name: string, v: number[]) => `  ${name.padEnd(40)} median ${ms(v, 0.5)}   p95 ${ms(v, 0.95)}`;
+const times = (a: number[], b: number[], q: number) => `${(quantile(a, q) / quantile(b, q)).toFixed(2)}×`;
+const ratio = (a: number[], b: number[]) =>
+  `  ratio (Dojo / plain): median ${times(a, b, 0.5)}, p95 ${times(a, b, 0.95)}`;
 
 async function main(): Promise<void> {
-  const iterations = Number(process.argv[2] ?? 40);
+  const iterations = Number(process.argv[2] ?? 30);
+  const rounds = Number(process.argv[3] ?? 8);
   const embedded = await startEmbedded(['control', 'llm', 'cpu']);
   const { anvil, client, config } = embedded;
   const controlQueue = taskQueueName(config.taskQueuePrefix, 'control');
+  const docker = new Docker();
+  const warm = new WarmDockerSandbox(docker, {
+    image: config.sandbox.image,
+    runsDir: join(config.paths.artifacts, 'bench-runs'),
+  });
+  const plainKeys: string[] = [];
   try {
     // A real task in the catalog: the iris fixture, verified.
     const source = await materializePackage('iris-species', join(config.paths.home, 'iris-species'));
@@ -33,43 +66,50 @@ async function main(): Promise<void> {
       workflowId: `bench-verify-${Date.now()}`,
       args: [{ sourceDir: source }],
     });
+    const taskDir = join(config.paths.catalog, 'iris-species');
     mkdirSync(config.paths.catalog, { recursive: true });
-    cpSync(report.packageDir, join(config.paths.catalog, 'iris-species'), { recursive: true });
+    cpSync(report.packageDir, taskDir, { recursive: true });
 
     const app = createGateway({ envs: anvil.envs });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const headers = { 'content-type': 'application/json' };
     // A budget of steps that outlasts every iteration.
     const request = JSON.stringify({ taskId: 'iris-species', budget: { steps: 1000 } });
-    const headers = { 'content-type': 'application/json' };
-    const created = await fetch(`${url}/v1/envs`, { method: 'POST', headers, body: request });
-    const { envId } = (await created.json()) as { envId: string };
-    const step = async () => {
+    const open = async () => {
+      const created = await fetch(`${url}/v1/envs`, { method: 'POST', headers, body: request });
+      return ((await created.json()) as { envId: string }).envId;
+    };
+    const dojoStep = (envId: string, code: string) => async () => {
       const res = await fetch(`${url}/v1/envs/${envId}/step`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ action: 'execute_code', params: { code: CODE } }),
+        headers,
+        body: JSON.stringify({ action: 'execute_code', params: { code } }),
       });
       const body = (await res.json()) as { observation: { run?: { stdout: string } } };
       if (body.observation.run?.stdout.trim() !== 'ok') throw new Error(`unexpected step: ${JSON.stringify(body)}`);
     };
+    const envIds = await Promise.all(Array.from({ length: SESSIONS }, open));
 
-    // The plain baseline: a warm container of the same image and limits, one docker exec per step.
-    const docker = new Docker();
-    const warm = new WarmDockerSandbox(docker, {
-      image: config.sandbox.image,
-      runsDir: join(config.paths.artifacts, 'bench-runs'),
-    });
-    const spec = {
-      sessionKey: `bench-plain-${Date.now()}`,
-      workspaceDir: join(config.paths.artifacts, 'bench-plain'),
-      limits: { ...config.sandbox.limits, cpus: 1, memoryMb: 1024 },
-    };
-    const container = await warm.ensure(spec);
-    const plain = async () => {
+    // The plain baseline: warm containers of the same image, limits and /data, one docker exec per step.
+    const containers = await Promise.all(
+      envIds.map((_, i) => {
+        const sessionKey = `bench-plain-${Date.now()}-${i}`;
+        plainKeys.push(sessionKey);
+        return warm.ensure({
+          sessionKey,
+          dataDir: join(taskDir, 'public'),
+          workspaceDir: join(config.paths.artifacts, `bench-plain-${i}`),
+          limits: { ...config.sandbox.limits, cpus: 1, memoryMb: 1024 },
+        });
+      }),
+    );
+    const plainExec = (container: Docker.Container, code: string) => async () => {
       const exec = await container.exec({
-        Cmd: ['python3', '-c', CODE],
+        Cmd: ['python3', '-c', code],
         User: '10001:10001',
+        WorkingDir: '/workspace',
+        Env: ['HOME=/workspace', 'OMP_NUM_THREADS=1', 'MPLCONFIGDIR=/tmp'],
         AttachStdout: true,
         AttachStderr: true,
       });
@@ -80,31 +120,54 @@ async function main(): Promise<void> {
       if (!out.includes('ok')) throw new Error(`unexpected exec output: ${out}`);
     };
 
-    const timed = async (fn: () => Promise<void>) => {
-      const start = performance.now();
-      await fn();
-      return performance.now() - start;
+    const single = async (code: string) => {
+      const dojo: number[] = [];
+      const plain: number[] = [];
+      for (let i = 0; i < 3; i++) await Promise.all([dojoStep(envIds[0]!, code)(), plainExec(containers[0]!, code)()]);
+      for (let i = 0; i < iterations; i++) {
+        dojo.push(await timed(dojoStep(envIds[0]!, code)));
+        plain.push(await timed(plainExec(containers[0]!, code)));
+      }
+      return { dojo, plain };
     };
-    for (let i = 0; i < 3; i++) await Promise.all([step(), plain()]); // warm-up
-    const dojo: number[] = [];
-    const base: number[] = [];
-    for (let i = 0; i < iterations; i++) {
-      dojo.push(await timed(step));
-      base.push(await timed(plain));
-    }
-    await warm.stop(spec.sessionKey);
-    await fetch(`${url}/v1/envs/${envId}`, { method: 'DELETE' });
+    const concurrent = async (code: string) => {
+      const dojo: number[] = [];
+      const plain: number[] = [];
+      await Promise.all(envIds.map((id) => dojoStep(id, code)())); // warm-up: every session placed
+      for (let i = 0; i < rounds; i++) {
+        dojo.push(...(await Promise.all(envIds.map((id) => timed(dojoStep(id, code))))));
+        plain.push(...(await Promise.all(containers.map((c) => timed(plainExec(c, code))))));
+      }
+      return { dojo, plain };
+    };
+
+    const report1 = (title: string, { dojo, plain }: { dojo: number[]; plain: number[] }) => {
+      console.log(title);
+      console.log(row('Dojo step (HTTP → Update → activity)', dojo));
+      console.log(row('plain docker exec python3', plain));
+      console.log(ratio(dojo, plain));
+    };
+    report1(`trivial step, 1 session, ${iterations} iterations each, alternating`, await single(TRIVIAL));
+    report1(`ML step (pandas + sklearn fit), 1 session, ${iterations} iterations each`, await single(ML));
+    report1(`trivial step, ${SESSIONS} concurrent sessions, ${rounds} rounds`, await concurrent(TRIVIAL));
+    report1(`ML step, ${SESSIONS} concurrent sessions, ${rounds} rounds`, await concurrent(ML));
+    await Promise.all(envIds.map((id) => fetch(`${url}/v1/envs/${id}`, { method: 'DELETE' })));
     await app.close();
 
-    const row = (name: string, v: number[]) =>
-      `${name.padEnd(44)} median ${median(v).toFixed(1).padStart(7)} ms   p95 ${quantile(v, 0.95).toFixed(1).padStart(7)} ms`;
-    console.log(`trivial step (${JSON.stringify(CODE)}), ${iterations} iterations each, alternating`);
-    console.log(row('Dojo step: HTTP → Update → activity → exec', dojo));
-    console.log(row('plain docker exec in a warm container', base));
-    console.log(
-      `ratio (Dojo / plain): median ${(median(dojo) / median(base)).toFixed(2)}×, p95 ${(quantile(dojo, 0.95) / quantile(base, 0.95)).toFixed(2)}×`,
-    );
+    const started = performance.now();
+    const { id } = await anvil.rollouts.start({
+      tasks: ['iris-species'],
+      policy: 'heuristic',
+      samplesPerTask: 32,
+      concurrency: 8,
+    });
+    const result = (await client.workflow.getHandle(id).result()) as RolloutResult;
+    const minutes = (performance.now() - started) / 60_000;
+    const completed = result.episodes.filter((e) => e.status === 'completed').length;
+    console.log(`rollouts: 32 heuristic episodes at concurrency 8 (${completed} completed)`);
+    console.log(`  ${(result.episodes.length / minutes).toFixed(1)} episodes/min (${(minutes * 60).toFixed(1)} s)`);
   } finally {
+    await Promise.all(plainKeys.map((key) => warm.stop(key)));
     await embedded.stop();
   }
 }

@@ -1,11 +1,31 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
 import { CappedOutput, outputOf } from './capped-output';
 import { ANVIL_LABEL, assertReadableByOthers, containerOwner, gpuDevices, isolatedHostConfig } from './docker';
 import { sandboxImageTag } from './image';
+import { runOnServer, ServerLost, type ServerRun, stepToken } from './step-server';
+
+const FORK_SERVER = resolve(__dirname, 'harness', 'fork_server.py');
+/** the session's fork server may take this long to import the ML stack on a loaded host */
+const SERVER_READY_MS = 60_000;
+const STEP_ENV = [
+  'HOME=/workspace',
+  'PYTHONUNBUFFERED=1',
+  'PYTHONDONTWRITEBYTECODE=1',
+  'OMP_NUM_THREADS=1',
+  'MPLCONFIGDIR=/tmp',
+];
+
+/** A session's fork server as the worker knows it: the token its next step must carry, once it listens. */
+interface StepServer {
+  token: string;
+  ready: Promise<boolean>;
+}
 
 export interface WarmSessionSpec {
   /** names the session stably: a worker that restarts finds (or recreates) the same container */
@@ -27,15 +47,21 @@ function ended(stream: NodeJS.ReadableStream): Promise<void> {
 }
 
 /**
- * One long-lived container per session; each step runs in it with `docker exec`, as the
- * unprivileged sandbox user, under the session's CPU, memory and pids limits, with no network.
- * PID 1 is tini, as root, so a step can neither kill the session nor leave zombies behind.
+ * One long-lived container per session, under the session's CPU, memory and pids limits, with no
+ * network. Each step runs as the unprivileged sandbox user in a child forked by the session's fork
+ * server (a warm interpreter with the ML stack imported; sandbox/harness/fork_server.py), reached
+ * through a Unix socket in a host folder mounted at /anvil. When that server is gone or not trusted,
+ * the step runs with a plain `docker exec` and the server is restarted. Either way a step is a fresh
+ * process and every process it started is gone when it ends. PID 1 is tini, as root, so a step can
+ * neither kill the session nor leave zombies behind.
  */
 export class WarmDockerSandbox {
   private readonly image: string;
   private readonly owner = containerOwner();
   /** the cgroup's OOM-kill count each session was last seen at */
   private readonly oomKillsSeen = new Map<string, number>();
+  /** each session's fork server, while it is trusted */
+  private readonly servers = new Map<string, StepServer>();
 
   constructor(
     private readonly docker: Docker,
@@ -51,12 +77,17 @@ export class WarmDockerSandbox {
 
   private names(sessionKey: string) {
     const key = createHash('sha256').update(sessionKey).digest('hex').slice(0, 16);
-    return { name: `anvil-session-${key}`, codeDir: resolve(this.options.runsDir, `session-${key}`, 'code') };
+    const dir = resolve(this.options.runsDir, `session-${key}`);
+    const ctlDir = join(dir, 'ctl');
+    return { name: `anvil-session-${key}`, codeDir: join(dir, 'code'), ctlDir, socketPath: join(ctlDir, 's') };
   }
 
   /** The session's running container, created (or restarted) when missing. */
   async ensure(spec: WarmSessionSpec): Promise<Docker.Container> {
-    const { name, codeDir } = this.names(spec.sessionKey);
+    const { name, codeDir, ctlDir, socketPath } = this.names(spec.sessionKey);
+    if (socketPath.length > 107) {
+      throw new Error(`the step socket path ${socketPath} is too long for a Unix socket: use a shorter runs folder`);
+    }
     const existing = this.docker.getContainer(name);
     const state = await existing.inspect().then(
       (i) => i.State,
@@ -72,7 +103,14 @@ export class WarmDockerSandbox {
     await mkdir(codeDir, { recursive: true });
     await mkdir(spec.workspaceDir, { recursive: true });
     await chmod(spec.workspaceDir, 0o777);
-    const binds = [`${codeDir}:/code:ro`, `${resolve(spec.workspaceDir)}:/workspace:rw`];
+    await mkdir(ctlDir, { recursive: true });
+    await chmod(ctlDir, 0o777); // the fork server, as the sandbox user, makes its socket there
+    const binds = [
+      `${codeDir}:/code:ro`,
+      `${resolve(spec.workspaceDir)}:/workspace:rw`,
+      `${ctlDir}:/anvil:rw`,
+      `${FORK_SERVER}:/harness/fork_server.py:ro`,
+    ];
     if (spec.dataDir) binds.push(`${resolve(spec.dataDir)}:/data:ro`);
     const container = await this.docker.createContainer({
       name,
@@ -89,26 +127,79 @@ export class WarmDockerSandbox {
     });
     await container.start();
     this.oomKillsSeen.set(spec.sessionKey, 0);
+    await this.startServer(spec.sessionKey, container);
     return container;
+  }
+
+  /** Starts the session's fork server (any earlier one must be gone); it listens once it has imported. */
+  private async startServer(sessionKey: string, container: Docker.Container): Promise<void> {
+    const { socketPath } = this.names(sessionKey);
+    await rm(socketPath, { force: true });
+    const token = stepToken();
+    try {
+      const exec = await container.exec({
+        Cmd: ['python3', '-I', '/harness/fork_server.py', '/anvil/s'],
+        User: '10001:10001',
+        WorkingDir: '/workspace',
+        Env: [...STEP_ENV, `ANVIL_STEP_TOKEN=${token}`],
+      });
+      await exec.start({ Detach: true });
+    } catch {
+      return; // the container is gone: the next step recreates it, with a server
+    }
+    const ready = (async () => {
+      for (const started = Date.now(); Date.now() - started < SERVER_READY_MS; await sleep(20)) {
+        if (existsSync(socketPath)) return true;
+      }
+      return false;
+    })();
+    this.servers.set(sessionKey, { token, ready });
   }
 
   /** Runs one step's code in the session; a step over its time limit is killed, the session lives on. */
   async exec(spec: WarmSessionSpec, code: string, signal?: AbortSignal): Promise<RunResult> {
     const container = await this.ensure(spec);
-    const { codeDir } = this.names(spec.sessionKey);
+    const { codeDir, socketPath } = this.names(spec.sessionKey);
     await writeFile(join(codeDir, 'main.py'), code);
+    const server = this.servers.get(spec.sessionKey);
+    this.servers.delete(spec.sessionKey); // trusted again only once it takes the next token
+    if (server && (await server.ready)) {
+      const next = stepToken();
+      const { timeoutS, outputBytes } = spec.limits;
+      const request = { socketPath, token: server.token, next, path: '/code/main.py', timeoutS, outputBytes, signal };
+      try {
+        const { run, rotated } = await runOnServer(request);
+        if (rotated) this.servers.set(spec.sessionKey, { token: next, ready: Promise.resolve(true) });
+        else await this.restartServer(spec.sessionKey, container);
+        const { oomKills, ...result } = run;
+        if (oomKills !== undefined) this.oomKillsSeen.set(spec.sessionKey, oomKills);
+        return { ...result, workspaceDir: resolve(spec.workspaceDir) };
+      } catch (err) {
+        await this.restartServer(spec.sessionKey, container);
+        if (!(err instanceof ServerLost)) throw err;
+        if (err.started) return { ...lostStep(err.message), workspaceDir: resolve(spec.workspaceDir) };
+        // refused or unreachable before the step began: it runs as a plain exec below
+      }
+    }
+    const run = await this.execPlain(spec, container, signal);
+    await this.startServer(spec.sessionKey, container);
+    return run;
+  }
+
+  /** Ends every process of the sandbox user (the server's too), then starts a fresh server. */
+  private async restartServer(sessionKey: string, container: Docker.Container): Promise<void> {
+    await this.killStepProcesses(container);
+    await this.startServer(sessionKey, container);
+  }
+
+  /** The step's /code/main.py in a new `python3` by `docker exec`; every process of the sandbox user ends with it. */
+  private async execPlain(spec: WarmSessionSpec, container: Docker.Container, signal?: AbortSignal) {
     const { limits } = spec;
     const exec = await container.exec({
       Cmd: ['timeout', '-s', 'KILL', String(limits.timeoutS), 'python3', '/code/main.py'],
       User: '10001:10001',
       WorkingDir: '/workspace',
-      Env: [
-        'HOME=/workspace',
-        'PYTHONUNBUFFERED=1',
-        'PYTHONDONTWRITEBYTECODE=1',
-        'OMP_NUM_THREADS=1',
-        'MPLCONFIGDIR=/tmp',
-      ],
+      Env: STEP_ENV,
       AttachStdout: true,
       AttachStderr: true,
     });
@@ -181,13 +272,16 @@ export class WarmDockerSandbox {
   /** Stops whatever the session's steps left running and empties its /workspace; the container stays. */
   async reset(spec: WarmSessionSpec): Promise<void> {
     const container = await this.ensure(spec);
+    this.servers.delete(spec.sessionKey);
     await this.killStepProcesses(container);
     // As the sandbox user, who owns what the steps wrote (the worker may not be root).
     await this.run(container, ['find', '/workspace', '-mindepth', '1', '-delete'], '10001:10001');
+    await this.startServer(spec.sessionKey, container);
   }
 
   /** Ends the session's container; its workspace stays on the host. */
   async stop(sessionKey: string): Promise<void> {
+    this.servers.delete(sessionKey);
     await this.docker
       .getContainer(this.names(sessionKey).name)
       .remove({ force: true })
@@ -195,4 +289,22 @@ export class WarmDockerSandbox {
         if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
       });
   }
+}
+
+/** A step whose server vanished while it ran (its code ended the server): it is over, its output lost. */
+function lostStep(why: string): ServerRun {
+  const stderr =
+    `${why} while this step ran (did the code kill its parent process?); its output is lost. ` +
+    'The next step runs normally.';
+  return {
+    exitCode: null,
+    timedOut: false,
+    oomKilled: false,
+    stdout: '',
+    stderr,
+    stdoutBytes: 0,
+    stderrBytes: stderr.length,
+    outputTruncated: false,
+    wallMs: 0,
+  };
 }

@@ -80,7 +80,12 @@ export async function createSandboxWorkers(
           Worker.create({
             ...common,
             taskQueue: ownQueue,
-            activities: { runStep: env.runStep, resetSession: env.resetSession, stopSession: env.stopSession },
+            activities: {
+              runStep: env.runStep, // steps of histories recorded before one-activity-per-step
+              runAndRecord: env.runAndRecord,
+              resetSession: env.resetSession,
+              stopSession: env.stopSession,
+            },
             maxConcurrentActivityTaskExecutions: kind === 'gpu' ? concurrency : config.workers.sessionConcurrency,
           }),
         ]

@@ -7,6 +7,7 @@ import {
   defineQuery,
   defineUpdate,
   log,
+  patched,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -14,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { EnvControlActivities } from '../activities/env/control';
-import type { EnvSandboxActivities } from '../activities/env/sandbox';
+import type { EnvSandboxActivities, RecordedStep } from '../activities/env/sandbox';
 import {
   ACTION_PARAMS,
   type ActionParams,
@@ -169,16 +170,16 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
   /** Runs on the session's host; if that host is gone, places the session anew once and retries. */
   async function withHost<T>(
     task: TaskInfo,
-    work: (host: EnvSandboxActivities) => Promise<T>,
+    work: (host: EnvSandboxActivities, moved: boolean) => Promise<T>,
   ): Promise<{ result: T; moved: boolean }> {
     if (!placement) await place(task);
     try {
-      return { result: await work(hostActivities(task)), moved: false };
+      return { result: await work(hostActivities(task), false), moved: false };
     } catch (err) {
       if (!isHostGone(err)) throw err;
       log.warn('session host is gone; placing the session on another', { envId, placement });
       await place(task);
-      return { result: await work(hostActivities(task)), moved: true };
+      return { result: await work(hostActivities(task), true), moved: true };
     }
   }
 
@@ -214,6 +215,24 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
     }
   }
 
+  /**
+   * A code step in one activity on the session's host: run, grade, the session's rules and the
+   * trajectory append.
+   */
+  async function runAndRecord(
+    action: 'validate_code' | 'execute_code',
+    params: Record<string, unknown>,
+    opened: { task: TaskInfo; trajectory: string },
+    startedAtMs: number,
+  ): Promise<RecordedStep> {
+    const { task, trajectory } = opened;
+    const { code } = params as ActionParams<typeof action>;
+    const limits = runLimits(budget, task);
+    const base = { envId, taskId: input.taskId, packageDir: task.packageDir, code, limits, action, params };
+    const record = { ...base, session, terms: terms(task), trajectory, startedAtMs };
+    return (await withHost(task, (host, moved) => host.runAndRecord({ ...record, moved }))).result;
+  }
+
   const recentResult = (updateId: string | undefined) =>
     updateId ? recent.find((r) => r.updateId === updateId)?.result : undefined;
 
@@ -232,17 +251,41 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
       const startedAt = Date.now();
       session = startStep(session, startedAt);
       stepsThisRun += 1;
-      const outcome = await perform(action, params, task);
-      const endedAt = Date.now();
-      const taken = step(session, action, outcome, terms(task), endedAt);
+      const code = action === 'validate_code' || action === 'execute_code';
+      // Recorded histories ran the code step and the append as two activities.
+      let taken: RecordedStep | undefined;
+      let hostFailure: string | undefined;
+      if (code && patched('one-activity-per-step')) {
+        try {
+          taken = await runAndRecord(action, params, opened!, startedAt);
+        } catch (err) {
+          hostFailure = messageOf(err); // the step is taken (and recorded) here, as a sandbox failure
+        }
+      }
+      if (!taken) {
+        const outcome = hostFailure === undefined ? await perform(action, params, task) : sandboxFailure(hostFailure);
+        const endedAt = Date.now();
+        taken = step(session, action, outcome, terms(task), endedAt);
+        const { observation, reward } = taken;
+        const { done } = observation;
+        const entry = {
+          envId,
+          taskId: input.taskId,
+          step: observation.step,
+          action,
+          params,
+          observation,
+          reward,
+          done,
+        };
+        await control.appendTrajectory({
+          file: trajectory,
+          entry: { ...entry, timings: stepTimings(startedAt, endedAt) },
+        });
+      }
       session = taken.state;
       const { observation, reward } = taken;
       const { done } = observation;
-      const entry = { envId, taskId: input.taskId, step: observation.step, action, params, observation, reward, done };
-      await control.appendTrajectory({
-        file: trajectory,
-        entry: { ...entry, timings: stepTimings(startedAt, endedAt) },
-      });
       const result = { observation, reward, done };
       if (updateId) recent = [...recent, { updateId, result }].slice(-RECENT_KEPT);
       return result;

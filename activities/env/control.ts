@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { TaskInfo, TrajectoryEntry } from '../../domain/env';
@@ -6,6 +6,7 @@ import { catalogTaskDir } from '../../package/catalog';
 import { BadPackageError } from '../../package/errors';
 import { packagePaths } from '../../package/layout';
 import { readTaskInfo } from './task-info';
+import { appendStepOnce } from './trajectory-file';
 
 /** Control-queue activities of a Dojo session: the task's public facts, and the trajectory file. */
 export function createEnvControlActivities({ artifactsDir, catalogDir }: { artifactsDir: string; catalogDir: string }) {
@@ -46,25 +47,9 @@ export function createEnvControlActivities({ artifactsDir, catalogDir }: { artif
       }
     },
 
-    /**
-     * Appends one step to the trajectory, once: a retried append (or a replayed step) whose step
-     * number is already in the file is skipped.
-     */
+    /** Appends one step to the trajectory once (idempotent by step), reading only the file's end. */
     async appendTrajectory({ file, entry }: { file: string; entry: TrajectoryEntry }): Promise<void> {
-      const existing = await readFile(file, 'utf8').catch(() => '');
-      // A line a crash cut short has no newline: complete it so the next line stays parseable.
-      if (existing && !existing.endsWith('\n')) await appendFile(file, '\n');
-      const steps = new Set(
-        existing.split('\n').flatMap((line) => {
-          try {
-            return [(JSON.parse(line) as TrajectoryEntry).step];
-          } catch {
-            return [];
-          }
-        }),
-      );
-      if (steps.has(entry.step)) return;
-      await appendFile(file, `${JSON.stringify(entry)}\n`);
+      await appendStepOnce(file, entry);
     },
   };
 }

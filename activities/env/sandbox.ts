@@ -1,13 +1,16 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunSummary } from '../../domain/env';
+import type { EnvAction, Observation, RunSummary } from '../../domain/env';
+import { runOutcome } from '../../domain/outcomes';
+import { type SessionState, type SessionTerms, step, stepTimings } from '../../domain/session';
 import type { SandboxLimits } from '../../domain/sandbox';
 import { packagePaths } from '../../package/layout';
 import type { Sandbox } from '../../sandbox/sandbox';
 import type { WarmDockerSandbox, WarmSessionSpec } from '../../sandbox/warm';
 import { type GradeResult, gradeInSandbox } from '../grading';
 import { runKey, withHeartbeat } from '../heartbeat';
+import { appendStepOnce } from './trajectory-file';
 
 /** What the agent reads of each stream: its last part. */
 const TAIL_CHARS = 8000;
@@ -36,6 +39,26 @@ export interface EnvSandboxDeps {
   hostQueue: string;
 }
 
+/** A code step to run and record in one activity: what the workflow knows before it runs. */
+export interface RecordedStepInput extends StepInput {
+  taskId: string;
+  action: Extract<EnvAction, 'validate_code' | 'execute_code'>;
+  params: Record<string, unknown>;
+  /** the session as `startStep` left it */
+  session: SessionState;
+  terms: SessionTerms;
+  /** the session moved to this host for this step (its /workspace started empty) */
+  moved: boolean;
+  trajectory: string;
+  startedAtMs: number;
+}
+
+export interface RecordedStep {
+  state: SessionState;
+  observation: Observation;
+  reward: number;
+}
+
 const tail = (text: string) => (text.length > TAIL_CHARS ? `…${text.slice(-TAIL_CHARS)}` : text);
 
 /**
@@ -50,40 +73,70 @@ export function createEnvSandboxActivities({ sandbox, warm, sessionsDir, scratch
     limits: { ...limits, pids: 256, outputBytes: 256 * 1024, tmpMb: 256 },
   });
 
+  /**
+   * Runs one step's code in the session's container, then grades what it wrote (the workflow decides what
+   * the agent learns of it).
+   */
+  async function runStep({ envId, packageDir, code, limits }: StepInput): Promise<StepRun> {
+    const session = spec(envId, packageDir, limits);
+    return withHeartbeat(async (signal, phase) => {
+      phase('running');
+      // Only what this step writes is graded, never a file an earlier step left.
+      await rm(join(session.workspaceDir, 'submission.csv'), { force: true });
+      const run = await warm.exec(session, code, signal);
+      const summary: RunSummary = {
+        exitCode: run.exitCode,
+        timedOut: run.timedOut,
+        oomKilled: run.oomKilled,
+        wallMs: run.wallMs,
+        stdout: tail(run.stdout),
+        stderr: tail(run.stderr),
+        outputTruncated: run.outputTruncated,
+      };
+      const file = join(run.workspaceDir, 'submission.csv');
+      if (run.exitCode !== 0 || !existsSync(file)) return { run: summary };
+      phase('grading');
+      const submission = await gradeInSandbox(sandbox, {
+        packageDir,
+        submissionFile: file,
+        scratchDir,
+        runKey: runKey('grade'),
+        signal,
+      });
+      return { run: summary, submission };
+    });
+  }
+
   return {
     async placeSession(): Promise<{ queue: string }> {
       return { queue: hostQueue };
     },
 
-    /** Runs one step's code in the session's container, then grades what it wrote (the workflow decides what the agent learns of it). */
-    async runStep({ envId, packageDir, code, limits }: StepInput): Promise<StepRun> {
-      const session = spec(envId, packageDir, limits);
-      return withHeartbeat(async (signal, phase) => {
-        phase('running');
-        // Only what this step writes is graded, never a file an earlier step left.
-        await rm(join(session.workspaceDir, 'submission.csv'), { force: true });
-        const run = await warm.exec(session, code, signal);
-        const summary: RunSummary = {
-          exitCode: run.exitCode,
-          timedOut: run.timedOut,
-          oomKilled: run.oomKilled,
-          wallMs: run.wallMs,
-          stdout: tail(run.stdout),
-          stderr: tail(run.stderr),
-          outputTruncated: run.outputTruncated,
-        };
-        const file = join(run.workspaceDir, 'submission.csv');
-        if (run.exitCode !== 0 || !existsSync(file)) return { run: summary };
-        phase('grading');
-        const submission = await gradeInSandbox(sandbox, {
-          packageDir,
-          submissionFile: file,
-          scratchDir,
-          runKey: runKey('grade'),
-          signal,
-        });
-        return { run: summary, submission };
-      });
+    runStep,
+
+    /**
+     * One code step in one round trip: run, grade, apply the session's rules and append the step to
+     * the trajectory (once by step number: a retried step runs again but is recorded once).
+     */
+    async runAndRecord(input: RecordedStepInput): Promise<RecordedStep> {
+      const { envId, taskId, action, params, session, terms, moved, trajectory, startedAtMs } = input;
+      const ran = await runStep(input);
+      const grade = action === 'validate_code' ? 'check' : 'score';
+      const outcome = runOutcome(ran, { grade, limits: input.limits, task: terms.task, moved });
+      const endedAtMs = Date.now();
+      const { state, observation, reward } = step(session, action, outcome, terms, endedAtMs);
+      const entry = {
+        envId,
+        taskId,
+        step: observation.step,
+        action,
+        params,
+        observation,
+        reward,
+        done: observation.done,
+      };
+      await appendStepOnce(trajectory, { ...entry, timings: stepTimings(startedAtMs, endedAtMs) });
+      return { state, observation, reward };
     },
 
     /** A fresh, empty /workspace in the same container; nothing of the last steps keeps running. */
