@@ -411,14 +411,18 @@ describe('scale-out: one server, every worker kind its own process', () => {
         .every((a) => nameOf.get(a.identity) === 'gpu'),
     ).toBe(true);
 
-    // The rollout's Dojo sessions were placed on both CPU hosts, and their steps ran there.
+    // The rollout's Dojo sessions were placed on both CPU hosts, and their code steps ran there (one
+    // runAndRecord activity each, since the 'one-activity-per-step' patch).
+    const SESSION_STEPS = ['runAndRecord'];
     for (const n of cpuNames) {
       expect(
-        ranBy(n, (a) => phase(a) === 'rollout' && a.activityType === 'runStep').length,
+        ranBy(n, (a) => phase(a) === 'rollout' && SESSION_STEPS.includes(a.activityType)).length,
         `${n} ran no session step`,
       ).toBeGreaterThan(0);
     }
-    for (const a of runs.filter((x) => x.activityType === 'runStep')) expect(a.endedAtMs).toBeLessThan(rolloutDoneAt);
+    for (const a of runs.filter((x) => SESSION_STEPS.includes(x.activityType))) {
+      expect(a.endedAtMs).toBeLessThan(rolloutDoneAt);
+    }
 
     // The forge's sandbox work was spread over both CPU workers …
     for (const n of cpuNames)
