@@ -77,7 +77,7 @@ describe('runs that ask for a GPU', () => {
     );
     const gpuQueue = `${t.config.taskQueuePrefix}-gpu`;
     expect(queues.placeSession).toBe(gpuQueue);
-    expect(queues.runStep).toMatch(new RegExp(`^${gpuQueue}-host-`));
+    expect(queues.runAndRecord).toMatch(new RegExp(`^${gpuQueue}-host-`));
   }, 300_000);
 });
 
