@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { connectTemporal } from '../../client';
 import type { AnvilConfig } from '../../config';
 import { embeddedKinds } from '../../workers';
@@ -26,7 +27,16 @@ export async function run(_argv: string[], config: AnvilConfig): Promise<number>
     await workers.run();
   } finally {
     await temporal.close();
-    temporal.devServer?.process?.kill('SIGTERM');
+    await stopServer(temporal.devServer?.process);
   }
   return 0;
+}
+
+/** Stops the dev server this command started and waits until it is gone (SIGKILL after 10 s). */
+async function stopServer(server: ChildProcess | undefined): Promise<void> {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  const gone = new Promise((done) => server.once('exit', done));
+  server.kill('SIGTERM');
+  const stopped = await Promise.race([gone.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
+  if (!stopped) server.kill('SIGKILL');
 }
