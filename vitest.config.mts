@@ -3,8 +3,9 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * The int files that take minutes, slowest first (measured on two cores). Started first, they do not
- * leave one worker running alone at the end of the run (vitest's own order on a fresh clone is by
- * name, which started verify-corpus, the slowest, third from last). The rest keep vitest's order.
+ * leave one worker running alone at the end of the run: vitest's own order on a fresh clone, larger
+ * files first, started verify-corpus (small but the slowest) third from last, and it then ran alone
+ * for its last four minutes. The rest keep vitest's order.
  */
 const SLOWEST = [
   'verify-corpus',
