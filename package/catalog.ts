@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { TaskSummary } from '../domain/env';
 import { TASK_ID_PATTERN, type TaskManifest } from '../domain/task';
 import { hasManifest, parseManifest, readManifest } from './manifest';
 import { packagePaths } from './layout';
@@ -36,6 +37,17 @@ export function listCatalog(catalogDir: string): CatalogEntry[] {
 }
 
 /** The path of a published task of the catalog, or undefined when it has none by that id. */
+/** A catalog's published tasks, as `GET /v1/tasks` lists them. */
+export function taskSummaries(catalogDir: string): TaskSummary[] {
+  return listCatalog(catalogDir).map(({ id, manifest }) => ({
+    id,
+    title: manifest.title,
+    taskType: manifest.taskType,
+    metric: manifest.metric?.name,
+    synthetic: Boolean((manifest as { synthetic?: unknown }).synthetic),
+  }));
+}
+
 export function findTask(catalogDir: string, id: string): string | undefined {
   const dir = catalogTaskDir(catalogDir, id);
   return dir && hasManifest(dir) ? dir : undefined;

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PolicyTurn } from '../../domain/env';
-import { type TaskSummary, unknownTask } from '../../client';
+import { unknownTask } from '../../client';
 import type { AnvilConfig } from '../../config';
 import { REWARD_MODES, type TrajectoryEntry } from '../../domain/env';
 import { TypedError } from '../../domain/failures';
@@ -12,7 +12,7 @@ import type { RewardMode } from '../../domain/rewards';
 import { ENV_TOOLS, toSftRecord } from '../../domain/sft';
 import { createGateway } from '../../gateway/server';
 import type { episode } from '../../workflows';
-import { findTask, listCatalog } from '../../package/catalog';
+import { findTask, taskSummaries } from '../../package/catalog';
 import { withTemporal } from '../embedded';
 import { followTurns } from '../episode-turns';
 import { inputError, usageError } from '../failure-report';
@@ -26,17 +26,6 @@ anvil env run <task-id> --policy heuristic [--steps N] [--reward position|raw|me
 anvil env export <env-id|trajectory.jsonl> --format sft [--out FILE]
   A session's trajectory as one chat-format fine-tuning record (messages with tool calls, tools, reward).
   Exit 0 ok (run: a scored step), 1 no scored step or the episode failed, 2 unusable input, 3 infrastructure.`;
-
-/** A catalog's published tasks, as `GET /v1/tasks` lists them. */
-function catalogTasks(catalogDir: string): TaskSummary[] {
-  return listCatalog(catalogDir).map((e) => ({
-    id: e.id,
-    title: e.manifest.title,
-    taskType: e.manifest.taskType,
-    metric: e.manifest.metric?.name,
-    synthetic: Boolean((e.manifest as { synthetic?: unknown }).synthetic),
-  }));
-}
 
 async function serve(argv: string[], config: AnvilConfig): Promise<number> {
   const { values } = parseArgs({
@@ -68,7 +57,7 @@ async function serve(argv: string[], config: AnvilConfig): Promise<number> {
       await app.close();
       return 0;
     },
-    { catalogDir, listTasks: catalogTasks },
+    { catalogDir, listTasks: taskSummaries },
   );
 }
 
@@ -115,7 +104,7 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
     throw unknownTask(
       taskId,
       catalogDir,
-      catalogTasks(catalogDir).map((t) => t.id),
+      taskSummaries(catalogDir).map((t) => t.id),
     );
   // The same `episode` workflow as a rollout's, on the control queue.
   return withTemporal(config, async ({ temporal, envs, workflowUrl }) => {

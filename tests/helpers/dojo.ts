@@ -2,7 +2,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { listCatalog } from '../../package/catalog';
+import { taskSummaries } from '../../package/catalog';
 import type { EnvService, RolloutService } from '../../client';
 import { createTemporalEnvService } from '../../client/temporal-envs';
 import type { Action, StepResult, TrajectoryEntry } from '../../domain/env';
@@ -18,7 +18,7 @@ export function envService(t: TestEnv, options: { stepsPerRun?: number } = {}): 
     client: t.client,
     controlQueue: t.controlQueue,
     catalogDir,
-    listTasks: () => listCatalog(catalogDir).map((e) => ({ id: e.id, title: e.manifest.title })),
+    listTasks: () => taskSummaries(catalogDir),
     defaults: { budget: { steps: 30, wallTimeS: 3600, idleTimeoutS: 600 }, rewardMode: 'position' },
     ...options,
   });
