@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     mkdirSync(config.paths.catalog, { recursive: true });
     cpSync(report.packageDir, taskDir, { recursive: true });
 
-    const app = createGateway({ envs: anvil.envs });
+    const app = createGateway({ envs: anvil.envs, auth: { insecureLocalhost: true, limits: config.gateway.limits } });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const headers = { 'content-type': 'application/json' };

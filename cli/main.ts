@@ -6,6 +6,7 @@ import * as env from './commands/env';
 import * as forge from './commands/forge';
 import * as grade from './commands/grade';
 import * as importCommand from './commands/import';
+import * as keys from './commands/keys';
 import * as rollout from './commands/rollout';
 import * as server from './commands/server';
 import * as smoke from './commands/smoke';
@@ -22,6 +23,7 @@ const COMMANDS = {
   grade,
   tasks,
   env,
+  keys,
   synth,
   rollout,
   train,

@@ -45,6 +45,7 @@ export async function createAnvilClient(config: AnvilConfig, options: AnvilClien
       catalogDir: dir,
       ...(listTasks ? { listTasks: () => listTasks(dir) } : {}),
       defaults: { budget: { steps, wallTimeS, idleTimeoutS }, rewardMode },
+      maxBudget: config.env.max,
     });
   const namespace = encodeURIComponent(config.temporal.namespace);
   return {

@@ -1,13 +1,16 @@
 import type { Action, CreatedEnv, CreateEnvRequest, EnvState, StepResult, TaskSummary } from '../domain/env';
 
 /** Why a request could not be served; the gateway turns each kind into its HTTP status. */
-export type EnvErrorKind = 'bad-request' | 'unknown-task' | 'not-found' | 'ended';
+export type EnvErrorKind =
+  'bad-request' | 'unknown-task' | 'not-found' | 'ended' | 'unauthorized' | 'forbidden' | 'too-many-requests';
 
 export class EnvError extends Error {
   override name = 'EnvError';
   constructor(
     readonly kind: EnvErrorKind,
     message: string,
+    /** too-many-requests: when to try again (the Retry-After header) */
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }
@@ -24,9 +27,19 @@ export function unknownTask(taskId: string, catalogDir: string, known: string[])
 /** What the gateway (and the CLI, and rollouts) need of the Dojo; backed by the Temporal client. */
 export interface EnvService {
   listTasks(): Promise<TaskSummary[]>;
-  create(request: CreateEnvRequest): Promise<CreatedEnv>;
+  /** `owner` (an API key's id) is recorded with the session, for `owner()` */
+  create(request: CreateEnvRequest, options?: { owner?: string }): Promise<CreatedEnv>;
   /** `requestId` makes a retried request idempotent (it becomes the Temporal update id) */
   step(envId: string, action: Action, options?: { requestId?: string }): Promise<StepResult>;
   get(envId: string): Promise<EnvState>;
   close(envId: string): Promise<EnvState>;
+  /** who opened the session (undefined: no owner recorded); EnvError not-found unless `envId` is a session */
+  owner(envId: string): Promise<string | undefined>;
 }
+
+/** The memo field that records which API key started a workflow (sessions and rollouts). */
+export const OWNER_MEMO = 'anvilOwner';
+
+/** The one not-found message for an id that is not a session (or not one the caller may see). */
+export const noEnvironment = (envId: string) =>
+  new EnvError('not-found', `no environment ${envId}: create one with POST /v1/envs`);

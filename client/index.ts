@@ -4,5 +4,5 @@ export { type AnvilClient, type AnvilClientOptions, createAnvilClient } from './
 export { connectTemporal, type TemporalConnection } from './connect';
 export type { TaskSummary } from '../domain/env';
 export type { RolloutStatus } from '../domain/rollouts';
-export { EnvError, type EnvErrorKind, type EnvService, unknownTask } from './env-service';
+export { EnvError, type EnvErrorKind, type EnvService, noEnvironment, OWNER_MEMO, unknownTask } from './env-service';
 export type { RolloutService } from './rollouts';

@@ -8,12 +8,14 @@ import {
   rolloutInputSchema,
   type RolloutStatus,
 } from '../domain/rollouts';
-import { EnvError } from './env-service';
+import { EnvError, OWNER_MEMO } from './env-service';
 import { describeFailure } from './failures';
 
 export interface RolloutService {
-  /** checks the input and starts a rolloutBatch workflow; returns its id at once */
-  start(input: unknown): Promise<{ id: string }>;
+  /** checks the input and starts a rolloutBatch workflow; returns its id at once. `owner`: see owner() */
+  start(input: unknown, options?: { owner?: string }): Promise<{ id: string }>;
+  /** the API key that started it (undefined: none recorded); EnvError not-found unless `id` is a rollout */
+  owner(id: string): Promise<string | undefined>;
   get(id: string): Promise<RolloutStatus>;
   /** start and wait for the result */
   run(input: RolloutInput): Promise<RolloutResult>;
@@ -32,7 +34,8 @@ export function createRolloutService({
   controlQueue: string;
   catalogDir?: string;
 }): RolloutService {
-  async function start(input: unknown): Promise<{ id: string }> {
+  const noRollout = (id: string) => new EnvError('not-found', `no rollout ${id}: start one with POST /v1/rollouts`);
+  async function start(input: unknown, { owner }: { owner?: string } = {}): Promise<{ id: string }> {
     const parsed = rolloutInputSchema.safeParse(input);
     if (!parsed.success)
       throw new EnvError(
@@ -43,20 +46,32 @@ export function createRolloutService({
     await client.workflow.start('rolloutBatch', {
       taskQueue: controlQueue,
       workflowId: id,
-      args: [{ ...(catalogDir ? { catalogDir } : {}), ...parsed.data }],
+      // The service's catalog, when it has one, wins over one in the input.
+      args: [{ ...parsed.data, ...(catalogDir ? { catalogDir } : {}) }],
+      ...(owner ? { memo: { [OWNER_MEMO]: owner } } : {}),
     });
     return { id };
   }
   return {
     start,
+    async owner(id) {
+      try {
+        const description = await client.workflow.getHandle(id).describe();
+        if (description.type !== 'rolloutBatch') throw noRollout(id);
+        const owner = description.memo?.[OWNER_MEMO];
+        return typeof owner === 'string' ? owner : undefined;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw noRollout(id);
+        throw err;
+      }
+    },
     async get(id) {
       const handle = client.workflow.getHandle(id);
       let status: string;
       try {
         status = (await handle.describe()).status.name;
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError)
-          throw new EnvError('not-found', `no rollout ${id}: start one with POST /v1/rollouts`);
+        if (err instanceof WorkflowNotFoundError) throw noRollout(id);
         throw err;
       }
       if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW')

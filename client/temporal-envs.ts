@@ -12,7 +12,7 @@ import {
 } from '../domain/env';
 import type { RewardMode } from '../domain/rewards';
 import type { EnvSessionInput } from '../workflows/env-session';
-import { EnvError, type EnvService, unknownTask } from './env-service';
+import { EnvError, type EnvService, noEnvironment, OWNER_MEMO, unknownTask } from './env-service';
 
 export interface TemporalEnvOptions {
   client: Client;
@@ -23,6 +23,8 @@ export interface TemporalEnvOptions {
   /** the catalog's tasks; unset = create() leaves checking the task to the session (rollouts on workers) */
   listTasks?(): TaskSummary[];
   defaults: { budget: Pick<Budget, 'steps' | 'wallTimeS' | 'idleTimeoutS'>; rewardMode: RewardMode };
+  /** the most a request may ask for (config `env.max`); above it create() is a bad-request naming the field */
+  maxBudget?: Partial<Record<keyof Budget, number>>;
   /** start a new workflow run every this many steps (tests); unset = when Temporal suggests it */
   stepsPerRun?: number;
 }
@@ -37,6 +39,22 @@ function rootMessage(err: unknown): string {
 /** "already completed" from the server: the session's workflow has ended. */
 const completed = (err: unknown) =>
   /already completed|workflow execution .*(completed|terminated|timed out)/i.test(rootMessage(err));
+
+/** A budget field above its maximum, as the 400 names it. */
+function overBudget(
+  budget: Partial<Budget> | undefined,
+  max: Partial<Record<keyof Budget, number>>,
+): EnvError | undefined {
+  const over = Object.entries(budget ?? {}).filter(([field, value]) => {
+    const limit = max[field as keyof Budget];
+    return typeof value === 'number' && limit !== undefined && value > limit;
+  });
+  if (!over.length) return undefined;
+  const named = over.map(
+    ([field, value]) => `budget.${field} = ${value} is above the maximum ${max[field as keyof Budget]}`,
+  );
+  return new EnvError('bad-request', `${named.join('; ')}: ask for at most the maximum (server setting env.max)`);
+}
 
 /** The Dojo over the Temporal client: one envSession workflow per environment. */
 export function createTemporalEnvService(options: TemporalEnvOptions): EnvService {
@@ -70,7 +88,9 @@ export function createTemporalEnvService(options: TemporalEnvOptions): EnvServic
       return options.listTasks?.() ?? [];
     },
 
-    async create(request: CreateEnvRequest) {
+    async create(request: CreateEnvRequest, { owner }: { owner?: string } = {}) {
+      const tooBig = overBudget(request.budget, options.maxBudget ?? {});
+      if (tooBig) throw tooBig;
       const tasks = options.listTasks?.();
       if (tasks && !tasks.some((t) => t.id === request.taskId)) {
         throw unknownTask(
@@ -91,6 +111,7 @@ export function createTemporalEnvService(options: TemporalEnvOptions): EnvServic
         taskQueue: controlQueue,
         workflowId: envId,
         args: [input],
+        ...(owner ? { memo: { [OWNER_MEMO]: owner } } : {}),
       });
       try {
         const observation = await handle.executeUpdate<Observation, []>(ENV_MESSAGES.observe);
@@ -133,6 +154,18 @@ export function createTemporalEnvService(options: TemporalEnvOptions): EnvServic
         throw err;
       }
       return status === 'RUNNING' ? handle.query<EnvState>(ENV_MESSAGES.state) : finalState(envId);
+    },
+
+    async owner(envId: string): Promise<string | undefined> {
+      try {
+        const description = await client.workflow.getHandle(envId).describe();
+        if (description.type !== 'envSession') throw noEnvironment(envId);
+        const owner = description.memo?.[OWNER_MEMO];
+        return typeof owner === 'string' ? owner : undefined;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw noEnvironment(envId);
+        throw err;
+      }
     },
 
     async close(envId: string): Promise<EnvState> {

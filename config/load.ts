@@ -17,6 +17,8 @@ function defaults(home: string): Tree {
     sandbox: {
       backend: 'docker',
       limits: { cpus: 1, memoryMb: 2048, pids: 256, timeoutS: 600, outputBytes: 1 << 20, tmpMb: 256 },
+      workspaceQuotaMb: 2048,
+      workspaceRetentionS: 3600,
     },
     llm: {
       baseUrl: 'https://api.openai.com/v1',
@@ -29,7 +31,24 @@ function defaults(home: string): Tree {
       pricePerMTokOut: 0,
     },
     forge: { maxTasks: 3, repairRounds: 2, concurrency: 2, maxDatasetMb: 256 },
-    env: { steps: 50, wallTimeS: 4 * 3600, idleTimeoutS: 1800, rewardMode: 'position' },
+    env: {
+      steps: 50,
+      wallTimeS: 4 * 3600,
+      idleTimeoutS: 1800,
+      rewardMode: 'position',
+      max: {
+        steps: 1000,
+        wallTimeS: 24 * 3600,
+        idleTimeoutS: 4 * 3600,
+        runTimeoutS: 6 * 3600,
+        memoryMb: 16384,
+        cpus: 8,
+      },
+    },
+    gateway: {
+      keysFile: join(home, 'keys.json'),
+      limits: { sessions: 32, stepsPerMinute: 600, rolloutEpisodes: 256, llmRollouts: false },
+    },
     workers: {
       cpuConcurrency: Math.max(1, cpus().length),
       sessionConcurrency: 8 * Math.max(1, cpus().length),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { keyLimitsSchema } from '../domain/api-keys';
 import { sandboxLimitsSchema } from '../domain/sandbox';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -34,6 +35,10 @@ export const configSchema = z.strictObject({
     /** unset = the image built from sandbox/image (anvil/sandbox-python:<recipe hash>) */
     image: z.string().min(1).optional(),
     limits: sandboxLimitsSchema,
+    /** a session's /workspace is a filesystem of this size (a loop-mounted image, when the host allows it) */
+    workspaceQuotaMb: positiveInt,
+    /** a closed session's workspace is removed this long after the close */
+    workspaceRetentionS: z.coerce.number().int().min(0),
   }),
   /** the `openai` provider: any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp, SGLang) */
   llm: z.strictObject({
@@ -80,6 +85,21 @@ export const configSchema = z.strictObject({
     wallTimeS: positiveInt,
     idleTimeoutS: positiveInt,
     rewardMode: z.enum(['position', 'raw', 'medal']),
+    /** the most a session's request may ask for: above it, a 400 naming the field and the maximum */
+    max: z.strictObject({
+      steps: positiveInt.max(1000),
+      wallTimeS: positiveInt,
+      idleTimeoutS: positiveInt,
+      runTimeoutS: positiveInt,
+      memoryMb: positiveInt,
+      cpus: z.coerce.number().positive(),
+    }),
+  }),
+  /** the HTTP gateway (anvil env serve): API keys and what each may spend unless its key says otherwise */
+  gateway: z.strictObject({
+    /** hashed keys, managed by `anvil keys` */
+    keysFile: z.string().min(1),
+    limits: keyLimitsSchema,
   }),
   workers: z.strictObject({
     cpuConcurrency: positiveInt,
@@ -129,6 +149,8 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_SANDBOX_PIDS: 'sandbox.limits.pids',
   ANVIL_SANDBOX_TIMEOUT_S: 'sandbox.limits.timeoutS',
   ANVIL_SANDBOX_OUTPUT_BYTES: 'sandbox.limits.outputBytes',
+  ANVIL_WORKSPACE_QUOTA_MB: 'sandbox.workspaceQuotaMb',
+  ANVIL_WORKSPACE_RETENTION_S: 'sandbox.workspaceRetentionS',
   OPENAI_BASE_URL: 'llm.baseUrl',
   OPENAI_API_KEY: 'llm.apiKey',
   ANVIL_MODEL: 'llm.model',
@@ -153,6 +175,15 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_ENV_WALL_TIME_S: 'env.wallTimeS',
   ANVIL_ENV_IDLE_TIMEOUT_S: 'env.idleTimeoutS',
   ANVIL_ENV_REWARD_MODE: 'env.rewardMode',
+  ANVIL_ENV_MAX_MEMORY_MB: 'env.max.memoryMb',
+  ANVIL_ENV_MAX_CPUS: 'env.max.cpus',
+  ANVIL_ENV_MAX_WALL_TIME_S: 'env.max.wallTimeS',
+  ANVIL_ENV_MAX_IDLE_TIMEOUT_S: 'env.max.idleTimeoutS',
+  ANVIL_ENV_MAX_RUN_TIMEOUT_S: 'env.max.runTimeoutS',
+  ANVIL_KEYS_FILE: 'gateway.keysFile',
+  ANVIL_KEY_SESSIONS: 'gateway.limits.sessions',
+  ANVIL_KEY_STEPS_PER_MINUTE: 'gateway.limits.stepsPerMinute',
+  ANVIL_KEY_ROLLOUT_EPISODES: 'gateway.limits.rolloutEpisodes',
   ANVIL_CPU_CONCURRENCY: 'workers.cpuConcurrency',
   ANVIL_SESSION_CONCURRENCY: 'workers.sessionConcurrency',
   ANVIL_HOST_ID: 'workers.hostId',

@@ -89,6 +89,12 @@ export const FAILURE_KINDS: Record<string, Kind> = {
   'Env:unknown-task': { class: 'input', hint: 'pick a task id from `anvil tasks list` (or GET /v1/tasks)' },
   'Env:not-found': { class: 'input', hint: 'check the id; start a new session or rollout if it is gone' },
   'Env:ended': { class: 'input', hint: 'the session has ended: start a new one' },
+  'Env:unauthorized': {
+    class: 'input',
+    hint: 'send Authorization: Bearer <key> with a key from `anvil keys create` (the operator makes them)',
+  },
+  'Env:forbidden': { class: 'input', hint: "ask the operator for a key whose limits allow it" },
+  'Env:too-many-requests': { class: 'input', hint: 'wait the Retry-After seconds, or end sessions you no longer use' },
   InvalidSubmission: { class: 'rejected', hint: 'write submission.csv in the format of sample_submission.csv' },
   TrainingFailed: {
     class: 'failed',

@@ -20,6 +20,9 @@ export const rolloutInputSchema = z.strictObject({
   catalogDir: z.string().min(1).optional(),
 });
 export type RolloutInput = z.input<typeof rolloutInputSchema>;
+
+/** What an HTTP client may send: no catalogDir (the gateway's catalog is a server setting). */
+export const rolloutRequestSchema = rolloutInputSchema.omit({ catalogDir: true });
 export type RolloutSpec = z.output<typeof rolloutInputSchema>;
 
 export const EPISODE_STATUSES = ['completed', 'failed', 'timed-out'] as const;

@@ -11,6 +11,9 @@ const ENV_STATUS: Record<EnvErrorKind, number> = {
   'unknown-task': 404,
   'not-found': 404,
   ended: 409,
+  unauthorized: 401,
+  forbidden: 403,
+  'too-many-requests': 429,
 };
 
 /** Every other failure answers by its class: the same classes as the CLI's exit codes. */

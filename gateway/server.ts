@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { EnvError, type EnvService, type RolloutService } from '../client';
+import { EnvError, type EnvService, noEnvironment, type RolloutService } from '../client';
 import {
   ACTION_PARAMS,
   ENV_ACTIONS,
@@ -12,7 +12,10 @@ import {
   type EnvAction,
   type ErrorBody,
 } from '../domain/env';
+import { rolloutRequestSchema } from '../domain/rollouts';
+import { authHeaders, type GatewayAuth, installAuth } from './auth';
 import { BODY_LIMIT, errorResponse, remoteFields } from './errors';
+import { OpenSet, StepRate } from './limits';
 import { idempotencyKeySchema, openApiDocument } from './openapi';
 
 const CREATE_HINT =
@@ -44,17 +47,45 @@ function idempotencyKey(header: string | string[] | undefined): string | undefin
   return result.data;
 }
 
-/** The HTTP API over an EnvService: bodies are checked with domain/env.ts's zod schemas here, not by ajv. */
+const ROLLOUT_HINT =
+  'send {tasks: [task ids], policy: "heuristic"|"openai", samplesPerTask, maxSteps?, concurrency?, rewardMode?, episodeTimeoutS?}';
+const noRollout = (id: string) => new EnvError('not-found', `no rollout ${id}: start one with POST /v1/rollouts`);
+
+export type { GatewayAuth } from './auth';
+
+/**
+ * The HTTP API over an EnvService: bodies are checked with domain/env.ts's zod schemas here, not by
+ * ajv; every route but /healthz and /openapi.json needs an API key (gateway/auth.ts).
+ */
 export function createGateway({
   envs,
   rollouts,
+  auth,
   logger,
 }: {
   envs: EnvService;
   rollouts?: RolloutService;
+  auth: GatewayAuth;
   logger?: boolean;
 }): FastifyInstance {
   const app = Fastify({ logger: logger ?? false, bodyLimit: BODY_LIMIT });
+  installAuth(app, {
+    auth,
+    resources: {
+      env: { owner: (id) => envs.owner(id), notFound: noEnvironment },
+      rollout: {
+        owner: (id) => (rollouts ? rollouts.owner(id) : Promise.reject(noRollout(id))),
+        notFound: noRollout,
+      },
+    },
+  });
+  const steps = new StepRate();
+  const sessions = new OpenSet('sessions', async (id) => !(await envs.get(id)).done, 30);
+  const running = new OpenSet(
+    'rollout episodes',
+    async (id) => (rollouts ? (await rollouts.get(id)).status === 'running' : false),
+    60,
+  );
   const document = openApiDocument();
   const routes = Object.entries(document.paths).flatMap(([path, operations]) =>
     Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
@@ -78,7 +109,7 @@ export function createGateway({
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = errorResponse(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
-    return reply.code(status).send(body);
+    return reply.code(status).headers(authHeaders(err)).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     const body: ErrorBody = {
@@ -90,23 +121,57 @@ export function createGateway({
 
   app.post('/v1/envs', async (request, reply) => {
     const body = parse(createEnvSchema, request.body, () => CREATE_HINT);
+    const { keyId, limits } = request.principal;
+    const settle = await sessions.reserve(keyId, 1, limits.sessions);
+    let created;
+    try {
+      created = await envs.create(body, { owner: keyId });
+    } finally {
+      settle(created?.envId);
+    }
     reply.code(201);
-    return envs.create(body);
+    return created;
   });
-  app.post<{ Params: { id: string } }>('/v1/envs/:id/step', async (request) => {
+  app.post<{ Params: { id: string } }>('/v1/envs/:id/step', { config: { owns: 'env' } }, async (request) => {
     const requestId = idempotencyKey(request.headers['idempotency-key']);
     const action = parse(actionSchema, request.body, () => stepHint(request.body));
-    return envs.step(request.params.id, action, { requestId });
+    steps.take(request.principal.keyId, request.principal.limits.stepsPerMinute);
+    const result = await envs.step(request.params.id, action, { requestId });
+    if (result.done) sessions.close(request.principal.keyId, request.params.id);
+    return result;
   });
-  app.get<{ Params: { id: string } }>('/v1/envs/:id', async (request) => envs.get(request.params.id));
-  app.delete<{ Params: { id: string } }>('/v1/envs/:id', async (request) => envs.close(request.params.id));
+  app.get<{ Params: { id: string } }>('/v1/envs/:id', { config: { owns: 'env' } }, async (request) =>
+    envs.get(request.params.id),
+  );
+  app.delete<{ Params: { id: string } }>('/v1/envs/:id', { config: { owns: 'env' } }, async (request) => {
+    const state = await envs.close(request.params.id);
+    sessions.close(request.principal.keyId, request.params.id);
+    return state;
+  });
   app.get('/v1/tasks', async () => ({ tasks: await envs.listTasks() }));
   app.post('/v1/rollouts', async (request, reply) => {
     if (!rollouts) throw new EnvError('not-found', 'this gateway serves no rollouts');
+    // No catalogDir from a client: the gateway's catalog is a server setting.
+    const input = parse(rolloutRequestSchema, request.body, () => ROLLOUT_HINT);
+    const { keyId, scope, limits } = request.principal;
+    if (input.policy === 'openai' && !limits.llmRollouts && scope !== 'admin') {
+      throw new EnvError(
+        'forbidden',
+        'this key may not start rollouts with the openai policy (it spends the LLM budget)',
+      );
+    }
+    const episodes = input.tasks.length * input.samplesPerTask;
+    const settle = await running.reserve(keyId, episodes, limits.rolloutEpisodes);
+    let started;
+    try {
+      started = await rollouts.start(input, { owner: keyId });
+    } finally {
+      settle(started?.id);
+    }
     reply.code(202);
-    return rollouts.start(request.body);
+    return started;
   });
-  app.get<{ Params: { id: string } }>('/v1/rollouts/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/v1/rollouts/:id', { config: { owns: 'rollout' } }, async (request) => {
     if (!rollouts) throw new EnvError('not-found', 'this gateway serves no rollouts');
     const status = await rollouts.get(request.params.id);
     if (status.status !== 'failed') return status;
@@ -114,7 +179,7 @@ export function createGateway({
     const { message, ...fields } = remoteFields({ ...status, message: status.error });
     return { ...status, ...fields, error: message };
   });
-  app.get('/openapi.json', async () => document);
-  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/openapi.json', { config: { public: true } }, async () => document);
+  app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
   return app;
 }

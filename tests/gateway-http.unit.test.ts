@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ENV_ACTIONS,
@@ -10,7 +10,8 @@ import {
   type StepResult,
   type TaskSummary,
 } from '../domain/env';
-import { EnvError, type EnvService } from '../client';
+import { EnvError, type EnvService, noEnvironment } from '../client';
+import { testKey, testKeyRing } from './helpers/keys';
 import { createGateway } from '../gateway/server';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
@@ -55,8 +56,12 @@ class FakeEnvs implements EnvService {
     this.record('listTasks');
     return [{ id: 'iris', title: 'Iris species', taskType: 'classification', metric: 'accuracy', synthetic: false }];
   }
-  async create(request: CreateEnvRequest) {
+  /** the key recorded as each session's owner; ids not here belong to `defaultOwner` */
+  owners = new Map<string, string | undefined>();
+  defaultOwner: string | undefined = user.key.id;
+  async create(request: CreateEnvRequest, options?: { owner?: string }) {
     this.record('create', request);
+    this.owners.set('env-1', options?.owner);
     return { envId: 'env-1', observation: observation(0) };
   }
   async step(envId: string, action: Action, options?: { requestId?: string }): Promise<StepResult> {
@@ -71,22 +76,37 @@ class FakeEnvs implements EnvService {
     this.record('close', envId);
     return state(envId, true);
   }
+  async owner(envId: string) {
+    if (envId.startsWith('forge-')) throw noEnvironment(envId);
+    return this.owners.has(envId) ? this.owners.get(envId) : this.defaultOwner;
+  }
 }
+
+const user = testKey('user');
+const other = testKey('other');
+const admin = testKey('admin', 'admin');
 
 let envs: FakeEnvs;
 let app: FastifyInstance;
 beforeEach(() => {
   envs = new FakeEnvs();
-  app = createGateway({ envs });
+  app = createGateway({ envs, auth: { keys: testKeyRing([user, other, admin]) } });
 });
+
+/** A request with `user`'s key unless `token` names another (null: none). */
+const inject = (options: InjectOptions, token: string | null = user.token) =>
+  app.inject({
+    ...options,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(options.headers ?? {}) },
+  });
 afterEach(() => app.close());
 
 const step = (payload: unknown, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url: '/v1/envs/env-1/step', payload: payload as object, headers });
+  inject({ method: 'POST', url: '/v1/envs/env-1/step', payload: payload as object, headers });
 
 describe('routes', () => {
   it('POST /v1/envs creates a session with the parsed request and answers 201', async () => {
-    const res = await app.inject({
+    const res = await inject({
       method: 'POST',
       url: '/v1/envs',
       payload: { taskId: 'iris', budget: { steps: 5 }, rewardMode: 'medal' },
@@ -120,10 +140,10 @@ describe('routes', () => {
   });
 
   it('GET and DELETE /v1/envs/:id answer the state from get and close', async () => {
-    const got = await app.inject({ method: 'GET', url: '/v1/envs/env-7' });
+    const got = await inject({ method: 'GET', url: '/v1/envs/env-7' });
     expect(got.statusCode).toBe(200);
     expect(got.json()).toEqual(state('env-7', false));
-    const closed = await app.inject({ method: 'DELETE', url: '/v1/envs/env-7' });
+    const closed = await inject({ method: 'DELETE', url: '/v1/envs/env-7' });
     expect(closed.statusCode).toBe(200);
     expect(closed.json()).toMatchObject({ envId: 'env-7', done: true, doneReason: 'closed' });
     expect(envs.calls).toEqual([
@@ -133,14 +153,14 @@ describe('routes', () => {
   });
 
   it('GET /v1/tasks and /healthz', async () => {
-    const tasks = await app.inject({ method: 'GET', url: '/v1/tasks' });
+    const tasks = await inject({ method: 'GET', url: '/v1/tasks' });
     expect(tasks.json()).toEqual({ tasks: [expect.objectContaining({ id: 'iris', metric: 'accuracy' })] });
-    const health = await app.inject({ method: 'GET', url: '/healthz' });
+    const health = await inject({ method: 'GET', url: '/healthz' });
     expect([health.statusCode, health.json()]).toEqual([200, { ok: true }]);
   });
 
   it('an unknown route is a 404 that lists the routes', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/env' });
+    const res = await inject({ method: 'POST', url: '/v1/env' });
     expect(res.statusCode).toBe(404);
     const body = res.json();
     expect(body.error).toBe('not-found');
@@ -195,7 +215,7 @@ describe('validation: a 400 that names the problem, and the service is not calle
   });
 
   it('a body that is not JSON', async () => {
-    const res = await app.inject({
+    const res = await inject({
       method: 'POST',
       url: '/v1/envs/env-1/step',
       payload: '{"action": "reset",',
@@ -207,14 +227,14 @@ describe('validation: a 400 that names the problem, and the service is not calle
   });
 
   it('an empty body', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/envs', headers: { 'content-type': 'application/json' } });
+    const res = await inject({ method: 'POST', url: '/v1/envs', headers: { 'content-type': 'application/json' } });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toMatch(/^\(body\): .*expected object.*Send \{"taskId"/);
     expect(envs.calls).toEqual([]);
   });
 
   it('JSON sent with a form Content-Type (curl -d) is still read as JSON', async () => {
-    const res = await app.inject({
+    const res = await inject({
       method: 'POST',
       url: '/v1/envs/env-1/step',
       payload: '{"action":"reset"}',
@@ -236,7 +256,7 @@ describe('validation: a 400 that names the problem, and the service is not calle
     ['a misspelt budget key', { taskId: 'iris', budget: { step: 5 } }, ['budget', '"step"']],
     ['an unknown reward mode', { taskId: 'iris', rewardMode: 'elo' }, ['rewardMode', 'position']],
   ])('create with %s', async (_case, payload, expected) => {
-    const res = await app.inject({ method: 'POST', url: '/v1/envs', payload });
+    const res = await inject({ method: 'POST', url: '/v1/envs', payload });
     expect(res.statusCode).toBe(400);
     for (const text of expected) expect(res.json().message).toContain(text);
     expect(envs.calls).toEqual([]);
@@ -305,11 +325,11 @@ describe("the service's errors", () => {
 
   it('an unreachable engine is a 503 "unavailable"; any other error a 500 "internal"', async () => {
     envs.failWith = new Error('connect ECONNREFUSED 127.0.0.1:7233');
-    const down = await app.inject({ method: 'GET', url: '/v1/tasks' });
+    const down = await inject({ method: 'GET', url: '/v1/tasks' });
     expect(down.statusCode).toBe(503);
     expect(down.json()).toMatchObject({ error: 'unavailable', type: 'Unreachable', class: 'infrastructure' });
     envs.failWith = new Error('something broke in /opt/anvil/lib/x.js');
-    const res = await app.inject({ method: 'GET', url: '/v1/tasks' });
+    const res = await inject({ method: 'GET', url: '/v1/tasks' });
     expect(res.statusCode).toBe(500);
     expect(res.json()).toEqual({
       error: 'internal',
@@ -334,7 +354,7 @@ describe('GET /openapi.json', () => {
   type JsonSchema = { $ref?: string; oneOf?: JsonSchema[]; properties?: Record<string, JsonSchema>; const?: unknown };
 
   const fetchDoc = async () => {
-    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    const res = await inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
     return res.json<Doc>();
   };
@@ -388,7 +408,7 @@ describe('GET /openapi.json', () => {
     const doc = await fetchDoc();
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const method of Object.keys(ops)) {
-        const res = await app.inject({
+        const res = await inject({
           method: method.toUpperCase() as 'GET',
           url: path.replace('{id}', 'env-1'),
           payload: method === 'post' ? {} : undefined,
@@ -396,5 +416,105 @@ describe('GET /openapi.json', () => {
         expect(res.json().message ?? '', `${method} ${path}`).not.toMatch(/^no route/);
       }
     }
+  });
+});
+
+describe('API keys and ownership', () => {
+  it('a request without a key, or with an unknown or malformed one, is a 401 and the service is not called', async () => {
+    const fake = testKey('not in the ring');
+    for (const token of [null, fake.token, 'anvil_zzzzzzzz_short', `${user.token}x`]) {
+      const res = await inject({ method: 'GET', url: '/v1/envs/env-1' }, token);
+      expect(res.statusCode, String(token)).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect(res.json().error).toBe('unauthorized');
+    }
+    expect(envs.calls).toEqual([]);
+    // Liveness and the contract need no key.
+    expect((await inject({ method: 'GET', url: '/healthz' }, null)).statusCode).toBe(200);
+    expect((await inject({ method: 'GET', url: '/openapi.json' }, null)).statusCode).toBe(200);
+  });
+
+  it("another key's session is the same 404 as a session that does not exist; an admin key sees it", async () => {
+    envs.defaultOwner = other.key.id;
+    const theirs = await inject({ method: 'POST', url: '/v1/envs/env-9/step', payload: { action: 'reset' } });
+    const missing = await inject({ method: 'GET', url: '/v1/envs/forge-iris-1' });
+    expect([theirs.statusCode, missing.statusCode]).toEqual([404, 404]);
+    expect(theirs.json()).toMatchObject({
+      error: 'not-found',
+      message: 'no environment env-9: create one with POST /v1/envs',
+    });
+    expect((await inject({ method: 'DELETE', url: '/v1/envs/env-9' })).statusCode).toBe(404);
+    expect(envs.calls).toEqual([]);
+    expect((await inject({ method: 'GET', url: '/v1/envs/env-9' }, admin.token)).statusCode).toBe(200);
+    expect((await inject({ method: 'GET', url: '/v1/envs/env-9' }, other.token)).statusCode).toBe(200);
+    // Only sessions are reachable by id, for admins too.
+    expect((await inject({ method: 'GET', url: '/v1/envs/forge-iris-1' }, admin.token)).statusCode).toBe(404);
+  });
+
+  it('a session is owned by the key that opened it', async () => {
+    envs.defaultOwner = undefined;
+    expect((await inject({ method: 'POST', url: '/v1/envs', payload: { taskId: 'iris' } })).statusCode).toBe(201);
+    expect(envs.owners.get('env-1')).toBe(user.key.id);
+    expect((await inject({ method: 'GET', url: '/v1/envs/env-1' })).statusCode).toBe(200);
+    expect((await inject({ method: 'GET', url: '/v1/envs/env-1' }, other.token)).statusCode).toBe(404);
+  });
+
+  it('a key over its steps per minute gets 429s with Retry-After; other keys go on', async () => {
+    const slow = testKey('slow', 'user', { stepsPerMinute: 3 });
+    await app.close();
+    app = createGateway({ envs, auth: { keys: testKeyRing([slow, user]) } });
+    envs.defaultOwner = slow.key.id;
+    const asSlow = { authorization: `Bearer ${slow.token}` };
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await step({ action: 'reset' }, asSlow)).statusCode);
+    expect(codes).toEqual([200, 200, 200]);
+    const limited = await step({ action: 'reset' }, asSlow);
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited.json().error).toBe('too-many-requests');
+    envs.owners.set('env-2', user.key.id);
+    const theirs = await inject({ method: 'POST', url: '/v1/envs/env-2/step', payload: { action: 'reset' } });
+    expect(theirs.statusCode).toBe(200);
+  });
+
+  it('a key at its concurrent sessions gets a 429 until one of them ends', async () => {
+    const one = testKey('one', 'user', { sessions: 1 });
+    await app.close();
+    app = createGateway({ envs, auth: { keys: testKeyRing([one]) } });
+    const open = () => inject({ method: 'POST', url: '/v1/envs', payload: { taskId: 'iris' } }, one.token);
+    expect((await open()).statusCode).toBe(201);
+    const second = await open();
+    expect(second.statusCode).toBe(429);
+    expect(second.headers['retry-after']).toBeDefined();
+    expect((await inject({ method: 'DELETE', url: '/v1/envs/env-1' }, one.token)).statusCode).toBe(200);
+    expect((await open()).statusCode).toBe(201);
+  });
+
+  it('a route that takes an id must say what it names, or the gateway refuses to start', () => {
+    const gateway = createGateway({ envs, auth: { keys: testKeyRing([user]) } });
+    expect(() => gateway.get('/v1/things/:id', async () => ({}))).toThrow(/takes an id .* config: \{owns/);
+    void gateway.close();
+  });
+});
+
+describe('confined inputs', () => {
+  it('a rollout naming a catalogDir is a 400: the catalog is a server setting', async () => {
+    const started: unknown[] = [];
+    const rollouts = {
+      start: async (input: unknown) => (started.push(input), { id: 'rollout-1' }),
+      get: async () => ({ id: 'rollout-1', status: 'running' as const, progress: { total: 1, done: 0, running: 0 } }),
+      run: async () => {
+        throw new Error('unused');
+      },
+      owner: async () => user.key.id,
+    };
+    await app.close();
+    app = createGateway({ envs, rollouts, auth: { keys: testKeyRing([user]) } });
+    const body = { tasks: ['iris'], policy: 'heuristic', samplesPerTask: 1 };
+    const res = await inject({ method: 'POST', url: '/v1/rollouts', payload: { ...body, catalogDir: '/tmp/mine' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toContain('catalogDir');
+    expect(started).toEqual([]);
+    expect((await inject({ method: 'POST', url: '/v1/rollouts', payload: body })).statusCode).toBe(202);
   });
 });

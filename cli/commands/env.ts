@@ -10,7 +10,8 @@ import { TypedError } from '../../domain/failures';
 import { taskQueueName } from '../../domain/queues';
 import type { RewardMode } from '../../domain/rewards';
 import { ENV_TOOLS, toSftRecord } from '../../domain/sft';
-import { createGateway } from '../../gateway/server';
+import { createKey, fileKeyRing, readKeysFile } from '../../config/keys-file';
+import { createGateway, type GatewayAuth } from '../../gateway/server';
 import type { episode } from '../../workflows';
 import { findTask, taskSummaries } from '../../package/catalog';
 import { withTemporal } from '../embedded';
@@ -18,14 +19,18 @@ import { followTurns } from '../episode-turns';
 import { inputError, usageError } from '../failure-report';
 import { workflowResult } from '../workflow-result';
 
-export const help = `anvil env serve [--port P] [--host H] [--catalog DIR]
+export const help = `anvil env serve [--port P] [--host H] [--catalog DIR] [--insecure-localhost]
   The Dojo's HTTP gateway (POST /v1/envs, POST /v1/envs/:id/step, GET/DELETE /v1/envs/:id,
   GET /v1/tasks, POST /v1/rollouts, GET /v1/rollouts/:id, GET /openapi.json) until Ctrl-C.
+  Callers send Authorization: Bearer <key> (\`anvil keys\`); with no key yet, the first serve makes
+  an admin key and prints it once. --insecure-localhost: no keys, 127.0.0.1 only (development).
 anvil env run <task-id> --policy heuristic [--steps N] [--reward position|raw|medal] [--catalog DIR] [--json]
   Plays one whole episode with the built-in baseline policy and prints each step and the reward.
 anvil env export <env-id|trajectory.jsonl> --format sft [--out FILE]
   A session's trajectory as one chat-format fine-tuning record (messages with tool calls, tools, reward).
   Exit 0 ok (run: a scored step), 1 no scored step or the episode failed, 2 unusable input, 3 infrastructure.`;
+
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1'];
 
 async function serve(argv: string[], config: AnvilConfig): Promise<number> {
   const { values } = parseArgs({
@@ -35,17 +40,28 @@ async function serve(argv: string[], config: AnvilConfig): Promise<number> {
       port: { type: 'string', default: '8080' },
       host: { type: 'string', default: '127.0.0.1' },
       catalog: { type: 'string' },
+      'insecure-localhost': { type: 'boolean', default: false },
     },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw usageError(help, `--port must be a port number (got ${values.port})`);
   }
+  const insecure = values['insecure-localhost']!;
+  if (insecure && !LOOPBACK_HOSTS.includes(values.host!)) {
+    throw usageError(help, `--insecure-localhost serves only a loopback address (got --host ${values.host})`);
+  }
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
+  const { keysFile, limits } = config.gateway;
+  if (!insecure && !readKeysFile(keysFile).keys.some((k) => !k.revokedAt)) {
+    const { token } = createKey(keysFile, { name: 'first env serve', scope: 'admin' });
+    console.log(`No API key yet: made an admin key (stored hashed in ${keysFile}); it is shown only now:\n${token}`);
+  }
+  const auth: GatewayAuth = insecure ? { insecureLocalhost: true, limits } : { keys: fileKeyRing(keysFile, limits) };
   return withTemporal(
     config,
     async ({ envs, rollouts }) => {
-      const app = createGateway({ envs, rollouts, logger: false });
+      const app = createGateway({ envs, rollouts, auth, logger: false });
       await app.listen({ port, host: values.host });
       console.log(
         `Dojo gateway on http://${values.host}:${port} (tasks from ${catalogDir}; OpenAPI at /openapi.json); Ctrl-C stops it`,

@@ -8,7 +8,9 @@ import { createTemporalEnvService } from '../../client/temporal-envs';
 import type { Action, StepResult, TrajectoryEntry } from '../../domain/env';
 import { createGateway } from '../../gateway/server';
 import type { verifyPackage } from '../../workflows';
+import type { KeyLimits } from '../../domain/api-keys';
 import { materializePackage } from './fixture-packages';
+import { testKey, testKeyRing } from './keys';
 import type { TestEnv } from './env';
 
 /** The Dojo over this test file's Temporal queues, reading tasks from its catalog. */
@@ -39,29 +41,48 @@ export async function publishFixture(t: TestEnv, name: string): Promise<string> 
   return published;
 }
 
-/** The gateway on a free local port. */
+/** The token `http` sends to each gateway `startGateway` started, unless a call names another. */
+const defaultTokens = new Map<string, string>();
+
+/**
+ * The gateway on a free local port, with API keys: `keys` (default: one user key). `http` calls
+ * to its url send the first key's token unless they name another.
+ */
 export async function startGateway(
   envs: EnvService,
   rollouts?: RolloutService,
-): Promise<{ app: FastifyInstance; url: string }> {
-  const app = createGateway({ envs, rollouts });
+  { keys = [testKey('test')], limits }: { keys?: ReturnType<typeof testKey>[]; limits?: KeyLimits } = {},
+): Promise<{ app: FastifyInstance; url: string; token: string }> {
+  const app = createGateway({ envs, rollouts, auth: { keys: testKeyRing(keys, limits) } });
   await app.listen({ port: 0, host: '127.0.0.1' });
-  return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  defaultTokens.set(url, keys[0]!.token);
+  return { app, url, token: keys[0]!.token };
 }
 
-/** An HTTP call to the gateway: status and parsed body. */
+/** An HTTP call to the gateway: status and parsed body. `token`: null sends no Authorization header. */
 export async function http<T = Record<string, unknown>>(
   url: string,
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: T }> {
+  token: string | null = defaultTokens.get(url) ?? null,
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`${url}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as T };
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { text };
+  }
+  return { status: res.status, body: parsed as T, headers: res.headers };
 }
 
 export const step = async (
