@@ -66,6 +66,8 @@ export async function gradeInSandbox(
     const files = packagePaths(packageDir);
     await copyFile(files.metric, join(dir, 'metric.py'));
     await copyFile(files.answers, join(dir, 'answers.csv'));
+    await chmod(join(dir, 'answers.csv'), 0o644); // 0600 in the catalog; the grading container's user reads it
+    await chmod(join(dir, 'metric.py'), 0o644);
     const copied = await copyRegularFile(submissionFile, join(dir, 'submission.csv'));
     if (copied !== true) return { valid: false, error: copied };
     await chmod(dir, 0o755);

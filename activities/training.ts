@@ -17,6 +17,7 @@ import {
   workspaceRelative,
 } from '../domain/training';
 import { assertReadableByOthers } from '../sandbox/docker';
+import { confinedPath } from './confine';
 import type { Sandbox } from '../sandbox/sandbox';
 import { runKey } from './heartbeat';
 
@@ -26,6 +27,8 @@ export interface TrainingActivityDeps {
   artifactsDir: string;
   /** limits a spec does not set (the time limit defaults to TRAINING_DEFAULT_TIMEOUT_S) */
   defaults: SandboxLimits;
+  /** the folders a spec's dataDir must lie under (activities/confine.ts) */
+  roots: string[];
 }
 
 const TAIL_CHARS = 4000;
@@ -60,7 +63,7 @@ async function resumableCheckpoint(
 
 const tail = (text: string, chars = TAIL_CHARS) => (text.length > chars ? `…${text.slice(-chars)}` : text);
 
-export function createTrainingActivities({ sandbox, artifactsDir, defaults }: TrainingActivityDeps) {
+export function createTrainingActivities({ sandbox, artifactsDir, defaults, roots }: TrainingActivityDeps) {
   return {
     /**
      * Runs a training script in a sandbox with a workspace that outlives attempts, heartbeating its
@@ -75,7 +78,8 @@ export function createTrainingActivities({ sandbox, artifactsDir, defaults }: Tr
         throw ApplicationFailure.nonRetryable(`invalid training spec: ${why}`, 'InvalidTrainingSpec');
       }
       // `gpu` only routed the run to the GPU queue; a GPU worker's sandbox hands out the device.
-      const { code, dataDir, env } = parsed.data;
+      const { code, env } = parsed.data;
+      const dataDir = parsed.data.dataDir && confinedPath(parsed.data.dataDir, roots, 'dataDir');
       if (dataDir) {
         try {
           await assertReadableByOthers(dataDir);

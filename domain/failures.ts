@@ -81,6 +81,10 @@ export const FAILURE_KINDS: Record<string, Kind> = {
   },
   UnknownSeed: { class: 'input', hint: 'seed Synth with a published, verified task: see `anvil tasks list`' },
   UnknownPolicy: { class: 'input', hint: 'use a policy the llm worker knows: heuristic or openai' },
+  PathOutsideRoots: {
+    class: 'input',
+    hint: 'paths in workflow inputs must lie under paths.home, paths.artifacts or paths.catalog',
+  },
   InvalidRunSpec: { class: 'input', hint: 'fix the run spec fields named in the message' },
   InvalidTrainingSpec: { class: 'input', hint: 'fix the training spec fields named in the message' },
   BadSynthInput: { class: 'input', hint: 'fix the Synth options named in the message' },

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import type { TaskSummary } from '../domain/env';
 import { TASK_ID_PATTERN, type TaskManifest } from '../domain/task';
 import { hasManifest, parseManifest, readManifest } from './manifest';
-import { packagePaths } from './layout';
+import { LAYOUT, packagePaths } from './layout';
+import { hidePrivate } from './permissions';
 
 /*
  * A catalog is a folder of published task packages, one per task id: <catalog>/<id>/. Hidden
@@ -75,6 +76,8 @@ export async function publishToCatalog(packageDir: string, catalogDir: string): 
   const staging = join(catalogDir, `.staging-${id}-${randomUUID().slice(0, 8)}`);
   const notes = packagePaths(packageDir).designNotes;
   await cp(packageDir, staging, { recursive: true, filter: (src) => src !== notes });
+  const answers = join(staging, LAYOUT.private);
+  if (existsSync(answers)) await hidePrivate(answers);
   const target = join(catalogDir, id);
   const old = join(catalogDir, `.old-${id}-${randomUUID().slice(0, 8)}`);
   if (existsSync(target)) await rename(target, old);

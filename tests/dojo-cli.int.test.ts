@@ -114,7 +114,7 @@ describe('anvil import, env run and env export', () => {
     },
   );
 
-  it('env serve answers on its port with the catalog it was given, until SIGTERM', async () => {
+  it('env serve makes and prints an admin key on first start, answers with it on its port with the catalog it was given, until SIGTERM', async () => {
     const port = String(20000 + Math.floor(Math.random() * 20000));
     const child = spawn(
       process.execPath,
@@ -128,7 +128,13 @@ describe('anvil import, env run and env export', () => {
     try {
       for (let i = 0; i < 120 && !out.includes('Dojo gateway on'); i++) await new Promise((r) => setTimeout(r, 500));
       expect(out).toContain(`http://127.0.0.1:${port}`);
-      const tasks = (await (await fetch(`http://127.0.0.1:${port}/v1/tasks`)).json()) as { tasks: { id: string }[] };
+      const key = /^(anvil_\S+)$/m.exec(out)?.[1];
+      expect(key, out).toBeDefined();
+      expect((await fetch(`http://127.0.0.1:${port}/v1/tasks`)).status).toBe(401);
+      const authorization = { authorization: `Bearer ${key}` };
+      const tasks = (await (await fetch(`http://127.0.0.1:${port}/v1/tasks`, { headers: authorization })).json()) as {
+        tasks: { id: string }[];
+      };
       expect(tasks.tasks.map((x) => x.id)).toEqual(expect.arrayContaining(['palmer-penguins', 'car-fuel-efficiency']));
       const doc = (await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json()) as {
         paths: Record<string, unknown>;

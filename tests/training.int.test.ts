@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -88,7 +87,7 @@ describe('long-running training', () => {
     await t.startWorker('control');
     await t.startWorker('cpu');
     // the sandbox user must be able to read the data
-    dataDir = mkdtempSync(join(tmpdir(), 'anvil-train-data-'));
+    dataDir = mkdtempSync(join(t.config.paths.home, 'train-data-')); // under the served roots
     copyFileSync(penguins, join(dataDir, 'penguins.json'));
     chmodSync(join(dataDir, 'penguins.json'), 0o644);
     chmodSync(dataDir, 0o755);

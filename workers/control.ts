@@ -6,7 +6,7 @@ import { createIntakeActivities } from '../activities/intake';
 import { createSmokeActivities } from '../activities/smoke';
 import { createSynthPackageActivities } from '../activities/synth-package';
 import { taskQueueName } from '../domain/queues';
-import type { WorkerDeps } from './deps';
+import { inputRoots, type WorkerDeps } from './deps';
 
 /** `<prefix>-control`: every workflow, and the cheap file activities (staging, intake, catalog, Dojo task facts and trajectories, episodes' env actions). */
 export async function createControlWorker(deps: WorkerDeps): Promise<Worker[]> {
@@ -20,7 +20,11 @@ export async function createControlWorker(deps: WorkerDeps): Promise<Worker[]> {
       ...createSmokeActivities({ artifactsDir: config.paths.artifacts }),
       ...createIntakeActivities({ artifactsDir: config.paths.artifacts, maxDatasetMb: config.forge.maxDatasetMb }),
       ...createCatalogActivities({ artifactsDir: config.paths.artifacts }),
-      ...createEnvControlActivities({ artifactsDir: config.paths.artifacts, catalogDir: config.paths.catalog }),
+      ...createEnvControlActivities({
+        artifactsDir: config.paths.artifacts,
+        catalogDir: config.paths.catalog,
+        roots: inputRoots(config),
+      }),
       ...createSynthPackageActivities({ artifactsDir: config.paths.artifacts }),
       ...createEpisodeEnvActivities({ envsFor: (catalogDir) => anvil.envsFor(catalogDir ?? config.paths.catalog) }),
     },

@@ -17,6 +17,11 @@ export interface WorkerDeps {
   workflowBundle?: { code: string };
 }
 
+/** The folders that paths in workflow inputs must lie under (activities/confine.ts). */
+export function inputRoots(config: AnvilConfig): string[] {
+  return [config.paths.home, config.paths.artifacts, config.paths.catalog];
+}
+
 /** Where sandbox workers stage short-lived files (e.g. grading folders) on this host. */
 export function scratchDir(config: AnvilConfig): string {
   return join(config.paths.artifacts, 'scratch');

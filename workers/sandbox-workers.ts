@@ -10,7 +10,7 @@ import { createVerificationActivities } from '../activities/verification';
 import { hostQueue, taskQueueName } from '../domain/queues';
 import { GpuSlots, withGpuSlots } from '../sandbox/gpu-slots';
 import { WarmDockerSandbox } from '../sandbox/warm';
-import { readySandbox, scratchDir, type WorkerDeps } from './deps';
+import { inputRoots, readySandbox, scratchDir, type WorkerDeps } from './deps';
 
 /** placeSession where there are no warm containers: retryable, so another (Docker) host may take it. */
 async function refusePlacement(): Promise<{ queue: string }> {
@@ -67,10 +67,15 @@ export async function createSandboxWorkers(
       ...common,
       taskQueue: taskQueueName(config.taskQueuePrefix, kind),
       activities: {
-        ...createSandboxActivities({ sandbox, defaults: config.sandbox.limits }),
+        ...createSandboxActivities({ sandbox, defaults: config.sandbox.limits, roots: inputRoots(config) }),
         ...createVerificationActivities({ sandbox, scratchDir: scratchDir(config) }),
         ...createSynthSandboxActivities({ sandbox, scratchDir: scratchDir(config) }),
-        ...createTrainingActivities({ sandbox, artifactsDir: config.paths.artifacts, defaults: config.sandbox.limits }),
+        ...createTrainingActivities({
+          sandbox,
+          artifactsDir: config.paths.artifacts,
+          defaults: config.sandbox.limits,
+          roots: inputRoots(config),
+        }),
         placeSession: sessions ? env.placeSession : refusePlacement,
       },
       maxConcurrentActivityTaskExecutions: concurrency,

@@ -5,11 +5,21 @@ import type { TaskInfo, TrajectoryEntry } from '../../domain/env';
 import { catalogTaskDir } from '../../package/catalog';
 import { BadPackageError } from '../../package/errors';
 import { packagePaths } from '../../package/layout';
+import { confinedPath } from '../confine';
 import { readTaskInfo } from './task-info';
 import { appendStepOnce } from './trajectory-file';
 
 /** Control-queue activities of a Dojo session: the task's public facts, and the trajectory file. */
-export function createEnvControlActivities({ artifactsDir, catalogDir }: { artifactsDir: string; catalogDir: string }) {
+export function createEnvControlActivities({
+  artifactsDir,
+  catalogDir,
+  roots,
+}: {
+  artifactsDir: string;
+  catalogDir: string;
+  /** the folders a session's catalogDir must lie under (activities/confine.ts) */
+  roots: string[];
+}) {
   // Sessions on the same task share its facts: train.csv is profiled once per published copy
   // (a republished task is a new manifest file, so a new inode).
   const known = new Map<string, { stamp: string; task: TaskInfo }>();
@@ -35,7 +45,7 @@ export function createEnvControlActivities({ artifactsDir, catalogDir }: { artif
       catalogDir?: string;
     }): Promise<{ task: TaskInfo; trajectory: string }> {
       try {
-        const packageDir = catalogTaskDir(catalog ?? catalogDir, taskId);
+        const packageDir = catalogTaskDir(catalog ? confinedPath(catalog, roots, 'catalogDir') : catalogDir, taskId);
         if (!packageDir) throw new BadPackageError(`"${taskId}" is not a task id (lowercase letters, digits, dashes)`);
         const task = await taskInfo(taskId, packageDir);
         const dir = join(artifactsDir, 'trajectories');

@@ -9,9 +9,11 @@ import type { TrainingHeartbeat, TrainingResult } from '../../domain/training';
 import type { trainRun } from '../../workflows';
 import { withTemporal } from '../embedded';
 import { inputError, usageError } from '../failure-report';
+import { confinedPath } from '../../activities/confine';
+import { inputRoots } from '../../workers/deps';
 import { workflowResult } from '../workflow-result';
 
-export const help = `anvil train <script.py> [--data DIR] [--gpu] [--timeout S] [--json]
+export const help = `anvil train <script.py> [--data DIR under paths.home] [--gpu] [--timeout S] [--json]
 anvil train --watch <workflow-id> [--json]
   Runs (or follows) a trainRun workflow: the script runs in a sandbox with a workspace that
   survives retries, prints progress as ANVIL_PROGRESS lines (docs/training.md) and resumes from its
@@ -116,6 +118,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   const dataDir = values.data ? resolve(values.data) : undefined;
   if (dataDir && !existsSync(dataDir))
     throw inputError(`no data folder at ${dataDir}`, 'pass an existing folder to --data');
+  // The worker refuses data outside the served folders; say so before starting anything.
+  if (dataDir) confinedPath(dataDir, inputRoots(config), '--data');
   const timeoutS = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutS !== undefined && !(Number.isInteger(timeoutS) && timeoutS > 0)) {
     throw usageError(help, `--timeout must be a whole number of seconds (got ${values.timeout})`);
