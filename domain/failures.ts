@@ -97,7 +97,7 @@ export const FAILURE_KINDS: Record<string, Kind> = {
     class: 'input',
     hint: 'send Authorization: Bearer <key> with a key from `anvil keys create` (the operator makes them)',
   },
-  'Env:forbidden': { class: 'input', hint: "ask the operator for a key whose limits allow it" },
+  'Env:forbidden': { class: 'input', hint: 'ask the operator for a key whose limits allow it' },
   'Env:too-many-requests': { class: 'input', hint: 'wait the Retry-After seconds, or end sessions you no longer use' },
   InvalidSubmission: { class: 'rejected', hint: 'write submission.csv in the format of sample_submission.csv' },
   TrainingFailed: {
