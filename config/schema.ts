@@ -35,8 +35,8 @@ export const configSchema = z.strictObject({
     /** unset = the image built from sandbox/image (anvil/sandbox-python:<recipe hash>) */
     image: z.string().min(1).optional(),
     limits: sandboxLimitsSchema,
-    /** a session's /workspace is a filesystem of this size (a loop-mounted image, when the host allows it) */
-    workspaceQuotaMb: positiveInt,
+    /** a session's /workspace is a filesystem of this size (a loop-mounted image, when the host allows it); 0 = off */
+    workspaceQuotaMb: z.coerce.number().int().min(0),
     /** a closed session's workspace is removed this long after the close */
     workspaceRetentionS: z.coerce.number().int().min(0),
   }),

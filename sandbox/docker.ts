@@ -53,23 +53,38 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
- * What every sandbox container gets, one-shot or warm: no network, CPU/memory (no swap)/pids
- * limits, a read-only root with a small /tmp, no capabilities, and no engine log file (output
- * is streamed and capped by the worker, so nothing can fill the disk there).
+ * The part of the isolation policy that does not depend on the run, as data (docs/security.md
+ * explains each): no network, no capabilities, no privilege gain through setuid binaries, the
+ * engine's default seccomp profile (DockerSandbox.check refuses an engine without seccomp), a
+ * read-only root, rlimits on open files and file size, no core dumps, and no engine log file
+ * (output is streamed and capped by the worker, so nothing can fill the disk there).
+ */
+export const ISOLATION_POLICY = {
+  NetworkMode: 'none',
+  ReadonlyRootfs: true,
+  CapDrop: ['ALL'],
+  SecurityOpt: ['no-new-privileges'],
+  Ulimits: [
+    { Name: 'nofile', Soft: 4096, Hard: 4096 },
+    { Name: 'fsize', Soft: 8 * 1024 ** 3, Hard: 8 * 1024 ** 3 }, // bytes: no single file over 8 GiB
+    { Name: 'core', Soft: 0, Hard: 0 },
+  ],
+  LogConfig: { Type: 'none', Config: {} },
+} as const satisfies Docker.HostConfig;
+
+/**
+ * What every sandbox container gets, one-shot or warm: ISOLATION_POLICY, and the run's CPU,
+ * memory (no swap) and pids limits, a small /tmp and its mounts.
  */
 export function isolatedHostConfig(limits: SandboxLimits, binds: string[]): Docker.HostConfig {
   return {
-    NetworkMode: 'none',
+    ...(structuredClone(ISOLATION_POLICY) as Docker.HostConfig),
     Memory: limits.memoryMb * 1024 * 1024,
     MemorySwap: limits.memoryMb * 1024 * 1024, // no swap: over the limit means OOM
     NanoCpus: Math.round(limits.cpus * 1e9),
     PidsLimit: limits.pids,
-    ReadonlyRootfs: true,
     Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${limits.tmpMb}m` },
     Binds: binds,
-    CapDrop: ['ALL'],
-    SecurityOpt: ['no-new-privileges'],
-    LogConfig: { Type: 'none', Config: {} },
   };
 }
 
@@ -107,6 +122,10 @@ export class DockerSandbox implements Sandbox {
       await this.docker.ping();
     } catch (err) {
       throw new Error(`Docker engine not reachable (${(err as Error).message}); start dockerd or run \`make setup\``);
+    }
+    const { SecurityOptions } = (await this.docker.info()) as { SecurityOptions?: string[] };
+    if (SecurityOptions && !SecurityOptions.some((o) => o.startsWith('name=seccomp'))) {
+      throw new Error('the Docker engine runs without seccomp: sandboxes need its default profile (docs/security.md)');
     }
     try {
       await this.docker.getImage(this.image).inspect();

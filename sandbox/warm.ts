@@ -9,8 +9,11 @@ import { CappedOutput, outputOf } from './capped-output';
 import { ANVIL_LABEL, assertReadableByOthers, containerOwner, gpuDevices, isolatedHostConfig } from './docker';
 import { sandboxImageTag } from './image';
 import { runOnServer, ServerLost, type ServerRun, stepToken } from './step-server';
+import { mountWorkspace } from './workspace-quota';
 
 const FORK_SERVER = resolve(__dirname, 'harness', 'fork_server.py');
+/** the sandbox user made by sandbox/image */
+const SANDBOX_UID = '10001';
 /** the session's fork server may take this long to import the ML stack on a loaded host */
 const SERVER_READY_MS = 60_000;
 const STEP_ENV = [
@@ -70,6 +73,8 @@ export class WarmDockerSandbox {
       runsDir: string;
       /** host GPU ids every session container gets (a GPU host's Dojo sessions); unset or empty = none */
       gpus?: readonly string[];
+      /** each session's /workspace is a filesystem of this size (sandbox/workspace-quota.ts); unset = a plain folder */
+      workspaceQuotaMb?: number;
     },
   ) {
     this.image = options.image ?? sandboxImageTag();
@@ -102,6 +107,7 @@ export class WarmDockerSandbox {
     if (spec.dataDir) await assertReadableByOthers(spec.dataDir);
     await mkdir(codeDir, { recursive: true });
     await mkdir(spec.workspaceDir, { recursive: true });
+    if (this.options.workspaceQuotaMb) await mountWorkspace(spec.workspaceDir, this.options.workspaceQuotaMb);
     await chmod(spec.workspaceDir, 0o777);
     await mkdir(ctlDir, { recursive: true });
     await chmod(ctlDir, 0o777); // the fork server, as the sandbox user, makes its socket there
@@ -264,19 +270,39 @@ export class WarmDockerSandbox {
     }
   }
 
-  /** Kills every process of the sandbox user (the step's own and any it left running); PID 1 is root's. */
-  private async killStepProcesses(container: Docker.Container): Promise<void> {
+  /**
+   * Kills every process of the sandbox user (the step's own and any it left running); PID 1 is
+   * root's. When some survive, e.g. because a fork bomb holds the pids limit and no exec can start,
+   * the container is removed (the engine kills its whole cgroup): the next use recreates it with the
+   * same /workspace. Whether the container is still there.
+   */
+  private async killStepProcesses(container: Docker.Container): Promise<boolean> {
     await this.run(container, ['kill', '-9', '-1'], '10001:10001');
+    if ((await this.sandboxProcesses(container)) === 0) return true;
+    await container.remove({ force: true }).catch(() => undefined);
+    return false;
   }
 
-  /** Stops whatever the session's steps left running and empties its /workspace; the container stays. */
+  /** Processes of the sandbox user in the container, as the host sees them (`docker top` needs no exec). */
+  private async sandboxProcesses(container: Docker.Container): Promise<number> {
+    try {
+      const top = (await container.top({ ps_args: '-o pid,uid' })) as { Processes?: string[][] };
+      return (top.Processes ?? []).filter((p) => p[1]?.trim() === SANDBOX_UID).length;
+    } catch {
+      return 0; // the container is gone
+    }
+  }
+
+  /** Stops whatever the session's steps left running and empties its /workspace. */
   async reset(spec: WarmSessionSpec): Promise<void> {
-    const container = await this.ensure(spec);
+    let container = await this.ensure(spec);
     this.servers.delete(spec.sessionKey);
-    await this.killStepProcesses(container);
+    const kept = await this.killStepProcesses(container);
+    // A removed container comes back (with a fresh server) on the same /workspace.
+    if (!kept) container = await this.ensure(spec);
     // As the sandbox user, who owns what the steps wrote (the worker may not be root).
     await this.run(container, ['find', '/workspace', '-mindepth', '1', '-delete'], '10001:10001');
-    await this.startServer(spec.sessionKey, container);
+    if (kept) await this.startServer(spec.sessionKey, container);
   }
 
   /** Ends the session's container; its workspace stays on the host. */

@@ -50,10 +50,16 @@ export async function createSandboxWorkers(
     );
   const env = createEnvSandboxActivities({
     sandbox: hostSandbox, // grading a step needs no GPU slot: the session's container holds the GPUs
-    warm: new WarmDockerSandbox(docker, { image: config.sandbox.image, runsDir, gpus }),
+    warm: new WarmDockerSandbox(docker, {
+      image: config.sandbox.image,
+      runsDir,
+      gpus,
+      workspaceQuotaMb: config.sandbox.workspaceQuotaMb,
+    }),
     sessionsDir: join(config.paths.artifacts, 'sessions'),
     scratchDir: scratchDir(config),
     hostQueue: ownQueue,
+    workspaceRetentionS: config.sandbox.workspaceRetentionS,
   });
   const common = {
     connection,

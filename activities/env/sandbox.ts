@@ -8,6 +8,7 @@ import type { SandboxLimits } from '../../domain/sandbox';
 import { packagePaths } from '../../package/layout';
 import type { Sandbox } from '../../sandbox/sandbox';
 import type { WarmDockerSandbox, WarmSessionSpec } from '../../sandbox/warm';
+import { markClosed, sweepClosed } from '../../sandbox/workspace-quota';
 import { type GradeResult, gradeInSandbox } from '../grading';
 import { runKey, withHeartbeat } from '../heartbeat';
 import { appendStepOnce } from './trajectory-file';
@@ -37,6 +38,8 @@ export interface EnvSandboxDeps {
   scratchDir: string;
   /** the task queue only this host's workers poll: a session's steps follow its container here */
   hostQueue: string;
+  /** a closed session's workspace is removed this long after the close */
+  workspaceRetentionS: number;
 }
 
 /** A code step to run and record in one activity: what the workflow knows before it runs. */
@@ -65,11 +68,19 @@ const tail = (text: string) => (text.length > TAIL_CHARS ? `…${text.slice(-TAI
  * Sandbox activities of a Dojo session. `placeSession` runs on the shared CPU/GPU queue and
  * answers with this host's queue; the session's steps then run there, beside its warm container.
  */
-export function createEnvSandboxActivities({ sandbox, warm, sessionsDir, scratchDir, hostQueue }: EnvSandboxDeps) {
+export function createEnvSandboxActivities({
+  sandbox,
+  warm,
+  sessionsDir,
+  scratchDir,
+  hostQueue,
+  workspaceRetentionS,
+}: EnvSandboxDeps) {
+  const workspaceOf = (envId: string) => join(sessionsDir, envId.replace(/[^A-Za-z0-9_.-]+/g, '_'), 'workspace');
   const spec = (envId: string, packageDir: string, limits: StepInput['limits']): WarmSessionSpec => ({
     sessionKey: envId,
     dataDir: packagePaths(packageDir).public,
-    workspaceDir: join(sessionsDir, envId.replace(/[^A-Za-z0-9_.-]+/g, '_'), 'workspace'),
+    workspaceDir: workspaceOf(envId),
     limits: { ...limits, pids: 256, outputBytes: 256 * 1024, tmpMb: 256 },
   });
 
@@ -148,8 +159,11 @@ export function createEnvSandboxActivities({ sandbox, warm, sessionsDir, scratch
       await warm.reset(spec(envId, packageDir, limits));
     },
 
+    /** Ends the session's container; its workspace goes once the retention has passed (with older ones). */
     async stopSession({ envId }: { envId: string }): Promise<void> {
       await warm.stop(envId);
+      await markClosed(workspaceOf(envId));
+      await sweepClosed(sessionsDir, workspaceRetentionS);
     },
   };
 }

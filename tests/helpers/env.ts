@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,15 @@ export interface TestEnv {
   close(): Promise<void>;
 }
 
+/** Lazily unmounts any filesystem (a session's quota workspace) mounted under `dir`, so it can be removed. */
+function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((point) => point.startsWith(`${dir}/`));
+  for (const point of mounts) spawnSync('umount', ['-l', point]);
+}
+
 /**
  * A real connection to the run's Temporal dev server, with this file's own task-queue prefix and
  * artifact folder, so test files running side by side never take each other's tasks.
@@ -37,6 +47,8 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     ANVIL_HOME: home,
     ANVIL_TASK_QUEUE_PREFIX: `t-${randomUUID().slice(0, 8)}`,
     ANVIL_CONFIG: join(__dirname, 'empty-config.json'),
+    // No loop-mounted workspaces unless a test asks for them (tests/hostile/ does).
+    ANVIL_WORKSPACE_QUOTA_MB: '0',
     ...overrides,
   };
   const config = loadConfig(env);
@@ -64,6 +76,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
       await Promise.allSettled(running);
       await workerConnection.close();
       await anvil.close();
+      unmountUnder(home);
       rmSync(home, { recursive: true, force: true });
     },
   };
