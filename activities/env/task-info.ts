@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TaskInfo } from '../../domain/env';
@@ -58,8 +58,25 @@ async function lineCount(file: string): Promise<number> {
 }
 
 /**
+ * Refuses a package whose files the session reads (task.json, description.md, public/) include a
+ * symbolic link: one could point at the answers (or any host file) and leak it through
+ * request_info. Task packages are untrusted.
+ */
+async function refuseLinks(packageDir: string): Promise<void> {
+  const paths = packagePaths(packageDir);
+  const check = async (path: string): Promise<void> => {
+    const info = await lstat(path).catch(() => undefined);
+    if (info?.isSymbolicLink()) {
+      throw new BadPackageError(`${path} is a symbolic link: a published task holds regular files only; republish it`);
+    }
+    if (info?.isDirectory()) for (const name of await readdir(path)) await check(join(path, name));
+  };
+  for (const path of [paths.manifest, paths.description, paths.public]) await check(path);
+}
+
+/**
  * The public facts of a published task, as the session reads them once when it opens; a
- * BadPackageError when the folder holds no task, or one that was never prepared.
+ * BadPackageError when the folder holds no task, one that was never prepared, or one with links.
  */
 export async function readTaskInfo(taskId: string, packageDir: string): Promise<TaskInfo> {
   const paths = packagePaths(packageDir);
@@ -67,6 +84,7 @@ export async function readTaskInfo(taskId: string, packageDir: string): Promise<
     const list = 'list the tasks with `anvil tasks list` or GET /v1/tasks';
     throw new BadPackageError(`no task "${taskId}" in the catalog (${packageDir} has no ${LAYOUT.manifest}): ${list}`);
   }
+  await refuseLinks(packageDir);
   const manifest = await readManifest(packageDir);
   if (!isPrepared(packageDir)) {
     const how = `verify it first (\`anvil verify ${packageDir}\`) or publish it through the Forge or \`anvil import\``;
