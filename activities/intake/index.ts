@@ -42,7 +42,7 @@ async function intake(
       `${path} is ${(bytes / 1024 / 1024).toFixed(1)} MB, over the ${maxDatasetMb} MB limit (forge.maxDatasetMb); raise ANVIL_FORGE_MAX_DATASET_MB or give a sample of the data`,
     );
   }
-  const { table, format } = await readTable(path);
+  const { table, format } = await readTable(path, { maxBytes: maxDatasetMb * 1024 * 1024 });
   const profiled = profileTable(table);
   if (profiled.candidateTargets.length === 0) {
     throw new BadDatasetError(

@@ -66,10 +66,13 @@ export async function resolveDataFiles(path: string): Promise<{ files: string[];
 }
 
 /** Reads a file or a folder of files with identical columns into one table. */
-export async function readTable(path: string): Promise<{ table: Table; format: DatasetFormat }> {
+export async function readTable(
+  path: string,
+  { maxBytes }: { maxBytes?: number } = {},
+): Promise<{ table: Table; format: DatasetFormat }> {
   const { files, folder } = await resolveDataFiles(path);
   const parts: { table: Table; format: DatasetFormat }[] = [];
-  for (const file of files) parts.push(await readOne(file));
+  for (const file of files) parts.push(await readOne(file, maxBytes));
   const table = dropOrNameIndex(
     folder
       ? concatenate(
@@ -98,7 +101,7 @@ function fileFormat(file: string): FileFormat {
   return format;
 }
 
-async function readOne(file: string): Promise<{ table: Table; format: DatasetFormat }> {
+async function readOne(file: string, maxBytes?: number): Promise<{ table: Table; format: DatasetFormat }> {
   if ((await stat(file)).size === 0)
     throw new BadDatasetError(`${file} is empty; give a file with a header and data rows`);
   const format = fileFormat(file);
@@ -106,7 +109,7 @@ async function readOne(file: string): Promise<{ table: Table; format: DatasetFor
   if (format === 'csv') result = await readDelimited(file);
   else if (format === 'json') result = { table: await readJson(file), format };
   else if (format === 'jsonl') result = { table: await readJsonLines(file), format };
-  else result = { table: await readParquet(file), format };
+  else result = { table: await readParquet(file, maxBytes), format };
   const { table } = result;
   if (table.columns.length === 0)
     throw new BadDatasetError(`${file} is empty; give a file with a header and data rows`);
@@ -323,12 +326,34 @@ async function readJsonLines(file: string): Promise<Table> {
   return builder.table();
 }
 
-async function readParquet(file: string): Promise<Table> {
+/**
+ * Reads a Parquet file; `maxBytes` caps the data it declares once decompressed and decoded (its
+ * uncompressed pages, and at least 8 bytes a cell), so a small file that expands enormously (a
+ * decompression or run-length bomb) is refused before it is read.
+ */
+async function readParquet(file: string, maxBytes?: number): Promise<Table> {
   const bytes = await readFile(file);
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   const builder = new TableBuilder();
+  let metadata;
   try {
-    const metadata = await parquetMetadataAsync(buffer);
+    metadata = await parquetMetadataAsync(buffer);
+  } catch (err) {
+    throw new BadDatasetError(
+      `${file} is not a readable Parquet file (${(err as Error).message}); re-export it, or give CSV`,
+    );
+  }
+  const columns = metadata.row_groups.flatMap((group) => group.columns);
+  const uncompressed = columns.reduce((sum, c) => sum + Number(c.meta_data?.total_uncompressed_size ?? 0), 0);
+  const cells = Number(metadata.num_rows) * Math.max(1, metadata.row_groups[0]?.columns.length ?? 1);
+  const expanded = Math.max(uncompressed, cells * 8);
+  if (maxBytes !== undefined && expanded > maxBytes) {
+    throw new BadDatasetError(
+      `${file} expands to ${(expanded / 1024 / 1024).toFixed(1)} MB once decompressed, over the ` +
+        `${(maxBytes / 1024 / 1024).toFixed(0)} MB limit (forge.maxDatasetMb); give a sample of the data`,
+    );
+  }
+  try {
     builder.setHeader(parquetSchema(metadata).children.map((c) => c.element.name));
     for (const row of await parquetReadObjects({ file: buffer, metadata, compressors })) builder.addObject(row);
   } catch (err) {
