@@ -54,6 +54,7 @@ export async function mountWorkspace(workspaceDir: string, quotaMb: number): Pro
   } catch (err) {
     unavailable = `cannot loop-mount a ${quotaMb} MB workspace (${(err as Error).message.split('\n')[0]}); workspaces have no disk quota on this host`;
     await rm(image, { force: true });
+    console.warn(`anvil: ${unavailable}`);
     return false;
   }
   await rmdir(join(dir, 'lost+found')).catch(() => undefined);

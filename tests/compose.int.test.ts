@@ -55,7 +55,7 @@ function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input
 }
 
 /** Compose's own reading of the file, as JSON, with only the given variables set (no shell, no .env). */
-function composeConfig(vars: Record<string, string> = {}): ComposeFile {
+function composeConfig(vars: Record<string, string> = { POSTGRES_PASSWORD: 'from-the-env-file' }): ComposeFile {
   const envFile = join(mkdtempSync(join(tmpdir(), 'anvil-compose-')), 'empty.env');
   writeFileSync(envFile, '');
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...vars };
@@ -297,6 +297,7 @@ describe('docker-compose.yml', () => {
 
   it('follows ANVIL_DATA, ANVIL_TEMPORAL_ADDRESS and host settings', () => {
     const other = composeConfig({
+      POSTGRES_PASSWORD: 'from-the-env-file',
       ANVIL_DATA: '/mnt/shared/anvil',
       ANVIL_TEMPORAL_ADDRESS: 'host-a.example:7233',
       OPENAI_API_KEY: 'sk-test',
@@ -309,6 +310,20 @@ describe('docker-compose.yml', () => {
     }
     expect(env(workerOf(other, 'llm')[0]![1]).OPENAI_API_KEY).toBe('sk-test');
     expect(env(workerOf(other, 'cpu')[0]![1]).ANVIL_CPU_CONCURRENCY).toBe('3');
+  });
+
+  it('is safe by default: no Postgres password of its own, every port on 127.0.0.1, a read-only Temporal UI', () => {
+    expect(() => composeConfig({})).toThrow(/POSTGRES_PASSWORD/);
+    const file = config();
+    const published = Object.entries(file.services).flatMap(([name, s]) =>
+      (s.ports ?? []).map((p) => [name, typeof p === 'string' ? p : JSON.stringify(p)] as const),
+    );
+    expect(published.length).toBeGreaterThanOrEqual(3);
+    for (const [name, port] of published) expect(port, name).toMatch(/^127\.0\.0\.1:|"host_ip":"127\.0\.0\.1"/);
+    const [, ui] = byImage(file, /temporalio\/ui$/)[0]!;
+    expect(env(ui).TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+    const opened = composeConfig({ POSTGRES_PASSWORD: 'x', ANVIL_BIND_ADDRESS: '0.0.0.0' });
+    expect(String(opened.services.gateway!.ports![0])).toMatch(/^0\.0\.0\.0:/);
   });
 });
 
