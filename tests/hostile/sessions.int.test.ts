@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, cpSync, symlinkSync, writeFileSync } from 'node:fs';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { taskSummaries } from '../../package/catalog';
 import { http, startGateway } from '../helpers/dojo';
 import { createTestEnv, type TestEnv } from '../helpers/env';
 import { testKey } from '../helpers/keys';
+import { publishPreparedIris } from '../helpers/prepared-iris';
 
 /**
  * Hostile clients against the real Dojo (Temporal, the control worker): sessions of five keys side
@@ -14,25 +15,6 @@ import { testKey } from '../helpers/keys';
  * folders. No code step runs, so no sandbox is needed. bench/gateway-isolation.ts does the same
  * at 50 sessions with steps, and measures the latency a key over its limit costs the others.
  */
-
-const IRIS = join(__dirname, '..', 'fixtures', 'packages', 'iris-species');
-
-/** The iris task (real rows), prepared by hand: public train and sample, private answers. */
-function publishIris(catalogDir: string, id: string): void {
-  const dir = join(catalogDir, id);
-  mkdirSync(join(dir, 'public'), { recursive: true });
-  mkdirSync(join(dir, 'private'));
-  const manifest = JSON.parse(readFileSync(join(IRIS, 'task.json'), 'utf8'));
-  writeFileSync(join(dir, 'task.json'), JSON.stringify({ ...manifest, id }));
-  cpSync(join(IRIS, 'description.md'), join(dir, 'description.md'));
-  const [header, ...rows] = readFileSync(join(IRIS, 'raw', 'iris.csv'), 'utf8')
-    .trim()
-    .split('\n');
-  const withIds = rows.map((r, i) => `${i + 1},${r}`);
-  writeFileSync(join(dir, 'public', 'train.csv'), `id,${header}\n${withIds.slice(0, 100).join('\n')}\n`);
-  writeFileSync(join(dir, 'public', 'sample_submission.csv'), 'id,species\n101,setosa\n');
-  writeFileSync(join(dir, 'private', 'answers.csv'), `id,species\n${withIds.slice(100).join('\n')}\n`);
-}
 
 describe('hostile clients against the Dojo', () => {
   let t: TestEnv;
@@ -43,7 +25,7 @@ describe('hostile clients against the Dojo', () => {
   beforeAll(async () => {
     t = await createTestEnv();
     await t.startWorker('control');
-    publishIris(t.config.paths.catalog, 'iris-species');
+    publishPreparedIris(t.config.paths.catalog);
     const envs = createTemporalEnvService({
       client: t.client,
       controlQueue: t.controlQueue,
