@@ -15,7 +15,7 @@ import {
   stepResultSchema,
   taskSummarySchema,
 } from '../domain/env';
-import { rolloutInputSchema, rolloutStatusSchema } from '../domain/rollouts';
+import { rolloutRequestSchema, rolloutStatusSchema } from '../domain/rollouts';
 
 /**
  * The gateway's contract as OpenAPI 3.1, generated from zod schemas: the request bodies are the
@@ -30,7 +30,7 @@ export const idempotencyKeySchema = z
 type JsonSchema = Record<string, unknown>;
 
 /** The bodies of requests, as clients send them (defaults not yet applied). */
-const REQUESTS = { CreateEnvRequest: createEnvSchema, Action: actionSchema, RolloutRequest: rolloutInputSchema };
+const REQUESTS = { CreateEnvRequest: createEnvSchema, Action: actionSchema, RolloutRequest: rolloutRequestSchema };
 
 /** The bodies of responses; a schema that another one uses is referred to by its name here. */
 const RESPONSES = {
@@ -104,7 +104,32 @@ export interface OpenApiDocument {
   info: { title: string; version: string; description: string };
   /** path → lower-case method → operation */
   paths: Record<string, Record<string, unknown>>;
-  components: { schemas: Record<string, JsonSchema> };
+  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, JsonSchema> };
+  security: Record<string, string[]>[];
+}
+
+/** The routes that need no key (auth.ts: `config: {public: true}`). */
+const PUBLIC_PATHS = new Set(['/openapi.json', '/healthz']);
+
+/** Every operation but the public ones: the key, and the answers auth.ts may give instead of the route's. */
+function withAuth(paths: OpenApiDocument['paths']): OpenApiDocument['paths'] {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, operations]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(operations).map(([method, op]) => {
+          const operation = op as { responses: Record<string, unknown> };
+          if (PUBLIC_PATHS.has(path)) return [method, { ...operation, security: [] }];
+          const responses = {
+            ...operation.responses,
+            401: error('no API key, or an unknown or revoked one (error: unauthorized)'),
+            429: error("the key is over one of its limits; retry after the Retry-After header's seconds"),
+          };
+          return [method, { ...operation, responses }];
+        }),
+      ),
+    ]),
+  );
 }
 
 export function openApiDocument(): OpenApiDocument {
@@ -116,7 +141,8 @@ export function openApiDocument(): OpenApiDocument {
       description:
         'Gym-style environments over ML-engineering tasks: open a session, step it with actions, read or close it.',
     },
-    paths: {
+    security: [{ apiKey: [] }],
+    paths: withAuth({
       '/v1/envs': {
         post: {
           summary: 'Open an environment session on a published task',
@@ -183,7 +209,8 @@ export function openApiDocument(): OpenApiDocument {
           requestBody: body('RolloutRequest'),
           responses: {
             202: json('the batch started; poll GET /v1/rollouts/{id}', ref('RolloutStarted')),
-            400: error('the body is not a valid rollout request'),
+            400: error('the body is not a valid rollout request (it may not name a catalogDir)'),
+            403: error('the key may not start rollouts with the openai policy (error: forbidden)'),
             500: internal,
           },
         },
@@ -207,7 +234,12 @@ export function openApiDocument(): OpenApiDocument {
       '/healthz': {
         get: { summary: 'Liveness', responses: { 200: json('the gateway is up', ref('Health')) } },
       },
+    }),
+    components: {
+      schemas: { ...componentsOf(REQUESTS, 'input'), ...componentsOf(RESPONSES, 'output') },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'a key from `anvil keys create` (docs/security.md)' },
+      },
     },
-    components: { schemas: { ...componentsOf(REQUESTS, 'input'), ...componentsOf(RESPONSES, 'output') } },
   };
 }
