@@ -86,8 +86,8 @@ describe('hostile packages, submissions and datasets', () => {
       codec: 'GZIP',
       compressors: { GZIP: (bytes: Uint8Array) => new Uint8Array(gzipSync(bytes, { level: 9 })) },
       columnData: [
-        { name: 'x', data: new Float64Array(rows), type: 'DOUBLE' },
-        { name: 'label', data: Array.from({ length: rows }, () => 'same'), type: 'STRING' },
+        { name: 'x', data: Float64Array.from({ length: rows }, (_, i) => i % 7), type: 'DOUBLE' },
+        { name: 'label', data: Array.from({ length: rows }, (_, i) => (i % 2 ? 'a' : 'b')), type: 'STRING' },
       ],
     });
     expect(parquet.byteLength).toBeLessThan(1024 * 1024);

@@ -1,4 +1,5 @@
-import { symlinkSync } from 'node:fs';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,16 +121,18 @@ describe('hostile clients against the Dojo', () => {
     }
   });
 
-  it('a catalogDir outside the served folders in a workflow input — tries: a session started straight on Temporal with /etc, or through a symlink out of the home; holds: the session does not open (PathOutsideRoots)', async () => {
+  it('a catalogDir outside the served folders in a workflow input — tries: a session started straight on Temporal on a catalog the attacker wrote elsewhere, or reached through a symlink out of the home; holds: the session does not open (PathOutsideRoots)', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'anvil-elsewhere-'));
+    publishPreparedIris(elsewhere);
     const outside = createTemporalEnvService({
       client: t.client,
       controlQueue: t.controlQueue,
-      catalogDir: '/etc',
+      catalogDir: elsewhere,
       defaults: { budget: { steps: 5, wallTimeS: 600, idleTimeoutS: 600 }, rewardMode: 'position' },
     });
     await expect(outside.create({ taskId: 'iris-species' })).rejects.toThrow(/outside the folders Anvil serves/);
     const link = join(t.config.paths.home, 'escape');
-    symlinkSync('/etc', link);
+    symlinkSync(elsewhere, link);
     const linked = createTemporalEnvService({
       client: t.client,
       controlQueue: t.controlQueue,
