@@ -52,7 +52,7 @@ export function createCatalogActivities({ artifactsDir }: { artifactsDir: string
     }): Promise<void> {
       const { packageDir, report, provenance, thresholds } = input;
       await writeVerificationReport(packageDir, report);
-      await recordReferenceScores(packageDir, report.scores ?? {}, thresholds);
+      await recordReferenceScores(packageDir, report.scores ?? {}, thresholds, report.ladder);
       await annotateManifest(packageDir, {
         provenance: { ...provenance, promptsHash: await hashDir(PROMPTS_DIRS[provenance.provider]) },
         verification: {

@@ -192,7 +192,13 @@ async function synthesizeOne({
       generator,
     });
     const checks = [...verification.report.checks, ...synth];
-    report = { status: verdictOf(checks), checks, scores: verification.report.scores, synth: { scores, thresholds } };
+    report = {
+      status: verdictOf(checks),
+      checks,
+      scores: verification.report.scores,
+      ladder: verification.report.ladder,
+      synth: { scores, thresholds },
+    };
     rounds += 1;
     await catalogActivities.writeReport({
       packageDir: draftDir,
