@@ -17,7 +17,7 @@ export type RungModel =
   | 'boosting'
   /** several boosted models on seeded 80% samples, averaged */
   | 'bagged-boosting'
-  /** boosting and a forest (and a linear model, kNN) averaged */
+  /** boosting averaged with the models its params name: forest, extra (trees), leaves (small-leaf boosting), linear */
   | 'blend';
 
 export interface Rung {
@@ -72,38 +72,37 @@ export function ladderRungs(taskType: TaskType): Rung[] {
   return [
     rung('prior', 'prior'),
     rung('one-feature-stump', 'tree', { depth: 1 }, { features: 'top', top: 1 }),
-    rung('one-feature-linear', 'linear', { alpha: 1 }, { features: 'top', top: 1, scale: true }),
     rung('two-features-linear', 'linear', { alpha: 1 }, { features: 'top', top: 2, scale: true }),
     naiveBayesOr(taskType),
     rung('linear-raw', 'linear', { alpha: 1, iterations: 30 }),
     rung('linear-scaled', 'linear', { alpha: 1 }, { scale: true }),
-    rung('linear-shrunk', 'linear', { alpha: 300 }, { scale: true }),
     rung('knn-1', 'knn', { k: 1 }, { scale: true, maxRows: CAPPED }),
     rung('knn-5', 'knn', { k: 5 }, { scale: true, maxRows: CAPPED }),
     rung('knn-15', 'knn', { k: 15 }, { scale: true, maxRows: CAPPED }),
-    rung('knn-50', 'knn', { k: 50 }, { scale: true, maxRows: CAPPED }),
-    rung('knn-5-raw', 'knn', { k: 5 }, { maxRows: CAPPED }),
     rung('tree-depth-2', 'tree', { depth: 2 }),
     rung('tree-depth-4', 'tree', { depth: 4 }),
-    rung('tree-depth-8', 'tree', { depth: 8 }),
     rung('tree-full', 'tree', { depth: 0 }),
     rung('forest-10', 'forest', { trees: 10, depth: 6 }, { maxRows: CAPPED }),
-    rung('forest-100', 'forest', { trees: 100, depth: 0 }, { maxRows: CAPPED }),
     rung('boosting-20', 'boosting', { iterations: 20, rate: 0.1 }),
     rung('boosting-100', 'boosting', { iterations: 100, rate: 0.1 }),
-    rung('boosting-300', 'boosting', { iterations: 300, rate: 0.05 }, { maxRows: CAPPED * 2 }),
     rung('half-features-boosting', 'boosting', { iterations: 100, rate: 0.1 }, { features: 'bottom-half' }),
     rung('half-features-linear', 'linear', { alpha: 1 }, { features: 'bottom-half', scale: true }),
     rung('train-10pct-boosting', 'boosting', { iterations: 100, rate: 0.1 }, { trainFraction: 0.1 }),
     rung('train-30pct-boosting', 'boosting', { iterations: 100, rate: 0.1 }, { trainFraction: 0.3 }),
-    rung('train-10pct-linear', 'linear', { alpha: 1 }, { trainFraction: 0.1, scale: true }),
-    // above a default boosted model (the Forge's baseline): averages of diverse or resampled models
+    // above a default boosted model (the Forge's baseline): small leaves, bags and blends of diverse models
     rung('forest-300', 'forest', { trees: 300, depth: 0 }, { maxRows: CAPPED }),
     rung('extra-trees-300', 'extra-trees', { trees: 300, depth: 0 }, { maxRows: CAPPED }),
-    rung('bagged-boosting-5', 'bagged-boosting', { bags: 5, iterations: 150, rate: 0.07 }, { maxRows: CAPPED }),
-    rung('blend-boosting-forest', 'blend', {}, { maxRows: CAPPED }),
-    rung('blend-boosting-forest-linear', 'blend', { linear: 1 }, { scale: true, maxRows: CAPPED }),
-    rung('blend-all', 'blend', { linear: 1, knn: 1 }, { scale: true, maxRows: CAPPED }),
+    rung('boosting-small-leaves', 'boosting', { iterations: 400, rate: 0.05, leaf: 5 }, { maxRows: CAPPED }),
+    rung('bagged-boosting-8', 'bagged-boosting', { bags: 8, iterations: 150, rate: 0.07 }, { maxRows: CAPPED }),
+    rung('blend-boosting-forest', 'blend', { forest: 1 }, { maxRows: CAPPED }),
+    rung('blend-boosting-extra', 'blend', { extra: 1 }, { maxRows: CAPPED }),
+    rung('blend-trees', 'blend', { forest: 1, extra: 1, leaves: 1 }, { maxRows: CAPPED }),
+    rung(
+      'blend-trees-linear',
+      'blend',
+      { forest: 1, extra: 1, leaves: 1, linear: 1 },
+      { scale: true, maxRows: CAPPED },
+    ),
   ];
 }
 

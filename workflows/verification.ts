@@ -15,7 +15,7 @@ const notRun = (names: readonly string[], because: string): CheckResult[] =>
  */
 export async function verifyPackageDir(
   packageDir: string,
-  { provider, profileFile }: { provider: ProviderName; profileFile?: string },
+  { provider, profileFile, ladder }: { provider: ProviderName; profileFile?: string; ladder?: boolean },
 ): Promise<{ report: VerificationReport; usage: Usage }> {
   const assertions = await verificationActivities().runAssertions({ packageDir });
   const blocker = ['manifest.valid', 'prepare.runs'].find((name) => !assertions.find((c) => c.name === name)?.passed);
@@ -32,7 +32,7 @@ export async function verifyPackageDir(
   ]);
   const checks = [...assertions, ...review.checks, ...execution.checks];
   // Once the task runs as it should, the reference ladder gives its leaderboard a spread of strengths.
-  if (execution.checks.every((c) => c.passed) && patched('reference-ladder')) {
+  if (ladder && execution.checks.every((c) => c.passed) && patched('reference-ladder')) {
     const ladder = await runLadder(packageDir, execution.scores.trivial);
     checks.push(ladderCheck(ladder));
     return { report: { status: verdictOf(checks), checks, scores: execution.scores, ladder }, usage: review.usage };

@@ -28,8 +28,23 @@ ID, TARGET, METRIC = CONFIG["id"], CONFIG["target"], CONFIG["metric"]
 CLASSIFY = CONFIG["taskType"].endswith("classification")
 MAX_CATEGORIES = 30
 
+
+def with_date_parts(frame, reference):
+    """Text columns that read as dates (as in `reference`, train.csv) become year, month and day-of-year numbers."""
+    for col in [c for c in reference.columns if reference[c].dtype == object and c not in (ID, TARGET)]:
+        sample = reference[col].dropna().head(200)
+        if len(sample) == 0 or pd.to_datetime(sample, errors="coerce").isna().mean() > 0.1:
+            continue
+        when = pd.to_datetime(frame[col], errors="coerce")
+        frame[col + "_year"], frame[col + "_month"], frame[col + "_dayofyear"] = (
+            when.dt.year, when.dt.month, when.dt.dayofyear
+        )
+    return frame
+
+
 train = pd.read_csv("/data/train.csv", low_memory=False).dropna(subset=[TARGET]).reset_index(drop=True)
 test = pd.read_csv("/data/test.csv", low_memory=False)
+train, test = with_date_parts(train, train), with_date_parts(test, train)
 sample_columns = list(pd.read_csv("/data/sample_submission.csv", nrows=1).columns)
 out_id, out_target = sample_columns if len(sample_columns) == 2 else (ID, TARGET)
 
@@ -109,7 +124,11 @@ def single(kind, params, seed=0):
     if kind == "boosting":
         boost = HistGradientBoostingClassifier if CLASSIFY else HistGradientBoostingRegressor
         return boost(
-            max_iter=int(params["iterations"]), learning_rate=params["rate"], early_stopping=False, random_state=seed
+            max_iter=int(params["iterations"]),
+            learning_rate=params["rate"],
+            min_samples_leaf=int(params.get("leaf", 20)),
+            early_stopping=False,
+            random_state=seed,
         )
     raise ValueError(f"unknown rung model {kind!r}")
 
@@ -120,11 +139,15 @@ def members():
     if kind == "bagged-boosting":
         return [(single("boosting", P, seed), 0.8, seed) for seed in range(int(P["bags"]))]
     if kind == "blend":
-        models = [single("boosting", {"iterations": 200, "rate": 0.05}), single("forest", {"trees": 200, "depth": 0})]
+        models = [single("boosting", {"iterations": 100, "rate": 0.1})]
+        if P.get("forest"):
+            models.append(single("forest", {"trees": 200, "depth": 0}))
+        if P.get("extra"):
+            models.append(single("extra-trees", {"trees": 200, "depth": 0}))
+        if P.get("leaves"):
+            models.append(single("boosting", {"iterations": 400, "rate": 0.05, "leaf": 5}))
         if P.get("linear"):
             models.append(single("linear", {"alpha": 1}))
-        if P.get("knn"):
-            models.append(single("knn", {"k": 10}))
         return [(m, 1.0, 0) for m in models]
     return [(single(kind, P), 1.0, 0)]
 
