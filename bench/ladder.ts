@@ -5,7 +5,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { taskQueueName } from '../domain/queues';
+import { humanRank } from '../domain/rewards';
+import type { TaskManifest } from '../domain/task';
 import { exampleDatasetPath } from '../examples/forge-datasets';
+import { readLeaderboard } from '../package/leaderboard';
 import type { forgeDataset } from '../workflows';
 import { startEmbedded } from './embedded';
 
@@ -55,7 +58,7 @@ async function main() {
   const f = (v: number) => v.toFixed(1).padStart(9);
   console.log(`ladder cost per forged task (first proposal), cpu concurrency ${config.workers.cpuConcurrency}`);
   console.log(
-    `${'task'.padEnd(34)} ${'rows'.padStart(6)} ${'rungs'.padStart(7)} ${'ladder s'.padStart(9)} ${'rung-s'.padStart(9)} ${'baseline s'.padStart(10)} ${'ratio'.padStart(7)}`,
+    `${'task'.padEnd(34)} ${'rows'.padStart(6)} ${'rungs'.padStart(7)} ${'ladder s'.padStart(9)} ${'rung-s'.padStart(9)} ${'baseline s'.padStart(10)} ${'ratio'.padStart(7)} ${'entries'.padStart(7)} ${'distinct'.padStart(8)} ${'baseline HR'.padStart(11)} ${'trivial last'.padStart(12)}`,
   );
   for (const name of names) {
     const result = await client.workflow.execute<typeof forgeDataset>('forgeDataset', {
@@ -69,6 +72,7 @@ async function main() {
           maxTasks: 1,
           repairRounds: 1,
           concurrency: 1,
+          ladder: true,
         },
       ],
     });
@@ -80,8 +84,14 @@ async function main() {
       const valid = ladder.filter((r) => r.score !== undefined && !r.error).length;
       const rows = readFileSync(join(task.path, 'public', 'train.csv'), 'utf8').split('\n').length - 2;
       const { wallS, rungS } = await ladderTiming(client, `${result.workflowId}--${task.id}`);
+      // the board's shape: reference entries, distinct scores, where the baseline and the trivial entry rank
+      const { metric } = JSON.parse(readFileSync(join(task.path, 'task.json'), 'utf8')) as TaskManifest;
+      const board = (await readLeaderboard(task.path)).filter((r) => r.kind === 'reference');
+      const scores = board.map((r) => Number(r.score));
+      const rank = (entry: string) => humanRank(Number(board.find((r) => r.entry === entry)?.score), scores, metric);
+      const trivialLast = scores.every((s) => humanRank(s, scores, metric) >= rank('trivial'));
       console.log(
-        `${task.id.slice(0, 34).padEnd(34)} ${String(rows).padStart(6)} ${`${valid}/${ladder.length}`.padStart(7)} ${f(wallS)} ${f(rungS)} ${f(baselineS).padStart(10)} ${(wallS / baselineS).toFixed(1).padStart(7)}`,
+        `${task.id.slice(0, 34).padEnd(34)} ${String(rows).padStart(6)} ${`${valid}/${ladder.length}`.padStart(7)} ${f(wallS)} ${f(rungS)} ${f(baselineS).padStart(10)} ${(wallS / baselineS).toFixed(1).padStart(7)} ${String(board.length).padStart(7)} ${String(new Set(scores).size).padStart(8)} ${rank('baseline').toFixed(3).padStart(11)} ${String(trivialLast).padStart(12)}`,
       );
     }
   }
