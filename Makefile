@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export NPM_CONFIG_UPDATE_NOTIFIER := false
 
-.PHONY: setup demo test test-unit test-int typecheck lint bench docker compose sandbox-image
+.PHONY: setup demo test test-unit test-int typecheck lint bench bench-ladder docker compose sandbox-image
 
 setup: node_modules/.installed .tools/bin/temporal docker compose sandbox-image
 
@@ -54,3 +54,8 @@ bench: setup
 	npx tsx bench/forge.ts
 	npx tsx bench/env-step.ts
 	npx tsx bench/synth-speedup.ts
+	npx tsx bench/ladder.ts
+
+# The reference ladder's cost per forged task beside its baseline time.
+bench-ladder: setup
+	npx tsx bench/ladder.ts

@@ -52,7 +52,13 @@ export function createCatalogActivities({ artifactsDir }: { artifactsDir: string
     }): Promise<void> {
       const { packageDir, report, provenance, thresholds } = input;
       await writeVerificationReport(packageDir, report);
-      await recordReferenceScores(packageDir, report.scores ?? {}, thresholds);
+      try {
+        await recordReferenceScores(packageDir, report.scores ?? {}, thresholds, report.ladder);
+      } catch (err) {
+        // a hand-written leaderboard.csv that does not parse: its file and line are in the message
+        if (err instanceof BadPackageError) throw ApplicationFailure.nonRetryable(err.message, 'BadPackage');
+        throw err;
+      }
       await annotateManifest(packageDir, {
         provenance: { ...provenance, promptsHash: await hashDir(PROMPTS_DIRS[provenance.provider]) },
         verification: {

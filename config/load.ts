@@ -30,7 +30,7 @@ function defaults(home: string): Tree {
       pricePerMTokIn: 0,
       pricePerMTokOut: 0,
     },
-    forge: { maxTasks: 3, repairRounds: 2, concurrency: 2, maxDatasetMb: 256 },
+    forge: { maxTasks: 3, repairRounds: 2, concurrency: 2, maxDatasetMb: 256, ladder: true },
     env: {
       steps: 50,
       wallTimeS: 4 * 3600,

@@ -78,6 +78,11 @@ export const configSchema = z.strictObject({
     concurrency: positiveInt.max(32),
     /** a larger dataset is refused at intake */
     maxDatasetMb: positiveInt,
+    /** forge, verify, import and synth run the reference ladder (domain/ladder.ts) on tasks that execute */
+    ladder: z.preprocess(
+      (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v),
+      z.boolean(),
+    ),
   }),
   /** Dojo sessions: the budget a session gets unless its request sets one */
   env: z.strictObject({
@@ -171,6 +176,7 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_FORGE_REPAIR_ROUNDS: 'forge.repairRounds',
   ANVIL_FORGE_CONCURRENCY: 'forge.concurrency',
   ANVIL_FORGE_MAX_DATASET_MB: 'forge.maxDatasetMb',
+  ANVIL_LADDER: 'forge.ladder',
   ANVIL_ENV_STEPS: 'env.steps',
   ANVIL_ENV_WALL_TIME_S: 'env.wallTimeS',
   ANVIL_ENV_IDLE_TIMEOUT_S: 'env.idleTimeoutS',

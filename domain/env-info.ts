@@ -41,10 +41,17 @@ export function infoOf(kind: InfoKind, task: TaskInfo, budget: Budget, left: Bud
     case 'metric':
       return {
         metric: task.metric,
+        // each board's shape: how many entries, the range of their scores, where the medals start
         leaderboards: task.leaderboards.map((b) => ({
           name: b.name,
           entries: b.scores.length,
-          ...(b.scores.length > 0 ? { thresholds: medalThresholds(b.scores, task.metric) } : {}),
+          ...(b.scores.length > 0
+            ? {
+                best: task.metric.higherIsBetter ? Math.max(...b.scores) : Math.min(...b.scores),
+                worst: task.metric.higherIsBetter ? Math.min(...b.scores) : Math.max(...b.scores),
+                thresholds: medalThresholds(b.scores, task.metric),
+              }
+            : {}),
         })),
       };
     case 'budget':

@@ -1,3 +1,5 @@
+import type { RungResult } from './ladder';
+
 /** One verification check's verdict, as written to verification.json. */
 export interface CheckResult {
   /** a name from CHECKS */
@@ -11,7 +13,8 @@ export interface CheckResult {
 
 /**
  * Every check, by stage. `assertions` run in the sandbox (sandbox/harness/verify_assertions.py),
- * `review` is the Reviewer role, `execution` runs the trivial and baseline submissions.
+ * `review` is the Reviewer role, `execution` runs the trivial and baseline submissions, `ladder` the
+ * reference ladder once execution passed.
  */
 export const CHECKS = {
   assertions: [
@@ -35,6 +38,8 @@ export const CHECKS = {
   ],
   review: ['review.description_complete', 'review.metric_fits', 'review.target_meaningful', 'review.no_answer_hints'],
   execution: ['baseline.runs', 'baseline.valid', 'baseline.beats_trivial', 'baseline.not_perfect'],
+  /** after the execution stage passes: the reference ladder (domain/ladder.ts) */
+  ladder: ['ladder.enough_rungs'], // at least MIN_VALID_RUNGS rungs gave valid submissions
 } as const;
 
 export type Verdict = 'verified' | 'rejected';
@@ -44,6 +49,8 @@ export interface VerificationReport {
   checks: CheckResult[];
   /** scores of the reference submissions, for leaderboard.csv */
   scores?: { trivial?: number; baseline?: number };
+  /** each rung of the reference ladder: its score, or why it is off the board */
+  ladder?: RungResult[];
 }
 
 export function verdictOf(checks: CheckResult[]): Verdict {

@@ -15,6 +15,8 @@ export const LAYOUT = {
   solutions: 'solutions',
   /** the reference solution verification runs */
   baseline: 'solutions/baseline.py',
+  /** the reference ladder's scripts, one per rung: `solutions/ladder/<rung>.py` (domain/ladder.ts) */
+  ladder: 'solutions/ladder',
   /** the data as the source ships it */
   raw: 'raw',
   /** the single table of a forged or synthetic task's raw/ */
@@ -41,6 +43,9 @@ export const LAYOUT = {
 
 export type PackagePart = keyof typeof LAYOUT;
 export type PackagePaths = { readonly [K in PackagePart]: string };
+
+/** The script of one ladder rung, relative to the package's folder. */
+export const ladderScript = (rung: string) => `${LAYOUT.ladder}/${rung}.py`;
 
 /** The absolute path of every part of the package at `dir`. */
 export function packagePaths(dir: string): PackagePaths {

@@ -1,36 +1,59 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import type { Leaderboard } from '../domain/env';
+import { rungEntry, type RungResult, validRungs } from '../domain/ladder';
 import { type MedalThresholds, thresholdLadder } from '../domain/rewards';
+import { BadPackageError } from './errors';
 import { packagePaths } from './layout';
+
+/** The kinds of leaderboard.csv rows; any other is an error. */
+export const LEADERBOARD_KINDS = ['human', 'reference', 'threshold'] as const;
+/** The board of an imported or synthetic task's reference ladder (a forged task's ladder is its only board). */
+export const LADDER_BOARD = 'ladder';
 
 /**
  * One row of leaderboard.csv: `entry,score,kind[,board]`. Kinds: `human` (an entry of an imported
- * competition, on its `board`, public or private), `reference` (trivial and baseline, as
- * verification scored them), `threshold` (a synthetic task's gold, silver, bronze and median).
+ * competition, on its `board`, public or private), `reference` (trivial, baseline and the reference
+ * ladder's rungs `ladder/<rung>`, as verification scored them), `threshold` (a synthetic task's
+ * gold, silver, bronze and median).
  */
 export interface LeaderboardRow {
   entry: string;
-  /** as its source wrote it */
+  /** as its source wrote it: always a finite number */
   score: string;
-  kind: 'human' | 'reference' | 'threshold' | (string & {});
+  kind: (typeof LEADERBOARD_KINDS)[number];
   board?: string;
 }
 
-export function parseLeaderboard(csv: string): LeaderboardRow[] {
+/** The rows of leaderboard.csv text; a non-numeric score or an unknown kind throws, naming `source` and the line. */
+export function parseLeaderboard(csv: string, source = 'leaderboard.csv'): LeaderboardRow[] {
   const records = parse(csv, {
     columns: true,
     skip_empty_lines: true,
     trim: true,
     bom: true,
     relax_column_count: true,
-  }) as Record<string, string>[];
-  return records.map((r) => ({
-    entry: r.entry ?? '',
-    score: r.score ?? '',
-    kind: r.kind ?? '',
-    ...(r.board ? { board: r.board } : {}),
-  }));
+    info: true,
+  }) as { record: Record<string, string>; info: { lines: number } }[];
+  return records.map(({ record: r, info }) => {
+    const where = `${source} line ${info.lines}`;
+    const score = r.score ?? '';
+    if (score === '' || !Number.isFinite(Number(score)))
+      throw new BadPackageError(
+        `${where}: score ${JSON.stringify(score)} is not a number: give every entry a finite numeric score, or remove the row`,
+      );
+    const kind = r.kind ?? '';
+    if (!(LEADERBOARD_KINDS as readonly string[]).includes(kind))
+      throw new BadPackageError(
+        `${where}: unknown kind ${JSON.stringify(kind)}: use one of ${LEADERBOARD_KINDS.join(', ')}`,
+      );
+    return {
+      entry: r.entry ?? '',
+      score,
+      kind: kind as LeaderboardRow['kind'],
+      ...(r.board ? { board: r.board } : {}),
+    };
+  });
 }
 
 const cell = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
@@ -45,8 +68,9 @@ export function formatLeaderboard(rows: LeaderboardRow[]): string {
 
 /** The package's leaderboard rows; none when it has no leaderboard.csv. */
 export async function readLeaderboard(packageDir: string): Promise<LeaderboardRow[]> {
-  const text = await readFile(packagePaths(packageDir).leaderboard, 'utf8').catch(() => '');
-  return text ? parseLeaderboard(text) : [];
+  const file = packagePaths(packageDir).leaderboard;
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text ? parseLeaderboard(text, file) : [];
 }
 
 export async function writeLeaderboard(packageDir: string, rows: LeaderboardRow[]): Promise<void> {
@@ -54,21 +78,30 @@ export async function writeLeaderboard(packageDir: string, rows: LeaderboardRow[
 }
 
 /**
- * Writes the reference scores verification measured (and a synthetic task's medal thresholds),
- * after the human entries the leaderboard already has, which are kept as they were.
+ * Writes the reference scores verification measured (trivial, baseline and the ladder's rungs, and
+ * a synthetic task's medal thresholds), after the human entries the leaderboard already has, which
+ * are kept as they were. Beside human entries or thresholds, the reference entries form a second
+ * board, `ladder`, once there is a ladder.
  */
 export async function recordReferenceScores(
   packageDir: string,
   scores: Record<string, number | undefined>,
   thresholds?: MedalThresholds,
+  ladder: RungResult[] = [],
 ): Promise<void> {
   const human = (await readLeaderboard(packageDir))
     .filter((r) => r.kind === 'human')
     .map((r) => ({ ...r, board: r.board || 'public' }));
-  const reference = Object.entries(scores).flatMap(([entry, s]) =>
-    s === undefined ? [] : [{ entry, score: String(s), kind: 'reference' }],
+  const rungs = Object.fromEntries(validRungs(ladder).map((r) => [rungEntry(r.rung), r.score]));
+  const board = validRungs(ladder).length > 0 && (human.length > 0 || thresholds) ? { board: LADDER_BOARD } : {};
+  const reference = Object.entries({ ...scores, ...rungs }).flatMap(([entry, s]) =>
+    s === undefined ? [] : [{ entry, score: String(s), kind: 'reference' as const, ...board }],
   );
-  const medals = Object.entries(thresholds ?? {}).map(([entry, s]) => ({ entry, score: String(s), kind: 'threshold' }));
+  const medals = Object.entries(thresholds ?? {}).map(([entry, s]) => ({
+    entry,
+    score: String(s),
+    kind: 'threshold' as const,
+  }));
   await writeLeaderboard(packageDir, [...human, ...reference, ...medals]);
 }
 
@@ -76,35 +109,37 @@ export async function recordReferenceScores(
  * The boards rewards rank against. Human entries make the boards, one per board. Without any, a
  * synthetic task's medal thresholds (gold, silver, bronze, median) make one board, `thresholds`,
  * whose medal thresholds are exactly those (see thresholdLadder); else the reference entries
- * (trivial, baseline) make the `reference` board. Rows without a numeric score are ignored.
+ * (trivial, baseline, the reference ladder) make the `reference` board. Reference entries on the
+ * `ladder` board follow human or threshold boards as a last board (medals stay on the first).
  */
 export function leaderboardsOf(rows: LeaderboardRow[]): Leaderboard[] {
-  const scored = rows.filter((r) => r.score !== '' && Number.isFinite(Number(r.score)));
-  const human = scored.filter((r) => r.kind === 'human');
-  const threshold = (entry: string) => scored.find((r) => r.kind === 'threshold' && r.entry === entry);
+  const human = rows.filter((r) => r.kind === 'human');
+  const laddered = rows.filter((r) => r.kind === 'reference' && r.board === LADDER_BOARD);
+  const ladder = laddered.length > 0 ? [{ name: LADDER_BOARD, scores: laddered.map((r) => Number(r.score)) }] : [];
+  const threshold = (entry: string) => rows.find((r) => r.kind === 'threshold' && r.entry === entry);
   const [gold, silver, bronze, median] = ['gold', 'silver', 'bronze', 'median'].map((e) => threshold(e));
   if (human.length === 0 && gold && silver && bronze && median) {
-    const trivial = scored.find((r) => r.kind === 'reference' && r.entry === 'trivial') ?? median;
+    const trivial = rows.find((r) => r.kind === 'reference' && r.entry === 'trivial') ?? median;
     const t = {
       gold: Number(gold.score),
       silver: Number(silver.score),
       bronze: Number(bronze.score),
       median: Number(median.score),
     };
-    return [{ name: 'thresholds', scores: thresholdLadder(t, Number(trivial.score)) }];
+    return [{ name: 'thresholds', scores: thresholdLadder(t, Number(trivial.score)) }, ...ladder];
   }
-  const chosen = human.length > 0 ? human : scored.filter((r) => r.kind !== 'threshold');
+  if (human.length === 0) {
+    const reference = rows.filter((r) => r.kind === 'reference');
+    return reference.length > 0 ? [{ name: 'reference', scores: reference.map((r) => Number(r.score)) }] : [];
+  }
   const boards = new Map<string, number[]>();
-  for (const r of chosen) {
-    const name = human.length > 0 ? r.board || 'public' : 'reference';
-    boards.set(name, [...(boards.get(name) ?? []), Number(r.score)]);
-  }
-  return [...boards].map(([name, scores]) => ({ name, scores }));
+  for (const r of human) boards.set(r.board || 'public', [...(boards.get(r.board || 'public') ?? []), Number(r.score)]);
+  return [...[...boards].map(([name, scores]) => ({ name, scores })), ...ladder];
 }
 
 /** leaderboardsOf the CSV text. */
-export function parseLeaderboards(csv: string): Leaderboard[] {
-  return leaderboardsOf(parseLeaderboard(csv));
+export function parseLeaderboards(csv: string, source?: string): Leaderboard[] {
+  return leaderboardsOf(parseLeaderboard(csv, source));
 }
 
 /** The boards of the package's leaderboard.csv; none without one. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Runtime, Worker } from '@temporalio/worker';
 import { createEnvSandboxActivities } from '../activities/env/sandbox';
+import { createLadderActivities } from '../activities/ladder';
 import { createSandboxActivities } from '../activities/sandbox';
 import { createSynthSandboxActivities } from '../activities/synth-sandbox';
 import { createTrainingActivities } from '../activities/training';
@@ -76,6 +77,7 @@ export async function createSandboxWorkers(
         ...createSandboxActivities({ sandbox, defaults: config.sandbox.limits, roots: inputRoots(config) }),
         ...createVerificationActivities({ sandbox, scratchDir: scratchDir(config) }),
         ...createSynthSandboxActivities({ sandbox, scratchDir: scratchDir(config) }),
+        ...createLadderActivities({ sandbox, scratchDir: scratchDir(config) }),
         ...createTrainingActivities({
           sandbox,
           artifactsDir: config.paths.artifacts,

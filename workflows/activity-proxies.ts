@@ -1,6 +1,7 @@
 import { ActivityCancellationType, type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { CatalogActivities } from '../activities/catalog';
 import type { IntakeActivities } from '../activities/intake';
+import type { LadderActivities } from '../activities/ladder';
 import type { RoleActivities } from '../activities/roles';
 import type { SandboxActivities } from '../activities/sandbox';
 import type { SmokeActivities } from '../activities/smoke';
@@ -28,6 +29,8 @@ function onSandboxQueue<T extends object>(kind: 'cpu' | 'gpu', nonRetryable: str
 export const sandboxActivities = (kind: 'cpu' | 'gpu' = 'cpu') =>
   onSandboxQueue<SandboxActivities>(kind, ['InvalidRunSpec']);
 export const verificationActivities = (kind: 'cpu' | 'gpu' = 'cpu') => onSandboxQueue<VerificationActivities>(kind, []);
+/** The reference ladder's rungs: a rung's own failures are its result, so only lost runs retry. */
+export const ladderActivities = () => onSandboxQueue<LadderActivities>('cpu', []);
 export const synthSandboxActivities = () => onSandboxQueue<SynthSandboxActivities>('cpu', []);
 
 /**

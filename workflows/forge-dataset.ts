@@ -20,6 +20,8 @@ export interface ForgeDatasetInput {
   concurrency?: number;
   /** code runs the Designer may ask for per design (openai provider) */
   designerToolSteps?: number;
+  /** run the reference ladder once execution passes (the CLI: config forge.ladder); absent = no ladder */
+  ladder?: boolean;
 }
 
 export const forgeProgressQuery = defineQuery<ForgeProgress>('forgeProgress');
@@ -68,6 +70,7 @@ export async function forgeDataset(input: ForgeDatasetInput): Promise<ForgeResul
               repairRounds,
               catalogDir: input.catalogDir,
               designerToolSteps,
+              ladder: input.ladder,
             },
           ],
           typedSearchAttributes: [{ key: SEARCH.dataset, value: intake.name }],

@@ -18,6 +18,8 @@ export interface ForgeTaskInput {
   catalogDir: string;
   /** code runs the Designer may ask for per design */
   designerToolSteps: number;
+  /** run the reference ladder once execution passes (the CLI: config forge.ladder); absent = no ladder */
+  ladder?: boolean;
 }
 
 export const taskProgressQuery = defineQuery<TaskProgress>('taskProgress');
@@ -80,7 +82,11 @@ export async function forgeTask(input: ForgeTaskInput): Promise<ForgedTask> {
     stage('refactor');
     usage = addUsage(usage, (await roles.refactor({ draftDir, provider })).usage);
     stage('verify');
-    const verification = await verifyPackageDir(draftDir, { provider, profileFile: input.profileFile });
+    const verification = await verifyPackageDir(draftDir, {
+      provider,
+      profileFile: input.profileFile,
+      ladder: input.ladder,
+    });
     report = verification.report;
     usage = addUsage(usage, verification.usage);
     verifications += 1;

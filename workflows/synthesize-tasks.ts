@@ -44,6 +44,8 @@ export interface SynthesizeTasksInput {
   repairRounds?: number;
   /** tasks worked on at once (default 2) */
   concurrency?: number;
+  /** run the reference ladder once execution passes (the CLI: config forge.ladder); absent = no ladder */
+  ladder?: boolean;
 }
 
 export const synthProgressQuery = defineQuery<SynthProgress>('synthProgress');
@@ -100,6 +102,7 @@ export async function synthesizeTasks(input: SynthesizeTasksInput): Promise<Synt
         repairRounds,
         catalogDir,
         entry: progress.tasks[i]!,
+        ladder: input.ladder,
       });
     }
   };
@@ -126,6 +129,7 @@ interface OneTask {
   repairRounds: number;
   catalogDir: string;
   entry: SynthProgress['tasks'][number];
+  ladder?: boolean;
 }
 
 /** One synthetic task through its rounds; every round's draft and report stay in the artifact store. */
@@ -137,6 +141,7 @@ async function synthesizeOne({
   repairRounds,
   catalogDir,
   entry,
+  ladder,
 }: OneTask): Promise<SynthesizedTask> {
   const roles = synthRoleActivities();
   let draftDir: string | undefined;
@@ -165,7 +170,7 @@ async function synthesizeOne({
     entry.status = 'write';
     usage = addUsage(usage, (await roles.writeSynthetic({ draftDir, dnaFile, taskId, rows, provider })).usage);
     entry.status = 'verify';
-    const verification = await verifyPackageDir(draftDir, { provider });
+    const verification = await verifyPackageDir(draftDir, { provider, ladder });
     usage = addUsage(usage, verification.usage);
     scores = {
       trivial: verification.report.scores?.trivial,
@@ -192,7 +197,13 @@ async function synthesizeOne({
       generator,
     });
     const checks = [...verification.report.checks, ...synth];
-    report = { status: verdictOf(checks), checks, scores: verification.report.scores, synth: { scores, thresholds } };
+    report = {
+      status: verdictOf(checks),
+      checks,
+      scores: verification.report.scores,
+      ladder: verification.report.ladder,
+      synth: { scores, thresholds },
+    };
     rounds += 1;
     await catalogActivities.writeReport({
       packageDir: draftDir,

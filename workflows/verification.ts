@@ -1,18 +1,21 @@
+import { patched } from '@temporalio/workflow';
+import { ladderCheck } from '../domain/ladder';
 import type { ProviderName } from '../domain/providers';
 import { NO_USAGE, type Usage } from '../domain/usage';
 import { CHECKS, type CheckResult, type VerificationReport, verdictOf } from '../domain/verification';
 import { roleActivities, verificationActivities } from './activity-proxies';
+import { runLadder } from './ladder';
 
 const notRun = (names: readonly string[], because: string): CheckResult[] =>
   names.map((name) => ({ name, passed: false, detail: `not run: ${because} failed` }));
 
 /**
  * Verifies a package folder: assertions in the sandbox, then — once prepare and the manifest hold —
- * the Reviewer and the execution stage side by side.
+ * the Reviewer and the execution stage side by side; once execution passes, the reference ladder.
  */
 export async function verifyPackageDir(
   packageDir: string,
-  { provider, profileFile }: { provider: ProviderName; profileFile?: string },
+  { provider, profileFile, ladder }: { provider: ProviderName; profileFile?: string; ladder?: boolean },
 ): Promise<{ report: VerificationReport; usage: Usage }> {
   const assertions = await verificationActivities().runAssertions({ packageDir });
   const blocker = ['manifest.valid', 'prepare.runs'].find((name) => !assertions.find((c) => c.name === name)?.passed);
@@ -28,5 +31,11 @@ export async function verifyPackageDir(
     verificationActivities(gpu ? 'gpu' : 'cpu').runExecution({ packageDir }),
   ]);
   const checks = [...assertions, ...review.checks, ...execution.checks];
+  // Once the task runs as it should, the reference ladder gives its leaderboard a spread of strengths.
+  if (ladder && execution.checks.every((c) => c.passed) && patched('reference-ladder')) {
+    const ladder = await runLadder(packageDir, execution.scores.trivial);
+    checks.push(ladderCheck(ladder));
+    return { report: { status: verdictOf(checks), checks, scores: execution.scores, ladder }, usage: review.usage };
+  }
   return { report: { status: verdictOf(checks), checks, scores: execution.scores }, usage: review.usage };
 }

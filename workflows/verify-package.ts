@@ -14,6 +14,8 @@ export interface VerifyPackageInput {
    * reference solution may be a placeholder — when every assertion on data and metric passed.
    */
   publish?: { catalogDir: string; when: 'verified' | 'assertions-pass' };
+  /** run the reference ladder once execution passes (the CLI: config forge.ladder); absent = no ladder */
+  ladder?: boolean;
 }
 
 /** `anvil verify`: the full verification of any package folder, on a copy in the artifact store. */
@@ -21,11 +23,12 @@ export async function verifyPackage({
   sourceDir,
   provider = 'heuristic',
   publish,
+  ladder,
 }: VerifyPackageInput): Promise<VerificationReport & { packageDir: string; publishedTo?: string }> {
   const { workflowId } = workflowInfo();
   upsertSearchAttributes([{ key: SEARCH.stage, value: 'verify' }]);
   const packageDir = await catalogActivities.stagePackage({ sourceDir, key: workflowId });
-  const { report } = await verifyPackageDir(packageDir, { provider });
+  const { report } = await verifyPackageDir(packageDir, { provider, ladder });
   await catalogActivities.writeReport({ packageDir, report, provenance: { workflowId, provider } });
   upsertSearchAttributes([{ key: SEARCH.verdict, value: report.status }]);
   const assertionsPass = CHECKS.assertions.every((name) => report.checks.some((c) => c.name === name && c.passed));

@@ -62,6 +62,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
           repairRounds,
           concurrency: config.forge.concurrency,
           designerToolSteps: config.llm.designerToolSteps,
+          ladder: config.forge.ladder,
         },
       ],
     });

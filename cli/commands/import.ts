@@ -93,7 +93,13 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     const handle = await temporal.client.workflow.start<typeof verifyPackage>('verifyPackage', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId: `import-${imported.taskId}-${Date.now()}`,
-      args: [{ sourceDir: imported.packageDir, publish: { catalogDir, when: 'assertions-pass' } }],
+      args: [
+        {
+          sourceDir: imported.packageDir,
+          publish: { catalogDir, when: 'assertions-pass' },
+          ladder: config.forge.ladder,
+        },
+      ],
     });
     const report = await resultWithProgress(handle, values.json);
     const outcome = importOutcome(imported, report);

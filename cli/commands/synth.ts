@@ -49,6 +49,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
           count: Number(values.count),
           rows: [Number(range[1]), Number(range[2])],
           provider,
+          ladder: config.forge.ladder,
           repairRounds: config.forge.repairRounds,
         },
       ],

@@ -38,7 +38,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     const handle = await temporal.client.workflow.start<typeof verifyPackage>('verifyPackage', {
       taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
       workflowId,
-      args: [{ sourceDir, provider }],
+      args: [{ sourceDir, provider, ladder: config.forge.ladder }],
     });
     const link = workflowUrl(workflowId);
     const report = await resultWithProgress(handle, values.json, link);
