@@ -31,7 +31,9 @@ export const episodeOutcomeSchema = z.object({
   status: z.enum(EPISODE_STATUSES),
   reward: z
     .number()
-    .describe('the best reward of the episode; 0 when it failed or timed out without a valid submission'),
+    .describe(
+      "the final submission's reward on the private test rows; 0 when it failed or timed out without a valid submission",
+    ),
   steps: z.number().int(),
   envId: z.string().optional(),
   trajectory: z.string().optional().describe("the episode's trajectory file (JSONL)"),

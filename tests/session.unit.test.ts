@@ -182,7 +182,7 @@ describe('the session around its steps', () => {
       step: 0,
       action: 'open',
       status: 'ok',
-      message: 'session on task iris: request_info, validate_code, execute_code, get_history, reset',
+      message: 'session on task iris: request_info, validate_code, execute_code, get_history, reset, select_submission',
       info: {
         kind: 'overview',
         title: 'Iris species',
@@ -279,7 +279,7 @@ describe('the outcome of a code step', () => {
   it('scores a valid submission on the leaderboards, and is an error without one', () => {
     expect(outcome({ run: run(), submission: { valid: true, score: 0.88 } })).toEqual({
       status: 'ok',
-      message: 'scored 0.88 (accuracy); position 0.500, above-median',
+      message: 'scored 0.88 (accuracy, public test rows); position 0.500, above-median',
       run: run(),
       score: { raw: 0.88, position: 0.5, medal: 'above-median' },
     });

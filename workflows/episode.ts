@@ -90,7 +90,8 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
   return {
     ...base,
     status: error ? 'failed' : 'completed',
-    reward: Math.max(0, ...turns.map((t) => t.reward)),
+    // The final submission's private-rows reward, revealed at the close (sessions before the split: the best step's).
+    reward: state.final ? state.final.reward : Math.max(0, ...turns.map((t) => t.reward)),
     steps: state.stepsUsed,
     envId,
     trajectory: state.trajectory,
