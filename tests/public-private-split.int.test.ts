@@ -41,7 +41,7 @@ describe('public/private split of the hidden test rows', () => {
 
   beforeAll(async () => {
     t = await createTestEnv();
-    for (const kind of ['control', 'cpu'] as const) await t.startWorker(kind);
+    for (const kind of ['control', 'llm', 'cpu'] as const) await t.startWorker(kind);
     const dir = await publishFixture(t, 'iris-species');
     envs = envService(t);
     const answers = readFileSync(join(dir, 'private', 'answers.csv'), 'utf8')
