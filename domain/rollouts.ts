@@ -16,6 +16,15 @@ export const rolloutInputSchema = z.strictObject({
   rewardMode: z.enum(REWARD_MODES).default('medal'),
   /** an episode still running after this long is stopped and flagged `timed-out` */
   episodeTimeoutS: z.number().int().positive().default(3600),
+  /** the heuristic policy's seed: each sample draws its own variant of domain/policy-space.ts (unset = the baseline) */
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31)
+    .optional(),
+  /** the heuristic policy plays the fidelity ladder: sample i is rung i (anvil fidelity) */
+  fidelity: z.boolean().optional(),
   /** the catalog the tasks are read from; unset = the workers' */
   catalogDir: z.string().min(1).optional(),
 });
