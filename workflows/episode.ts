@@ -100,6 +100,7 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
     // The final submission's private-rows reward, revealed at the close (sessions before the split: the best step's).
     reward: state.final ? state.final.reward : Math.max(0, ...turns.map((t) => t.reward)),
     steps: state.stepsUsed,
+    ...(state.final ? { finalStep: state.final.step } : {}),
     envId,
     trajectory: state.trajectory,
     ...(error ? { error } : {}),
