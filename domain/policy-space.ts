@@ -102,8 +102,8 @@ const pinned = (family: ModelFamily, params: Record<string, number> = {}): Polic
 export const FIDELITY_LADDER: { name: string; variant: PolicyVariant }[] = [
   { name: 'constant', variant: pinned('constant') },
   { name: 'single-feature', variant: pinned('single-feature', { depth: 2 }) },
+  { name: 'shallow-tree', variant: pinned('tree', { depth: 3 }) },
   { name: 'linear', variant: pinned('linear', { logC: 0, scale: 1 }) },
-  { name: 'tree', variant: pinned('tree', { depth: 6 }) },
   { name: 'boosting', variant: pinned('boosting', { iterations: 300, learningRate: 0.1 }) },
 ];
 

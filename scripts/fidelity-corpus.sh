@@ -10,7 +10,7 @@ anvil() { node bin/anvil.js "$@"; }
 catalog="$ANVIL_HOME/catalog"
 mkdir -p "$catalog" "$ANVIL_HOME/seeds"
 
-for dataset in ${FORGE_DATASETS:-penguins iris boston-housing cars}; do
+for dataset in ${FORGE_DATASETS-penguins iris boston-housing cars}; do
   anvil forge "example:$dataset" --max-tasks "${FORGE_MAX_TASKS:-2}" --json >"$ANVIL_HOME/forge-$dataset.json" || true
 done
 fixtures=tests/fixtures/imports
@@ -18,8 +18,12 @@ anvil import mle-bench "$fixtures/mle-bench/mlebench/competitions/palmer-penguin
   --raw "$fixtures/mle-bench/data/palmer-penguins/raw" --json >"$ANVIL_HOME/import-mle-bench.json" || true
 anvil import mle-dojo "$fixtures/mle-dojo/mledojo/competitions/car-fuel-efficiency" \
   --raw "$fixtures/mle-dojo/data/prepared/car-fuel-efficiency/raw" --json >"$ANVIL_HOME/import-mle-dojo.json" || true
-for seed in ${SEEDS:-iris-species penguins-sex boston-medv}; do
-  cp -r "tests/fixtures/packages/$seed" "$ANVIL_HOME/seeds/$seed"
+# Seeds keep their fixture's files under a "seed-" id, so a forged task of the same name stays apart.
+for fixture in ${SEEDS:-iris-species penguins-sex boston-medv}; do
+  seed="seed-$fixture"
+  rm -rf "${ANVIL_HOME:?}/seeds/$seed" && cp -r "tests/fixtures/packages/$fixture" "$ANVIL_HOME/seeds/$seed"
+  node -e 'const f = process.argv[1], m = JSON.parse(require("fs").readFileSync(f)); m.id = process.argv[2];
+    require("fs").writeFileSync(f, JSON.stringify(m, null, 2))' "$ANVIL_HOME/seeds/$seed/task.json" "$seed"
   verified=$(anvil verify "$ANVIL_HOME/seeds/$seed" --json | tail -n 1)
   dir=$(node -e 'const r = JSON.parse(process.argv[1]); if (r.status !== "verified") process.exit(1); console.log(r.packageDir)' "$verified")
   rm -rf "${catalog:?}/$seed" && cp -r "$dir" "$catalog/$seed"
