@@ -14,6 +14,7 @@ export const MODEL_FAMILIES = [
   'tree',
   'forest',
   'boosting',
+  'selected',
 ] as const;
 export type ModelFamily = (typeof MODEL_FAMILIES)[number];
 
@@ -27,6 +28,8 @@ export interface PolicyVariant {
   trainShare: number;
   /** seeds the subsets and the model */
   seed: number;
+  /** a fidelity rung: executed as is, never validated first nor replaced by the baseline when it fails */
+  strict?: boolean;
 }
 
 /** The choices of each family's hyper-parameters. */
@@ -39,6 +42,7 @@ const PARAM_CHOICES: Record<ModelFamily, Record<string, number[]>> = {
   tree: { depth: [1, 2, 3, 4, 6, 8, 12] },
   forest: { trees: [10, 50, 100, 200], depth: [3, 6, 0] },
   boosting: { iterations: [20, 50, 100, 300], learningRate: [0.03, 0.1, 0.3] },
+  selected: { folds: [3] },
 };
 /** How often each family is drawn: the strong ones more, so a group spans weak to strong. */
 const FAMILY_WEIGHTS: Record<ModelFamily, number> = {
@@ -50,6 +54,7 @@ const FAMILY_WEIGHTS: Record<ModelFamily, number> = {
   tree: 3,
   forest: 3,
   boosting: 3,
+  selected: 1,
 };
 const FEATURE_SHARES = [0.25, 0.5, 0.75, 1, 1, 1];
 const TRAIN_SHARES = [0.1, 0.25, 0.5, 1, 1, 1];
@@ -93,6 +98,7 @@ const pinned = (family: ModelFamily, params: Record<string, number> = {}): Polic
   featureShare: 1,
   trainShare: 1,
   seed: 0,
+  strict: true,
 });
 
 /**
@@ -104,7 +110,8 @@ export const FIDELITY_LADDER: { name: string; variant: PolicyVariant }[] = [
   { name: 'single-feature', variant: pinned('single-feature', { depth: 2 }) },
   { name: 'shallow-tree', variant: pinned('tree', { depth: 3 }) },
   { name: 'linear', variant: pinned('linear', { logC: 0, scale: 1 }) },
-  { name: 'boosting', variant: pinned('boosting', { iterations: 300, learningRate: 0.1 }) },
+  // the best of linear, tree, forest and boosting by cross-validation on the training rows
+  { name: 'cv-selected', variant: pinned('selected', { folds: 3 }) },
 ];
 
 /**

@@ -54,6 +54,11 @@ function nextAction(turns: PolicyTurn[], variant: PolicyVariant | undefined): Ac
   if (passed) return { action: 'execute_code', params: { code: passed.code } };
 
   const facts = factsSchema.safeParse(info);
+  if (variant?.strict) {
+    // a fidelity rung scores exactly its own script, or nothing
+    if (!facts.success) return null;
+    return { action: 'execute_code', params: { code: variantScript(facts.data, variant) } };
+  }
   const fitted = facts.success
     ? [...(variant ? [variantScript(facts.data, variant)] : []), baselineScript(facts.data)]
     : [];

@@ -13,6 +13,7 @@ from sklearn.ensemble import (
 from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import cross_val_score
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
@@ -88,9 +89,27 @@ elif family == "naive-bayes":
 elif family == "forest":
     Forest = RandomForestClassifier if classify else RandomForestRegressor
     model = Forest(n_estimators=int(P["trees"]), max_depth=depth, random_state=SEED, n_jobs=1)
-else:
+elif family == "boosting":
     Boost = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
     model = Boost(max_iter=int(P["iterations"]), learning_rate=P["learningRate"], random_state=SEED)
+else:  # selected: the candidate that cross-validates best on the training rows
+    candidates = {
+        "linear": (LogisticRegression(max_iter=2000) if classify else Ridge(alpha=1.0), True),
+        "tree": ((DecisionTreeClassifier if classify else DecisionTreeRegressor)(max_depth=6, random_state=SEED), False),
+        "forest": ((RandomForestClassifier if classify else RandomForestRegressor)(200, random_state=SEED, n_jobs=1), False),
+        "boosting": ((HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor)(random_state=SEED), False),
+    }
+    scoring = "roc_auc" if METRIC == "roc-auc" else None  # else the estimator's own: accuracy or R²
+    fits = {}
+    for name, (candidate, scale) in candidates.items():
+        try:
+            pipe = make_pipeline(encoder(numeric, categorical, scale), candidate)
+            folds = min(int(P.get("folds", 3)), max(2, len(train) // 10))
+            fits[name] = (cross_val_score(pipe, train, y, cv=folds, scoring=scoring).mean(), candidate, scale)
+        except ValueError:
+            continue  # e.g. a class too rare for the folds
+    best = max(fits, key=lambda k: fits[k][0]) if fits else "linear"
+    model, P = candidates[best][0], {**P, "scale": int(candidates[best][1]), "chosen": best}
 
 if model is None:
     if classify:
@@ -98,7 +117,7 @@ if model is None:
     else:
         prediction = np.full(len(test), y.mean())
 else:
-    scale = family in ("linear", "knn") and P.get("scale", 1) != 0
+    scale = family in ("linear", "knn", "selected") and P.get("scale", 1) != 0
     pipeline = make_pipeline(encoder(numeric, categorical, scale), model)
     pipeline.fit(train, y)
     prediction = pipeline.predict_proba(test)[:, 1] if METRIC == "roc-auc" else pipeline.predict(test)
