@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createHeuristicPolicy } from '../agents/heuristic/policy';
-import { drawVariant } from '../domain/policy-space';
+import { drawVariant, FIDELITY_LADDER } from '../domain/policy-space';
 import type { Policy } from '../agents/policy';
 import { profileTable } from '../activities/intake/profile';
 import type { Action, EnvAction, Observation, PolicyTurn, TaskInfo } from '../domain/env';
@@ -241,5 +241,12 @@ describe('heuristic policy', () => {
     expect(configOf(codeOf(turns[3]))).toMatchObject({ id: 'id', target: 'is_male', metric: 'roc-auc', ...variant });
     expect(codeOf(turns[3])).toContain('FAMILY, P, SEED');
     expect(configOf(codeOf(turns[4]))).not.toHaveProperty('family'); // the baseline
+  });
+
+  it('with a fidelity rung (strict), executes the rung as is after learning the task: no validation, no baseline', async () => {
+    const rung = FIDELITY_LADDER.at(-1)!.variant;
+    const turns = await drive(createHeuristicPolicy({ variant: rung }), answers);
+    expect(actionsOf(turns)).toEqual(['request_info:overview', 'request_info:data', 'execute_code']);
+    expect(configOf(codeOf(turns[3]))).toMatchObject({ family: 'selected', strict: true });
   });
 });
