@@ -44,7 +44,11 @@ export const episodeOutcomeSchema = z.object({
       "the final submission's reward on the private test rows; 0 when it failed or timed out without a valid submission",
     ),
   steps: z.number().int(),
-  finalStep: z.number().int().optional().describe('the step whose submission earned the reward; absent when none scored'),
+  finalStep: z
+    .number()
+    .int()
+    .optional()
+    .describe('the step whose submission earned the reward; absent when none scored'),
   envId: z.string().optional(),
   trajectory: z.string().optional().describe("the episode's trajectory file (JSONL)"),
   error: z.string().optional(),
