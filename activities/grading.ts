@@ -1,13 +1,19 @@
 import { constants, createWriteStream } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { testSplitOf } from '../domain/task';
 import { packagePaths } from '../package/layout';
+import { readManifestFields } from '../package/manifest';
 import type { Sandbox } from '../sandbox/sandbox';
 
 export interface GradeResult {
   valid: boolean;
+  /** the whole test set's score */
   score?: number;
+  /** the score on the public test rows (what a session's steps show), and on the private ones (its final reward) */
+  public?: number;
+  private?: number;
   error?: string;
 }
 
@@ -68,6 +74,9 @@ export async function gradeInSandbox(
     await copyFile(files.answers, join(dir, 'answers.csv'));
     await chmod(join(dir, 'answers.csv'), 0o644); // 0600 in the catalog; the grading container's user reads it
     await chmod(join(dir, 'metric.py'), 0o644);
+    const fields = await readManifestFields(packageDir);
+    const idColumn = typeof fields?.idColumn === 'string' ? fields.idColumn : undefined;
+    await writeFile(join(dir, 'split.json'), JSON.stringify({ ...testSplitOf(fields), idColumn }));
     const copied = await copyRegularFile(submissionFile, join(dir, 'submission.csv'));
     if (copied !== true) return { valid: false, error: copied };
     await chmod(dir, 0o755);

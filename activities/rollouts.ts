@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Policy } from '../agents/policy';
 import type { EnvService } from '../client';
+import type { PolicyVariant } from '../domain/policy-space';
 import type { Action, CreateEnvRequest, EnvState, Observation, PolicyTurn, StepResult } from '../domain/env';
 
 /** Heartbeats every few seconds while `work` runs: a lost worker is noticed, a long step is not. */
@@ -54,16 +55,28 @@ export function createEpisodeEnvActivities({ envsFor }: { envsFor: (catalogDir?:
 }
 
 /** LLM-queue activity: the policy's next action (heuristic or an OpenAI-compatible model). */
-export function createPolicyActivities({ policies }: { policies: Record<string, () => Policy> }) {
+export function createPolicyActivities({
+  policies,
+}: {
+  policies: Record<string, (options: { variant?: PolicyVariant }) => Policy>;
+}) {
   return {
-    async policyNext({ policy, turns }: { policy: string; turns: PolicyTurn[] }): Promise<Action | null> {
+    async policyNext({
+      policy,
+      turns,
+      variant,
+    }: {
+      policy: string;
+      turns: PolicyTurn[];
+      variant?: PolicyVariant;
+    }): Promise<Action | null> {
       const make = policies[policy];
       if (!make)
         throw ApplicationFailure.nonRetryable(
           `no policy "${policy}": one of ${Object.keys(policies).join(', ')}`,
           'UnknownPolicy',
         );
-      return make().next(turns);
+      return make({ variant }).next(turns);
     },
   };
 }

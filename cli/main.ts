@@ -3,6 +3,7 @@ import { installQuietRuntime } from '../workers/runtime';
 import * as config from './commands/config';
 import * as dev from './commands/dev';
 import * as env from './commands/env';
+import * as fidelity from './commands/fidelity';
 import * as forge from './commands/forge';
 import * as grade from './commands/grade';
 import * as importCommand from './commands/import';
@@ -26,6 +27,7 @@ const COMMANDS = {
   keys,
   synth,
   rollout,
+  fidelity,
   train,
   import: importCommand,
   smoke,

@@ -9,7 +9,14 @@ import { failureFieldsSchema } from './failures';
  * session's budget. Each action is a Temporal Update of the envSession workflow, named as here.
  */
 
-export const ENV_ACTIONS = ['request_info', 'validate_code', 'execute_code', 'get_history', 'reset'] as const;
+export const ENV_ACTIONS = [
+  'request_info',
+  'validate_code',
+  'execute_code',
+  'get_history',
+  'reset',
+  'select_submission',
+] as const;
 export type EnvAction = (typeof ENV_ACTIONS)[number];
 
 export const INFO_KINDS = ['overview', 'data', 'sample_submission', 'metric', 'budget'] as const;
@@ -32,6 +39,10 @@ export const ACTION_PARAMS = {
   execute_code: z.strictObject({ code }),
   get_history: z.strictObject({ last: z.number().int().positive().max(200).optional() }),
   reset: z.strictObject({}),
+  /** marks an earlier execute_code step's submission as the final one (else the last valid one is) */
+  select_submission: z.strictObject({
+    step: z.number({ error: 'params.step must be a step number' }).int().positive(),
+  }),
 } as const;
 export type ActionParams<A extends EnvAction> = z.output<(typeof ACTION_PARAMS)[A]>;
 
@@ -45,6 +56,7 @@ export const actionSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('execute_code'), params: ACTION_PARAMS.execute_code }),
   z.strictObject({ action: z.literal('get_history'), params: ACTION_PARAMS.get_history.default({}) }),
   z.strictObject({ action: z.literal('reset'), params: ACTION_PARAMS.reset.default({}) }),
+  z.strictObject({ action: z.literal('select_submission'), params: ACTION_PARAMS.select_submission }),
 ]);
 export type Action = z.output<typeof actionSchema>;
 
@@ -70,6 +82,8 @@ export const budgetSchema = z.strictObject({
     .optional(),
   memoryMb: z.number().int().min(64).optional(),
   cpus: z.number().positive().max(64).optional(),
+  /** execute_code steps that get a score; later ones are refused without running (unset = no cap) */
+  submissions: z.number().int().positive().max(1000).optional(),
 });
 export type Budget = z.infer<typeof budgetSchema>;
 
@@ -172,7 +186,7 @@ export const observationSchema = z.object({
     .optional()
     .describe('validate_code: whether the submission it wrote would be accepted (never its score)'),
   error: observationErrorSchema.optional(),
-  score: scoresSchema.optional().describe('execute_code with a valid submission'),
+  score: scoresSchema.optional().describe('execute_code with a valid submission: scored on the public test rows only'),
   best: scoresSchema.optional(),
   history: z.array(historyEntrySchema).optional(),
   budget: budgetLeftSchema,
@@ -180,6 +194,17 @@ export const observationSchema = z.object({
   doneReason: z.enum(DONE_REASONS).optional(),
 });
 export type Observation = z.infer<typeof observationSchema>;
+
+/**
+ * The episode's final reward, revealed when the session ends: the private test rows' score of its
+ * final submission (the one select_submission marked, else the last valid one).
+ */
+export const finalResultSchema = z.object({
+  step: count.describe('the execute_code step whose submission is final'),
+  score: scoresSchema.describe('on the private test rows'),
+  reward: z.number(),
+});
+export type FinalResult = z.infer<typeof finalResultSchema>;
 
 export const stepResultSchema = z.object({ observation: observationSchema, reward: z.number(), done: z.boolean() });
 export type StepResult = z.infer<typeof stepResultSchema>;
@@ -205,6 +230,7 @@ export const envStateSchema = z.object({
   done: z.boolean(),
   doneReason: z.enum(DONE_REASONS).optional(),
   best: scoresSchema.optional(),
+  final: finalResultSchema.optional().describe('once the session has ended and it scored a submission'),
   trajectory: z.string().describe('the JSONL trajectory in the artifact store'),
   placement: z.string().optional().describe("the host's session queue, once a code step placed the sandbox"),
 });
@@ -251,6 +277,14 @@ export interface TrajectoryEntry {
   reward: number;
   done: boolean;
   timings: { startedAt: string; endedAt: string; ms: number };
+  /** never shown to the agent: a scored submission's private-rows score and the reward it would earn as final */
+  hidden?: HeldOut;
+}
+
+/** What a scored step's submission earns on the private test rows, kept from the agent until the end. */
+export interface HeldOut {
+  private: Scores;
+  reward: number;
 }
 
 /** The names of the session's other messages (actions are updates named after themselves). */

@@ -1,6 +1,7 @@
-import type { Budget, BudgetLeft, InfoKind, Observation, RunSummary, TaskInfo } from './env';
+import type { Budget, BudgetLeft, HeldOut, InfoKind, Observation, RunSummary, TaskInfo } from './env';
 import { infoOf } from './env-info';
 import { invalidSubmission, missingSubmission, runError, scoresOf } from './observations';
+import { rewardOf, type RewardMode } from './rewards';
 import { describeRunEnd } from './sandbox';
 
 /**
@@ -12,7 +13,8 @@ export type Outcome = Omit<Observation, 'step' | 'action' | 'budget' | 'done' | 
 /** A code step as the sandbox host ran it, with the grade of the submission it wrote, if any. */
 export interface GradedRun {
   run: RunSummary;
-  submission?: { valid: boolean; score?: number; error?: string };
+  /** score: the whole test set's; public and private: its two parts (absent from older graders) */
+  submission?: { valid: boolean; score?: number; public?: number; private?: number; error?: string };
 }
 
 /** How a code step was run: `check` only says whether its submission would be accepted; `score` grades it. */
@@ -42,9 +44,40 @@ export function runOutcome({ run, submission }: GradedRun, { grade, limits, task
     const invalid = invalidSubmission(submission.error ?? 'rejected by the metric');
     return { status: 'error', message: `the submission is invalid: ${submission.error}${note}`, run, error: invalid };
   }
-  const score = scoresOf(submission.score!, task.leaderboards, task.metric);
+  // The agent learns the public rows' score only; the private rows' waits for the session's end.
+  const score = scoresOf(submission.public ?? submission.score!, task.leaderboards, task.metric);
   const placed = `position ${score.position.toFixed(3)}, ${score.medal}`;
-  return { status: 'ok', message: `scored ${score.raw} (${task.metric.name}); ${placed}${note}`, run, score };
+  const message = `scored ${score.raw} (${task.metric.name}, public test rows); ${placed}${note}`;
+  return { status: 'ok', message, run, score };
+}
+
+/** A scored submission's private-rows score and the reward it earns as the final one; undefined when not scored. */
+export function heldOutOf(
+  { run, submission }: GradedRun,
+  { task, rewardMode }: { task: Pick<TaskInfo, 'metric' | 'leaderboards'>; rewardMode: RewardMode },
+): HeldOut | undefined {
+  if (run.exitCode !== 0 || !submission?.valid || submission.score === undefined) return undefined;
+  const held = scoresOf(submission.private ?? submission.score, task.leaderboards, task.metric);
+  return { private: held, reward: rewardOf(rewardMode, held, task.leaderboards, task.metric) };
+}
+
+/** execute_code once the budget's scored submissions are spent: refused, and its code not run. */
+export function submissionCapOutcome(cap: number): Outcome {
+  const message = `the budget allows ${cap} scored submissions and all are used: the code was not run`;
+  const likelyCauses = ['validate_code still checks a submission; select_submission picks the final one'];
+  return { status: 'error', message, error: { type: 'SubmissionCap', message, likelyCauses } };
+}
+
+/** select_submission: the step named is an execute_code step with a scored submission, or an error. */
+export function selectOutcome(step: number, scoredSteps: number[]): Outcome {
+  if (scoredSteps.includes(step)) return { status: 'ok', message: `step ${step}'s submission is now your final one` };
+  const message = `step ${step} has no scored submission`;
+  const likelyCauses = [
+    scoredSteps.length
+      ? `select one of the execute_code steps that scored: ${scoredSteps.join(', ')}`
+      : 'no execute_code step has scored yet',
+  ];
+  return { status: 'error', message, error: { type: 'NoSuchSubmission', message, likelyCauses } };
 }
 
 function verdictOf(checked: { valid: boolean; error?: string } | undefined): string {

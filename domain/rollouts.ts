@@ -16,6 +16,15 @@ export const rolloutInputSchema = z.strictObject({
   rewardMode: z.enum(REWARD_MODES).default('medal'),
   /** an episode still running after this long is stopped and flagged `timed-out` */
   episodeTimeoutS: z.number().int().positive().default(3600),
+  /** the heuristic policy's seed: each sample draws its own variant of domain/policy-space.ts (unset = the baseline) */
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31)
+    .optional(),
+  /** the heuristic policy plays the fidelity ladder: sample i is rung i (anvil fidelity) */
+  fidelity: z.boolean().optional(),
   /** the catalog the tasks are read from; unset = the workers' */
   catalogDir: z.string().min(1).optional(),
 });
@@ -34,8 +43,15 @@ export const episodeOutcomeSchema = z.object({
   status: z.enum(EPISODE_STATUSES),
   reward: z
     .number()
-    .describe('the best reward of the episode; 0 when it failed or timed out without a valid submission'),
+    .describe(
+      "the final submission's reward on the private test rows; 0 when it failed or timed out without a valid submission",
+    ),
   steps: z.number().int(),
+  finalStep: z
+    .number()
+    .int()
+    .optional()
+    .describe('the step whose submission earned the reward; absent when none scored'),
   envId: z.string().optional(),
   trajectory: z.string().optional().describe("the episode's trajectory file (JSONL)"),
   error: z.string().optional(),

@@ -5,6 +5,8 @@ import {
   ENV_ACTIONS,
   type EnvAction,
   type EnvState,
+  type FinalResult,
+  type HeldOut,
   type HistoryEntry,
   type Observation,
   type Scores,
@@ -35,6 +37,16 @@ export interface SessionState {
   history: HistoryEntry[];
   /** set when the session ends; the first reason stays */
   doneReason?: DoneReason;
+  /** every scored submission's private-rows result, by step (never shown to the agent before the end) */
+  submissions?: { step: number; held: HeldOut }[];
+  /** the step select_submission marked as final */
+  selected?: number;
+}
+
+/** What a step did beside its outcome: the private result of a scored submission, or a selection. */
+export interface StepEffects {
+  held?: HeldOut;
+  selected?: number;
 }
 
 /** What a session is held to: its budget, how it rewards, and the task it scores against. */
@@ -98,11 +110,15 @@ export function step(
   outcome: Outcome,
   terms: SessionTerms,
   nowMs: number,
+  effects: StepEffects = {},
 ): StepTaken {
   const { budget, rewardMode, task } = terms;
   const stepNumber = state.stepsUsed;
   const best = outcome.score ? bestOf(state.best, outcome.score, task.metric) : state.best;
   let next: SessionState = { ...state, lastActionAtMs: nowMs, best };
+  if (outcome.score && effects.held)
+    next = { ...next, submissions: [...(next.submissions ?? []), { step: stepNumber, held: effects.held }] };
+  if (outcome.status === 'ok' && effects.selected !== undefined) next = { ...next, selected: effects.selected };
   if (next.stepsUsed >= budget.steps) next = end(next, 'steps');
   else if (budgetLeft(next, budget, nowMs).wallTimeLeftS <= 0) next = end(next, 'wall-time');
   const entry: HistoryEntry = {
@@ -121,6 +137,21 @@ export function step(
     ...ending(next, budget, nowMs),
   };
   return { state: next, observation, reward: rewardOf(rewardMode, outcome.score, task.leaderboards, task.metric) };
+}
+
+/** The steps whose submissions scored, oldest first. */
+export const scoredSteps = (state: SessionState): number[] => (state.submissions ?? []).map((s) => s.step);
+
+/** Scored submissions the budget still allows; undefined when it sets no cap. */
+export function submissionsLeft(state: SessionState, budget: Budget): number | undefined {
+  return budget.submissions === undefined ? undefined : Math.max(0, budget.submissions - scoredSteps(state).length);
+}
+
+/** The final submission (the selected one, else the last scored) and what it earns on the private rows. */
+export function finalOf(state: SessionState): FinalResult | undefined {
+  const submissions = state.submissions ?? [];
+  const chosen = submissions.find((s) => s.step === state.selected) ?? submissions.at(-1);
+  return chosen && { step: chosen.step, score: chosen.held.private, reward: chosen.held.reward };
 }
 
 /** The tail every observation ends with: the budget left and whether (and why) the session is done. */
@@ -186,6 +217,7 @@ export function envStateOf(facts: SessionFacts, state: SessionState): EnvState {
     done: isDone(state),
     doneReason: state.doneReason,
     best: state.best,
+    ...(isDone(state) && finalOf(state) ? { final: finalOf(state) } : {}),
     trajectory,
     placement,
   };

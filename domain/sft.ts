@@ -19,7 +19,10 @@ export type ChatMessage =
 
 export interface SftRecord {
   messages: ChatMessage[];
-  /** the episode's best reward: the highest over its execute_code steps, 0 without one */
+  /**
+   * the episode's final reward: the private-rows reward of its final submission when the trajectory
+   * holds them, else (older trajectories) the best execute_code reward; 0 without one
+   */
   reward: number;
   envId: string;
   taskId: string;
@@ -33,9 +36,11 @@ const TOOL_DESCRIPTIONS: Record<EnvAction, string> = {
   validate_code:
     'Runs a Python script in the sandbox (public data read-only under /data; it must write /workspace/submission.csv) and says whether that submission would be accepted. No score.',
   execute_code:
-    'Runs a Python script like validate_code, then grades /workspace/submission.csv on hidden answers: returns its score and reward.',
+    'Runs a Python script like validate_code, then grades /workspace/submission.csv on the public part of the hidden answers: returns its score and reward.',
   get_history: 'Past actions and their results; `last` keeps only the most recent ones.',
   reset: 'A fresh, empty /workspace for the same task.',
+  select_submission:
+    "Marks an earlier execute_code step's submission as your final one (by default the last valid one is).",
 };
 
 /** JSON Schema of an action's params as a caller may send them (defaults make keys optional). */
@@ -55,7 +60,7 @@ export const DEFAULT_SYSTEM_PROMPT = [
   'You are a machine-learning engineer solving a competition-style task in a sandboxed environment.',
   'Act through the tools, one per turn; every action spends one step of a limited budget:',
   ...ENV_ACTIONS.map((name) => `- ${name}: ${TOOL_DESCRIPTIONS[name]}`),
-  "Your reward is your best execute_code score, ranked against the task's leaderboard.",
+  "Your reward is your final submission's score on the private test rows (revealed at the end), ranked against the task's leaderboard.",
 ].join('\n');
 
 const INSTRUCTION =
@@ -83,14 +88,25 @@ export function toSftRecord(entries: TrajectoryEntry[], opts: { system?: string 
     });
     messages.push({ role: 'tool', tool_call_id: id, content: JSON.stringify(compact(entry.observation)) });
   }
-  const rewards = sorted.filter((e) => e.action === 'execute_code').map((e) => e.reward);
   return {
     messages,
-    reward: rewards.length ? Math.max(...rewards) : 0,
+    reward: finalReward(sorted),
     envId: first.envId,
     taskId: first.taskId,
     steps: sorted.length,
   };
+}
+
+/** The selected (else last) scored submission's private reward; trajectories without one: the best step reward. */
+function finalReward(entries: TrajectoryEntry[]): number {
+  const scored = entries.filter((e) => e.hidden);
+  if (scored.length === 0) {
+    const rewards = entries.filter((e) => e.action === 'execute_code').map((e) => e.reward);
+    return rewards.length ? Math.max(...rewards) : 0;
+  }
+  const selections = entries.filter((e) => e.action === 'select_submission' && e.observation.status === 'ok');
+  const selected = selections.at(-1)?.params.step;
+  return (scored.find((e) => e.step === selected) ?? scored.at(-1)!).hidden!.reward;
 }
 
 /**

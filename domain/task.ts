@@ -32,6 +32,23 @@ export const resourcesSchema = z.looseObject({
   timeLimitS: z.number().int().positive(),
 });
 
+/**
+ * The public/private split of the hidden test rows, as Kaggle runs it: a fixed, seeded share of the
+ * test ids is "public" (step feedback is scored on those), the rest "private" (the final reward).
+ */
+export const testSplitSchema = z.strictObject({
+  publicShare: z.number().min(0).max(1).default(0.3),
+  seed: z.number().int().default(0),
+});
+export type TestSplit = z.output<typeof testSplitSchema>;
+export const DEFAULT_TEST_SPLIT: TestSplit = { publicShare: 0.3, seed: 0 };
+
+/** The split a manifest's fields ask for; the default when it names none (older packages) or a broken one. */
+export function testSplitOf(fields: Record<string, unknown> | undefined): TestSplit {
+  const parsed = testSplitSchema.safeParse(fields?.testSplit ?? {});
+  return parsed.success ? parsed.data : DEFAULT_TEST_SPLIT;
+}
+
 /** task.json. Unknown extra fields are kept (loose objects). */
 export const taskManifestSchema = z.looseObject({
   schema: z.literal(TASK_SCHEMA),
@@ -43,6 +60,8 @@ export const taskManifestSchema = z.looseObject({
   idColumn: z.string().min(1),
   metric: metricSpecSchema,
   resources: resourcesSchema,
+  /** the public share of the test ids and its seed; absent = DEFAULT_TEST_SPLIT */
+  testSplit: testSplitSchema.optional(),
   /** a task made by Synth: its seed task, row counts, and the generator that wrote raw/ */
   synthetic: z
     .looseObject({

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TrajectoryEntry } from '../domain/env';
+import { ENV_ACTIONS, type TrajectoryEntry } from '../domain/env';
 import { createTestEnv, type TestEnv } from './helpers/env';
 
 const exec = promisify(execFile);
@@ -84,11 +84,12 @@ describe('anvil import, env run and env export', () => {
         envId: string;
         reward: number;
         best: { raw: number };
+        final: { score: { raw: number } };
         trajectory: string;
       };
       const manifest = JSON.parse(readFileSync(join(publishedTo, 'task.json'), 'utf8'));
       expect(episode.reward).toBeCloseTo(
-        averagedHumanRank(leaderboard, episode.best.raw, manifest.metric.higherIsBetter),
+        averagedHumanRank(leaderboard, episode.final.score.raw, manifest.metric.higherIsBetter),
         12,
       );
 
@@ -107,7 +108,7 @@ describe('anvil import, env run and env export', () => {
         tools: unknown[];
       };
       expect(record.reward).toBeCloseTo(episode.reward, 12);
-      expect(record.tools).toHaveLength(5);
+      expect(record.tools).toHaveLength(ENV_ACTIONS.length);
       const calls = record.messages.filter((m) => m.role === 'assistant').map((m) => m.tool_calls![0]!.function.name);
       expect(calls).toEqual(steps.map((s) => s.action));
       expect(record.messages.filter((m) => m.role === 'tool')).toHaveLength(steps.length);

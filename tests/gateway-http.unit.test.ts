@@ -385,7 +385,7 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.paths['/v1/envs/{id}']!.get!.responses)).toEqual(expect.arrayContaining(['200', '404']));
   });
 
-  it('lists all five actions in the step request schema', async () => {
+  it('lists all six actions in the step request schema', async () => {
     const doc = await fetchDoc();
     const body = resolve(doc, doc.paths['/v1/envs/{id}/step']!.post!.requestBody?.content['application/json']?.schema);
     expect(body?.oneOf?.map((s) => s.properties?.action?.const)).toEqual([
@@ -394,6 +394,7 @@ describe('GET /openapi.json', () => {
       'execute_code',
       'get_history',
       'reset',
+      'select_submission',
     ]);
   });
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createHeuristicPolicy } from '../agents/heuristic/policy';
+import { drawVariant, FIDELITY_LADDER } from '../domain/policy-space';
 import type { Policy } from '../agents/policy';
 import { profileTable } from '../activities/intake/profile';
 import type { Action, EnvAction, Observation, PolicyTurn, TaskInfo } from '../domain/env';
@@ -221,5 +222,31 @@ describe('heuristic policy', () => {
     });
     const turns = await drive(policy, tight, { budget: { stepsUsed: 0, stepsLeft: 3, wallTimeLeftS: 60 } });
     expect(actionsOf(turns)).toEqual(['request_info:overview', 'request_info:data', 'execute_code']);
+  });
+
+  it('with a variant, validates the variant script first (CONFIG: the task, its columns and the variant), then the baseline', async () => {
+    const variant = drawVariant(7, 3);
+    const rejectFirst: Responder = (action, step) =>
+      action.action === 'validate_code' && step === 3
+        ? { submission: { valid: false, error: 'bad' } }
+        : answers(action, step);
+    const turns = await drive(createHeuristicPolicy({ variant }), rejectFirst);
+    expect(actionsOf(turns)).toEqual([
+      'request_info:overview',
+      'request_info:data',
+      'validate_code',
+      'validate_code',
+      'execute_code',
+    ]);
+    expect(configOf(codeOf(turns[3]))).toMatchObject({ id: 'id', target: 'is_male', metric: 'roc-auc', ...variant });
+    expect(codeOf(turns[3])).toContain('FAMILY, P, SEED');
+    expect(configOf(codeOf(turns[4]))).not.toHaveProperty('family'); // the baseline
+  });
+
+  it('with a fidelity rung (strict), executes the rung as is after learning the task: no validation, no baseline', async () => {
+    const rung = FIDELITY_LADDER.at(-1)!.variant;
+    const turns = await drive(createHeuristicPolicy({ variant: rung }), answers);
+    expect(actionsOf(turns)).toEqual(['request_info:overview', 'request_info:data', 'execute_code']);
+    expect(configOf(codeOf(turns[3]))).toMatchObject({ family: 'selected', strict: true });
   });
 });

@@ -170,7 +170,7 @@ describe('the openai policy against an OpenAI-compatible server', () => {
     expect(feedback.every((m) => m.role === 'tool')).toBe(true);
     expect(feedback[0]!.content).toMatch(/arguments of validate_code are not JSON/);
     expect(feedback[1]!.content).toMatch(
-      /no tool "run_shell": call one of request_info, validate_code, execute_code, get_history, reset/,
+      /no tool "run_shell": call one of request_info, validate_code, execute_code, get_history, reset, select_submission/,
     );
     expect(feedback[2]!.content).toMatch(/invalid arguments for execute_code: params\.code/);
     expect(server.requests[3]!.messages).toHaveLength(2 + 2 * 3); // each bad call and its error stay in the retry's conversation

@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { Budget, RunSummary, TaskInfo } from '../domain/env';
-import { type GradedRun, type Outcome, runOutcome, type RunTerms, sandboxFailure } from '../domain/outcomes';
+import {
+  type GradedRun,
+  heldOutOf,
+  type Outcome,
+  runOutcome,
+  type RunTerms,
+  sandboxFailure,
+  selectOutcome,
+} from '../domain/outcomes';
 import {
   budgetLeft,
   end,
   endedObservation,
   envStateOf,
+  finalOf,
   HISTORY_KEPT,
   historyOutcome,
   idleDeadlineMs,
@@ -14,9 +23,11 @@ import {
   overviewObservation,
   runLimits,
   type SessionState,
+  scoredSteps,
   type SessionTerms,
   startStep,
   step,
+  submissionsLeft,
 } from '../domain/session';
 
 /** The session's rules, without Temporal: every clock reading is an argument. */
@@ -57,6 +68,47 @@ const scored = (score: number) => runOutcome({ run: run(), submission: { valid: 
 /** One whole step: started at `at`, ended `tookMs` later. */
 const take = (state: SessionState, outcome: Outcome, at: number, tookMs = 0, over: Partial<SessionTerms> = {}) =>
   step(startStep(state, at), 'execute_code', outcome, terms(over), at + tookMs);
+
+describe('the public/private split in a session', () => {
+  const graded = (pub: number, priv: number) => ({
+    run: run(),
+    submission: { valid: true, score: (pub + priv) / 2, public: pub, private: priv },
+  });
+  const rules = { task, rewardMode: 'raw' as const };
+  const execute = (state: SessionState, pub: number, priv: number, at: number) => {
+    const g = graded(pub, priv);
+    return step(startStep(state, at), 'execute_code', runOutcome(g, scoreTerms), terms({ rewardMode: 'raw' }), at, {
+      held: heldOutOf(g, rules),
+    });
+  };
+
+  it('shows the public score only: submissions that differ on private rows observe alike', () => {
+    const a = execute(openSession(T0), 0.9, 0.2, T0);
+    const b = execute(openSession(T0), 0.9, 0.8, T0);
+    expect(a.observation).toEqual(b.observation);
+    expect(a.observation.score!.raw).toBe(0.9);
+    expect(a.reward).toBe(b.reward);
+    expect(finalOf(a.state)).toMatchObject({ step: 1, reward: 0.2 });
+    expect(finalOf(b.state)).toMatchObject({ step: 1, reward: 0.8 });
+  });
+
+  it('the final submission is the selected one, else the last scored; the state reveals it only at the end', () => {
+    const roomy = terms({ budget: { ...budget, steps: 10 } });
+    const first = execute(openSession(T0), 0.9, 0.7, T0);
+    const second = execute(first.state, 0.5, 0.4, T0 + 1);
+    expect(finalOf(second.state)).toMatchObject({ step: 2, reward: 0.4 });
+    expect(selectOutcome(3, scoredSteps(second.state))).toMatchObject({ error: { type: 'NoSuchSubmission' } });
+    const chosen = step(startStep(second.state, T0 + 2), 'select_submission', selectOutcome(1, [1, 2]), roomy, T0 + 2, {
+      selected: 1,
+    });
+    expect(finalOf(chosen.state)).toMatchObject({ step: 1, reward: 0.7 });
+    const facts = { envId: 'e', taskId: 'iris', rewardMode: 'raw' as const, budget, trajectory: '' };
+    expect(envStateOf(facts, chosen.state).final).toBeUndefined();
+    expect(envStateOf(facts, end(chosen.state, 'closed')).final).toMatchObject({ step: 1, reward: 0.7 });
+    expect(submissionsLeft(chosen.state, { ...budget, submissions: 2 })).toBe(0);
+    expect(submissionsLeft(chosen.state, budget)).toBeUndefined();
+  });
+});
 
 describe('a step', () => {
   it('counts against the budget from its start, and ends with its observation, history entry and reward', () => {
@@ -182,7 +234,7 @@ describe('the session around its steps', () => {
       step: 0,
       action: 'open',
       status: 'ok',
-      message: 'session on task iris: request_info, validate_code, execute_code, get_history, reset',
+      message: 'session on task iris: request_info, validate_code, execute_code, get_history, reset, select_submission',
       info: {
         kind: 'overview',
         title: 'Iris species',
@@ -279,7 +331,7 @@ describe('the outcome of a code step', () => {
   it('scores a valid submission on the leaderboards, and is an error without one', () => {
     expect(outcome({ run: run(), submission: { valid: true, score: 0.88 } })).toEqual({
       status: 'ok',
-      message: 'scored 0.88 (accuracy); position 0.500, above-median',
+      message: 'scored 0.88 (accuracy, public test rows); position 0.500, above-median',
       run: run(),
       score: { raw: 0.88, position: 0.5, medal: 'above-median' },
     });

@@ -29,7 +29,16 @@ import {
   type StepResult,
   type TaskInfo,
 } from '../domain/env';
-import { infoOutcome, type Outcome, resetOutcome, runOutcome, sandboxFailure } from '../domain/outcomes';
+import {
+  heldOutOf,
+  infoOutcome,
+  type Outcome,
+  resetOutcome,
+  runOutcome,
+  sandboxFailure,
+  selectOutcome,
+  submissionCapOutcome,
+} from '../domain/outcomes';
 import { siblingQueue } from '../domain/queues';
 import type { RewardMode } from '../domain/rewards';
 import {
@@ -44,10 +53,13 @@ import {
   openSession,
   overviewObservation,
   runLimits,
+  scoredSteps,
   type SessionState,
+  type StepEffects,
   startStep,
   step,
   stepTimings,
+  submissionsLeft,
 } from '../domain/session';
 
 export interface EnvSessionInput {
@@ -102,13 +114,29 @@ function isHostGone(err: unknown): boolean {
 }
 
 /** A carried session's own state, without what it opened. */
-const sessionOf = ({ stepsUsed, startedAtMs, lastActionAtMs, best, history }: Carried): SessionState => ({
+const sessionOf = ({
   stepsUsed,
   startedAtMs,
   lastActionAtMs,
   best,
   history,
+  submissions,
+  selected,
+}: Carried): SessionState => ({
+  stepsUsed,
+  startedAtMs,
+  lastActionAtMs,
+  best,
+  history,
+  ...(submissions ? { submissions } : {}),
+  ...(selected !== undefined ? { selected } : {}),
 });
+
+/** An action's outcome, and what it changed beside it (a submission's private result, a selection). */
+interface Performed {
+  outcome: Outcome;
+  effects?: StepEffects;
+}
 
 const messageOf = (err: unknown) =>
   err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : (err as Error).message;
@@ -183,35 +211,40 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
     }
   }
 
-  async function runCode(task: TaskInfo, code: string, grade: 'score' | 'check'): Promise<Outcome> {
+  async function runCode(task: TaskInfo, code: string, grade: 'score' | 'check'): Promise<Performed> {
     const limits = runLimits(budget, task);
     let ran;
     try {
       ran = await withHost(task, (host) => host.runStep({ envId, packageDir: task.packageDir, code, limits }));
     } catch (err) {
-      return sandboxFailure(messageOf(err));
+      return { outcome: sandboxFailure(messageOf(err)) };
     }
-    return runOutcome(ran.result, { grade, limits, task, moved: ran.moved });
+    const outcome = runOutcome(ran.result, { grade, limits, task, moved: ran.moved });
+    return { outcome, effects: { held: heldOutOf(ran.result, { task, rewardMode }) } };
   }
 
-  async function perform(action: EnvAction, params: Record<string, unknown>, task: TaskInfo): Promise<Outcome> {
+  async function perform(action: EnvAction, params: Record<string, unknown>, task: TaskInfo): Promise<Performed> {
     switch (action) {
       case 'request_info': {
         const { kind } = params as ActionParams<'request_info'>;
-        return infoOutcome(kind, task, budget, budgetLeft(session, budget, Date.now()));
+        return { outcome: infoOutcome(kind, task, budget, budgetLeft(session, budget, Date.now())) };
       }
       case 'validate_code':
         return runCode(task, (params as ActionParams<'validate_code'>).code, 'check');
       case 'execute_code':
         return runCode(task, (params as ActionParams<'execute_code'>).code, 'score');
       case 'get_history':
-        return historyOutcome(session, (params as ActionParams<'get_history'>).last);
+        return { outcome: historyOutcome(session, (params as ActionParams<'get_history'>).last) };
       case 'reset':
         if (placement) {
           const limits = runLimits(budget, task);
           await withHost(task, (host) => host.resetSession({ envId, packageDir: task.packageDir, limits }));
         }
-        return resetOutcome();
+        return { outcome: resetOutcome() };
+      case 'select_submission': {
+        const selected = (params as ActionParams<'select_submission'>).step;
+        return { outcome: selectOutcome(selected, scoredSteps(session)), effects: { selected } };
+      }
     }
   }
 
@@ -252,10 +285,12 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
       session = startStep(session, startedAt);
       stepsThisRun += 1;
       const code = action === 'validate_code' || action === 'execute_code';
+      // Over the budget's cap of scored submissions, execute_code is refused without running.
+      const capped = action === 'execute_code' && submissionsLeft(session, budget) === 0;
       // Recorded histories ran the code step and the append as two activities.
       let taken: RecordedStep | undefined;
       let hostFailure: string | undefined;
-      if (code && patched('one-activity-per-step')) {
+      if (code && !capped && patched('one-activity-per-step')) {
         try {
           taken = await runAndRecord(action, params, opened!, startedAt);
         } catch (err) {
@@ -263,10 +298,15 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
         }
       }
       if (!taken) {
-        const outcome = hostFailure === undefined ? await perform(action, params, task) : sandboxFailure(hostFailure);
+        const { outcome, effects }: Performed = capped
+          ? { outcome: submissionCapOutcome(budget.submissions!) }
+          : hostFailure === undefined
+            ? await perform(action, params, task)
+            : { outcome: sandboxFailure(hostFailure) };
         const endedAt = Date.now();
-        taken = step(session, action, outcome, terms(task), endedAt);
+        taken = step(session, action, outcome, terms(task), endedAt, effects);
         const { observation, reward } = taken;
+        const held = observation.score && effects?.held;
         const { done } = observation;
         const entry = {
           envId,
@@ -277,6 +317,7 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
           observation,
           reward,
           done,
+          ...(held ? { hidden: held } : {}),
         };
         await control.appendTrajectory({
           file: trajectory,

@@ -9,6 +9,7 @@ import {
 import type { EpisodeEnvActivities, PolicyActivities } from '../activities/rollouts';
 import type { PolicyTurn } from '../domain/env';
 import type { RewardMode } from '../domain/rewards';
+import type { PolicyVariant } from '../domain/policy-space';
 import type { EpisodeOutcome } from '../domain/rollouts';
 import { siblingQueue } from '../domain/queues';
 
@@ -18,6 +19,8 @@ export interface EpisodeInput {
   policy: string;
   maxSteps: number;
   rewardMode: RewardMode;
+  /** the heuristic policy's variant (a seeded draw, or a fidelity rung); unset = its baseline */
+  variant?: PolicyVariant;
   catalogDir?: string;
 }
 
@@ -77,7 +80,11 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
   let error: string | undefined;
   try {
     for (let i = 0; !turns.at(-1)!.done; i++) {
-      const action = await policy.policyNext({ policy: input.policy, turns });
+      const action = await policy.policyNext({
+        policy: input.policy,
+        turns,
+        ...(input.variant ? { variant: input.variant } : {}),
+      });
       if (!action) break;
       // The request id makes a retried step (after a lost worker) the same update, never a second step.
       const result = await env.stepEnv({ envId, action, requestId: `${workflowId}/${i}` });
@@ -90,8 +97,10 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
   return {
     ...base,
     status: error ? 'failed' : 'completed',
-    reward: Math.max(0, ...turns.map((t) => t.reward)),
+    // The final submission's private-rows reward, revealed at the close (sessions before the split: the best step's).
+    reward: state.final ? state.final.reward : Math.max(0, ...turns.map((t) => t.reward)),
     steps: state.stepsUsed,
+    ...(state.final ? { finalStep: state.final.step } : {}),
     envId,
     trajectory: state.trajectory,
     ...(error ? { error } : {}),

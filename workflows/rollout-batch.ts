@@ -17,6 +17,7 @@ import {
   rolloutInputSchema,
 } from '../domain/rollouts';
 import { describeIssues } from '../domain/env';
+import { episodeVariant } from '../domain/policy-space';
 import { ApplicationFailure } from '@temporalio/workflow';
 import { episode } from './episode';
 
@@ -50,6 +51,11 @@ export async function rolloutBatch(input: RolloutInput, carried?: Carried): Prom
   let finishedThisRun = 0;
   setHandler(rolloutProgressQuery, () => ({ total: all.length, done: done.length, running }));
 
+  const variantOf = (sample: number) => {
+    const variant = spec.policy === 'heuristic' ? episodeVariant(sample, spec) : undefined;
+    return variant ? { variant } : {};
+  };
+
   const runOne = async ({ task, sample }: { task: string; sample: number }) => {
     const base = { task, sample, steps: 0, reward: 0 };
     try {
@@ -62,6 +68,7 @@ export async function rolloutBatch(input: RolloutInput, carried?: Carried): Prom
             policy: spec.policy,
             maxSteps: spec.maxSteps,
             rewardMode: spec.rewardMode,
+            ...variantOf(sample),
             ...(spec.catalogDir ? { catalogDir: spec.catalogDir } : {}),
           },
         ],

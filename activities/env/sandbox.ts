@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EnvAction, Observation, RunSummary } from '../../domain/env';
-import { runOutcome } from '../../domain/outcomes';
+import { heldOutOf, runOutcome } from '../../domain/outcomes';
 import { type SessionState, type SessionTerms, step, stepTimings } from '../../domain/session';
 import type { SandboxLimits } from '../../domain/sandbox';
 import { packagePaths } from '../../package/layout';
@@ -134,8 +134,9 @@ export function createEnvSandboxActivities({
       const ran = await runStep(input);
       const grade = action === 'validate_code' ? 'check' : 'score';
       const outcome = runOutcome(ran, { grade, limits: input.limits, task: terms.task, moved });
+      const held = outcome.score ? heldOutOf(ran, terms) : undefined;
       const endedAtMs = Date.now();
-      const { state, observation, reward } = step(session, action, outcome, terms, endedAtMs);
+      const { state, observation, reward } = step(session, action, outcome, terms, endedAtMs, { held });
       const entry = {
         envId,
         taskId,
@@ -145,6 +146,7 @@ export function createEnvSandboxActivities({
         observation,
         reward,
         done: observation.done,
+        ...(held ? { hidden: held } : {}),
       };
       await appendStepOnce(trajectory, { ...entry, timings: stepTimings(startedAtMs, endedAtMs) });
       return { state, observation, reward };

@@ -3,15 +3,17 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Action, InfoKind, PolicyTurn } from '../../domain/env';
 import type { Policy } from '../policy';
+import type { PolicyVariant } from '../../domain/policy-space';
 import type { DesignConfig } from './designer';
 
 /**
- * The baseline agent: learns the task from request_info, validates the Designer's baseline
- * script filled in with what it learnt (or, if that fails, a constant prediction), executes the
- * script that validated, and stops. Deterministic, and it decides from the turns alone.
+ * The reference agent: learns the task from request_info, validates a script filled in with what
+ * it learnt: its variant's (domain/policy-space.ts: a rollout's seeded draw or a fidelity rung)
+ * if it has one, else the Designer's baseline, else a constant prediction. It executes the first
+ * script that validated and stops. Deterministic given its variant; it decides from the turns alone.
  */
-export function createHeuristicPolicy(): Policy {
-  return { name: 'heuristic', next: async (turns) => nextAction(turns) };
+export function createHeuristicPolicy({ variant }: { variant?: PolicyVariant } = {}): Policy {
+  return { name: 'heuristic', next: async (turns) => nextAction(turns, variant) };
 }
 
 /** What the baseline script needs from `info` (overview: taskType, metric; data: the rest). */
@@ -29,7 +31,7 @@ type BaselineConfig = Pick<
   'id' | 'target' | 'taskType' | 'metric' | 'numeric' | 'categorical' | 'text' | 'datetime'
 >;
 
-function nextAction(turns: PolicyTurn[]): Action | null {
+function nextAction(turns: PolicyTurn[], variant: PolicyVariant | undefined): Action | null {
   const last = turns.at(-1);
   if (last && (last.done || last.observation.done || last.observation.budget.stepsLeft <= 0)) return null;
   const taken = turns.flatMap((t) => (t.action ? [{ action: t.action, observation: t.observation }] : []));
@@ -52,7 +54,15 @@ function nextAction(turns: PolicyTurn[]): Action | null {
   if (passed) return { action: 'execute_code', params: { code: passed.code } };
 
   const facts = factsSchema.safeParse(info);
-  const scripts = [...(facts.success ? [baselineScript(facts.data)] : []), fallbackScript(info)];
+  if (variant?.strict) {
+    // a fidelity rung scores exactly its own script, or nothing
+    if (!facts.success) return null;
+    return { action: 'execute_code', params: { code: variantScript(facts.data, variant) } };
+  }
+  const fitted = facts.success
+    ? [...(variant ? [variantScript(facts.data, variant)] : []), baselineScript(facts.data)]
+    : [];
+  const scripts = [...fitted, fallbackScript(info)];
   const code = scripts[tried.length];
   if (!code) return null; // nothing validated: executing would only spend the budget
   // With one step left a validation would leave none to execute: run it for a score instead.
@@ -64,22 +74,41 @@ function withConfig(config: object, body: string): string {
   return `import json; CONFIG = json.loads(${JSON.stringify(JSON.stringify(config))})  # written by the heuristic policy\n${body}`;
 }
 
-/** The Designer's baseline template, features by column kind (id and target left out). */
-function baselineScript(facts: Facts): string {
+/** The columns by kind, as the templates' CONFIG names them (id and target left out). */
+function columnsOf(facts: Facts) {
   const features = facts.columns.filter((c) => c.name !== facts.target && c.name !== facts.idColumn);
   const of = (...kinds: string[]) => features.filter((c) => kinds.includes(c.kind)).map((c) => c.name);
-  const config: BaselineConfig = {
-    id: facts.idColumn,
-    target: facts.target,
-    taskType: facts.taskType,
-    metric: facts.metric.name,
+  return {
     numeric: of('numeric', 'integer'),
     categorical: of('categorical', 'boolean'),
     text: of('text'),
     datetime: of('datetime'),
   };
-  const template = readFileSync(join(__dirname, 'templates', 'baseline.py'), 'utf8');
-  return withConfig(config, template.split('\n').slice(1).join('\n'));
+}
+
+/** A template's source without its placeholder first line. */
+const templateBody = (name: string) =>
+  readFileSync(join(__dirname, 'templates', name), 'utf8')
+    .split('\n')
+    .slice(1)
+    .join('\n');
+
+/** The variant's script (agents/heuristic/templates/variant.py) on the task's columns. */
+function variantScript(facts: Facts, variant: PolicyVariant): string {
+  const task = { id: facts.idColumn, target: facts.target, taskType: facts.taskType, metric: facts.metric.name };
+  return withConfig({ ...task, ...columnsOf(facts), ...variant }, templateBody('variant.py'));
+}
+
+/** The Designer's baseline template on the task's columns. */
+function baselineScript(facts: Facts): string {
+  const config: BaselineConfig = {
+    id: facts.idColumn,
+    target: facts.target,
+    taskType: facts.taskType,
+    metric: facts.metric.name,
+    ...columnsOf(facts),
+  };
+  return withConfig(config, templateBody('baseline.py'));
 }
 
 /**

@@ -145,11 +145,14 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
       throw new TypedError('EpisodeFailed', `episode ${workflowId} failed: ${outcome.error}`);
     const state = await envs.get(outcome.envId!);
     const { reward } = outcome;
-    const { stepsUsed, best, trajectory, rewardMode } = state;
+    const { stepsUsed, best, final, trajectory, rewardMode } = state;
     if (values.json) {
-      console.log(JSON.stringify({ envId: outcome.envId, reward, steps: stepsUsed, best, trajectory }));
+      console.log(JSON.stringify({ envId: outcome.envId, reward, steps: stepsUsed, best, final, trajectory }));
     } else {
-      console.log(`\nreward ${reward.toFixed(4)} (${rewardMode}) after ${stepsUsed} steps; trajectory ${trajectory}`);
+      const on = final ? `step ${final.step}'s submission on the private test rows` : 'no scored submission';
+      console.log(
+        `\nreward ${reward.toFixed(4)} (${rewardMode}, ${on}) after ${stepsUsed} steps; trajectory ${trajectory}`,
+      );
     }
     return best ? 0 : 1;
   });

@@ -13,7 +13,8 @@ import { inputError, usageError } from '../failure-report';
 import { workflowResult } from '../workflow-result';
 
 export const help = `anvil grade <task-id|task-dir> <submission.csv> [--catalog DIR] [--json]
-  Grades a submission against a task's private answers in a grading sandbox: {valid, score, error?}.
+  Grades a submission against a task's private answers in a grading sandbox: {valid, score, public,
+  private, error?} (the whole test set's score, and its public and private rows').
   Exit 0 valid, 1 invalid (with the metric's reason and the fix), 2 unusable input, 3 infrastructure.`;
 
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
@@ -47,7 +48,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     // An invalid submission is a verdict, not a failure: the metric's reason, and how to fix it.
     const hint = result.valid ? undefined : `${FAILURE_KINDS.InvalidSubmission!.hint} (${packageDir}/public)`;
     if (values.json) console.log(JSON.stringify({ ...result, ...(hint ? { hint } : {}) }));
-    else console.log(result.valid ? `valid: score ${result.score}` : `invalid: ${result.error}\n  fix: ${hint}`);
+    else if (!result.valid) console.log(`invalid: ${result.error}\n  fix: ${hint}`);
+    else console.log(`valid: score ${result.score} (public rows ${result.public}, private rows ${result.private})`);
     return result.valid ? 0 : 1;
   });
 }

@@ -7,8 +7,10 @@ import { withTemporal } from '../embedded';
 import { workflowResult } from '../workflow-result';
 
 export const help = `anvil rollout --task <id> [--task <id> …] --policy heuristic|openai --samples K [--max-steps N]
-              [--concurrency C] [--reward position|raw|medal] [--catalog DIR] [--json]
-  Runs a rolloutBatch: K episodes per task with the policy against Dojo environments. Prints per
+              [--seed S] [--concurrency C] [--reward position|raw|medal] [--catalog DIR] [--json]
+  Runs a rolloutBatch: K episodes per task with the policy against Dojo environments. The heuristic
+  policy's sample i plays a variant drawn from the policy space by seed S (default 0) and i: the
+  same seed gives the same batch. Prints per
   episode the reward, status and trajectory file, and per task the group mean, std and
   normalised advantages (GRPO). --json: {workflowId, episodes, groups}.
   Exit 0 every episode completed, 1 some failed, 2 unusable input, 3 infrastructure.`;
@@ -25,6 +27,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       samples: { type: 'string', default: '1' },
       'max-steps': { type: 'string' },
       concurrency: { type: 'string' },
+      seed: { type: 'string' },
       reward: { type: 'string' },
       catalog: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -36,6 +39,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     samplesPerTask: int(values.samples),
     ...(values['max-steps'] ? { maxSteps: int(values['max-steps']) } : {}),
     ...(values.concurrency ? { concurrency: int(values.concurrency) } : {}),
+    ...(values.policy === 'heuristic' || values.seed ? { seed: int(values.seed ?? '0') } : {}),
     ...(values.reward ? { rewardMode: values.reward } : {}),
   };
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);

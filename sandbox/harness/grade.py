@@ -1,11 +1,17 @@
 """Grades /data/submission.csv against /data/answers.csv with /data/metric.py.
 
 Runs in its own container, the only one that sees the private answers. Prints one JSON line:
-{"valid": true, "score": ...} or {"valid": false, "error": "..."}.
+{"valid": true, "score": ..., "public": ..., "private": ...} or {"valid": false, "error": "..."}.
+
+/data/split.json (optional: {"idColumn", "publicShare", "seed"}) splits the answers as Kaggle does:
+a fixed, seeded share of the ids is "public" (what the agent's steps are scored on), the rest
+"private" (what its final reward is). `score` is the whole test set's.
 """
+import hashlib
 import importlib.util
 import json
 import math
+import os
 import sys
 
 import pandas as pd
@@ -16,6 +22,41 @@ def load_metric():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def finite(score):
+    return isinstance(score, (int, float)) and math.isfinite(score)
+
+
+def public_ids(ids, share, seed):
+    """The public ids: the first round(share * n) distinct ids in the order of a seeded hash."""
+    distinct = sorted(set(ids))
+    rank = sorted(distinct, key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).hexdigest())
+    return set(rank[: int(round(share * len(distinct)))])
+
+
+def split_scores(metric, submission, answers, split):
+    """(public, private) scores, or None when there is no split or the metric cannot score a part."""
+    share = float(split.get("publicShare", 0))
+    id_column = split.get("idColumn")
+    if id_column not in answers.columns:
+        id_column = answers.columns[0]
+    if id_column not in submission.columns or not 0 < share < 1:
+        return None
+    answer_ids = answers[id_column].astype(str)
+    chosen = public_ids(answer_ids, share, split.get("seed", 0))
+    if not chosen or len(chosen) == answer_ids.nunique():
+        return None
+    in_answers = answer_ids.isin(chosen)
+    in_submission = submission[id_column].astype(str).isin(chosen)
+    try:
+        public = metric.grade(submission[in_submission].reset_index(drop=True), answers[in_answers].reset_index(drop=True))
+        private = metric.grade(
+            submission[~in_submission].reset_index(drop=True), answers[~in_answers].reset_index(drop=True)
+        )
+    except Exception:  # a metric undefined on a part (e.g. one class only): the whole set's score stands in
+        return None
+    return (float(public), float(private)) if finite(public) and finite(private) else None
 
 
 def main():
@@ -32,9 +73,15 @@ def main():
         if invalid is not None and isinstance(e, invalid):
             return {"valid": False, "error": str(e)}
         raise
-    if not isinstance(score, (int, float)) or not math.isfinite(score):
+    if not finite(score):
         return {"valid": False, "error": f"metric.py returned {score!r}, not a finite number"}
-    return {"valid": True, "score": float(score)}
+    result = {"valid": True, "score": float(score)}
+    if os.path.exists("/data/split.json"):
+        with open("/data/split.json") as f:
+            parts = split_scores(metric, submission, answers, json.load(f))
+        public, private = parts if parts else (float(score), float(score))
+        result.update({"public": public, "private": private})
+    return result
 
 
 if __name__ == "__main__":
