@@ -2,12 +2,14 @@ import {
   ActivityFailure,
   ApplicationFailure,
   defineQuery,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EpisodeEnvActivities, PolicyActivities } from '../activities/rollouts';
-import type { PolicyTurn } from '../domain/env';
+import type { Action, PolicyTurn } from '../domain/env';
+import type { PolicySpecInput } from '../domain/policy-spec';
 import type { RewardMode } from '../domain/rewards';
 import type { EpisodeOutcome } from '../domain/rollouts';
 import { siblingQueue } from '../domain/queues';
@@ -15,7 +17,8 @@ import { siblingQueue } from '../domain/queues';
 export interface EpisodeInput {
   task: string;
   sample: number;
-  policy: string;
+  /** `"heuristic"`, `"openai"`, or a policy spec object (domain/policy-spec.ts) */
+  policy: PolicySpecInput;
   maxSteps: number;
   rewardMode: RewardMode;
   catalogDir?: string;
@@ -43,7 +46,7 @@ const policyOn = () =>
       maximumAttempts: 4,
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
-      nonRetryableErrorTypes: ['InvalidPolicyOutput', 'UnknownPolicy'],
+      nonRetryableErrorTypes: ['InvalidPolicyOutput', 'UnknownPolicy', 'EndpointRefused', 'UnknownApiKey'],
     },
   });
 
@@ -74,10 +77,20 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
   const { envId } = opened;
   turns.push({ observation: opened.observation, reward: 0, done: opened.observation.done });
   const policy = policyOn();
+  // policyTurn also writes the model's transcript and says where; older histories ran policyNext.
+  const withTranscripts = patched('policy-turn-transcripts');
+  let transcript: string | undefined;
   let error: string | undefined;
   try {
     for (let i = 0; !turns.at(-1)!.done; i++) {
-      const action = await policy.policyNext({ policy: input.policy, turns });
+      let action: Action | null;
+      if (withTranscripts) {
+        const next = await policy.policyTurn({ policy: input.policy, turns, episodeId: workflowId, turn: i });
+        action = next.action;
+        transcript = next.transcript ?? transcript;
+      } else {
+        action = await policy.policyNext({ policy: input.policy, turns });
+      }
       if (!action) break;
       // The request id makes a retried step (after a lost worker) the same update, never a second step.
       const result = await env.stepEnv({ envId, action, requestId: `${workflowId}/${i}` });
@@ -94,6 +107,7 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
     steps: state.stepsUsed,
     envId,
     trajectory: state.trajectory,
+    ...(transcript ? { transcript } : {}),
     ...(error ? { error } : {}),
   };
 }

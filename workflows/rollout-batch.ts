@@ -3,6 +3,8 @@ import {
   condition,
   continueAsNew,
   defineQuery,
+  patched,
+  proxyActivities,
   setHandler,
   startChild,
   TimeoutFailure,
@@ -17,13 +19,29 @@ import {
   rolloutInputSchema,
 } from '../domain/rollouts';
 import { describeIssues } from '../domain/env';
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import type { PolicyActivities } from '../activities/rollouts';
+import { siblingQueue } from '../domain/queues';
 import { episode } from './episode';
 
 export const rolloutProgressQuery = defineQuery<RolloutProgress>('rolloutProgress');
 
 /** Episodes finished per run before the batch continues as new (its history stays small). */
 const EPISODES_PER_RUN = 200;
+
+async function checkPolicy(policy: RolloutInput['policy']): Promise<void> {
+  const { checkPolicy } = proxyActivities<PolicyActivities>({
+    taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UnknownPolicy', 'EndpointRefused', 'UnknownApiKey'] },
+  });
+  try {
+    await checkPolicy({ policy });
+  } catch (err) {
+    const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
+    throw ApplicationFailure.nonRetryable(`bad rollout policy: ${cause}`, 'BadRolloutInput');
+  }
+}
 
 interface Carried {
   done: EpisodeOutcome[];
@@ -40,6 +58,8 @@ export async function rolloutBatch(input: RolloutInput, carried?: Carried): Prom
   if (!parsed.success)
     throw ApplicationFailure.nonRetryable(`bad rollout input: ${describeIssues(parsed.error)}`, 'BadRolloutInput');
   const spec = parsed.data;
+  // An endpoint outside the llm workers' allow-list, or an unknown key, fails the batch before any episode.
+  if (!carried && patched('batch-policy-check')) await checkPolicy(spec.policy);
   const batchId = carried?.batchId ?? workflowInfo().workflowId;
   const done: EpisodeOutcome[] = [...(carried?.done ?? [])];
   const all = spec.tasks.flatMap((task) =>
