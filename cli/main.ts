@@ -3,6 +3,7 @@ import { installQuietRuntime } from '../workers/runtime';
 import * as config from './commands/config';
 import * as dev from './commands/dev';
 import * as env from './commands/env';
+import * as exportCommand from './commands/export';
 import * as forge from './commands/forge';
 import * as grade from './commands/grade';
 import * as importCommand from './commands/import';
@@ -24,6 +25,7 @@ const COMMANDS = {
   env,
   synth,
   rollout,
+  export: exportCommand,
   train,
   import: importCommand,
   smoke,

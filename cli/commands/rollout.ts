@@ -4,14 +4,30 @@ import type { AnvilConfig } from '../../config';
 import type { RolloutProgress } from '../../domain/rollouts';
 import type { rolloutBatch } from '../../workflows';
 import { withTemporal } from '../embedded';
+import { inputError } from '../failure-report';
+import { exportRollout } from '../rollout-export';
 import { workflowResult } from '../workflow-result';
 
-export const help = `anvil rollout --task <id> [--task <id> …] --policy heuristic|openai --samples K [--max-steps N]
-              [--concurrency C] [--reward position|raw|medal] [--catalog DIR] [--json]
+export const help = `anvil rollout --task <id> [--task <id> …] --policy heuristic|openai|'{"kind":…}' --samples K
+              [--max-steps N] [--concurrency C] [--reward position|raw|medal] [--catalog DIR]
+              [--export DIR] [--json]
   Runs a rolloutBatch: K episodes per task with the policy against Dojo environments. Prints per
   episode the reward, status and trajectory file, and per task the group mean, std and
-  normalised advantages (GRPO). --json: {workflowId, episodes, groups}.
+  normalised advantages (GRPO). --policy as JSON names the endpoint, model and sampling
+  ({"kind":"openai","baseUrl":…,"model":…,"temperature":…}; docs/rollout-export.md).
+  --export DIR: episodes.jsonl and episodes.parquet, one row per episode (anvil export rollout).
+  --json: {workflowId, episodes, groups}.
   Exit 0 every episode completed, 1 some failed, 2 unusable input, 3 infrastructure.`;
+
+/** `--policy`: a name, or a policy spec object as JSON. */
+export function parsePolicy(value: string): unknown {
+  if (!value.trim().startsWith('{')) return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (err) {
+    throw inputError(`--policy is not valid JSON (${(err as Error).message})`, 'quote the JSON object in the shell');
+  }
+}
 
 const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
@@ -27,12 +43,13 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       concurrency: { type: 'string' },
       reward: { type: 'string' },
       catalog: { type: 'string' },
+      export: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
   const input = {
     tasks: values.task ?? [],
-    policy: values.policy,
+    policy: parsePolicy(values.policy!),
     samplesPerTask: int(values.samples),
     ...(values['max-steps'] ? { maxSteps: int(values['max-steps']) } : {}),
     ...(values.concurrency ? { concurrency: int(values.concurrency) } : {}),
@@ -58,6 +75,10 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
         }
       }
       const result = await done;
+      if (values.export) {
+        const exported = await exportRollout(result, resolve(values.export));
+        if (!values.json) console.log(`exported ${exported.rows} episodes to ${exported.files.join(', ')}`);
+      }
       if (values.json) {
         console.log(JSON.stringify(result));
       } else {
