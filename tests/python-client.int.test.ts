@@ -9,6 +9,7 @@ import { checkpointScript } from './helpers/checkpoint-llm';
 import { envService, publishFixture, startGateway } from './helpers/dojo';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { type ScriptedLlm, startScriptedLlm } from './helpers/scripted-llm';
+import { policyScript } from './helpers/scripted-policy';
 
 const exec = promisify(execFile);
 const ROOT = join(__dirname, '..');
@@ -28,10 +29,12 @@ describe('the Python client (clients/python) and examples/grpo_loop.py over HTTP
   let t: TestEnv;
   let gateway: { app: FastifyInstance; url: string };
   const checkpoints: ScriptedLlm[] = [];
+  let react: ScriptedLlm;
 
   beforeAll(async () => {
     await ensureVenv();
     for (const level of [0, 1, 2] as const) checkpoints.push(await startScriptedLlm(checkpointScript(level)));
+    react = await startScriptedLlm(policyScript());
     t = await createTestEnv({ ANVIL_LLM_ENDPOINTS: 'http://127.0.0.1:*/v1', OPENAI_BASE_URL: checkpoints[0]!.url });
     for (const kind of ['control', 'llm', 'cpu'] as const) await t.startWorker(kind);
     await publishFixture(t, 'iris-species');
@@ -46,10 +49,10 @@ describe('the Python client (clients/python) and examples/grpo_loop.py over HTTP
   afterAll(async () => {
     await gateway?.app.close();
     await t?.close();
-    await Promise.all(checkpoints.map((c) => c.close()));
+    await Promise.all([...checkpoints, react].map((c) => c?.close()));
   });
 
-  it('pytest clients/python/tests passes: models match the OpenAPI document, envs and rollouts work, the GRPO loop reward rises', async () => {
+  it('pytest clients/python/tests passes: models match the OpenAPI document, envs and rollouts work, the GRPO loop reward rises, the ReAct agent plays', async () => {
     const run = await exec(PYTHON, ['-m', 'pytest', '-q', '-s', join(ROOT, 'clients', 'python', 'tests')], {
       cwd: ROOT,
       timeout: 1_200_000,
@@ -58,6 +61,7 @@ describe('the Python client (clients/python) and examples/grpo_loop.py over HTTP
         ANVIL_URL: gateway.url,
         ANVIL_TASK: 'iris-species',
         ANVIL_CHECKPOINTS: checkpoints.map((c) => c.url).join(','),
+        ANVIL_REACT_LLM: react.url,
       },
     }).catch((err: { stdout?: string; stderr?: string; code?: number }) => err);
     const output = `${run.stdout ?? ''}${run.stderr ?? ''}`;
@@ -66,5 +70,6 @@ describe('the Python client (clients/python) and examples/grpo_loop.py over HTTP
     expect(output).not.toMatch(/failed|error/i);
     // Each checkpoint's server played its own iteration's episodes.
     expect(checkpoints.map((c) => c.requests.length > 0)).toEqual([true, true, true]);
+    expect(react.requests.length).toBeGreaterThanOrEqual(4);
   }, 1_200_000);
 });

@@ -13,15 +13,15 @@ from .models import Observation, Policy, RolloutResult, StepResult, policy_json
 
 
 class AnvilError(Exception):
-    """The gateway refused or failed a request: its HTTP status and error body (message, type, hint)."""
+    """The gateway refused or failed a request: its HTTP status and error body
+    ``{error: kind, message, type?, hint?, …}`` (the OpenAPI document's Error)."""
 
     def __init__(self, status: int, body: Dict[str, Any]):
         self.status = status
         self.body = body
-        error = body.get("error", body)
-        message = error.get("message") if isinstance(error, dict) else str(error)
-        hint = error.get("hint") if isinstance(error, dict) else None
-        super().__init__(f"HTTP {status}: {message}" + (f" ({hint})" if hint else ""))
+        self.kind = body.get("error")
+        hint = body.get("hint")
+        super().__init__(f"HTTP {status} {self.kind}: {body.get('message')}" + (f" ({hint})" if hint else ""))
 
 
 class _Http:
@@ -46,7 +46,7 @@ class _Http:
             try:
                 parsed = json.loads(raw)
             except ValueError:
-                parsed = {"error": {"message": raw.decode(errors="replace")}}
+                parsed = {"error": "internal", "message": raw.decode(errors="replace")}
             raise AnvilError(err.code, parsed) from None
 
 
@@ -121,7 +121,8 @@ class Anvil:
             if status["status"] == "completed":
                 return RolloutResult.from_json(status["result"])
             if status["status"] == "failed":
-                raise AnvilError(422, {"error": {k: v for k, v in status.items() if k != "status"} | {"message": status["error"]}})
+                failure = {k: v for k, v in status.items() if k not in ("status", "error")}
+                raise AnvilError(422, {**failure, "error": "rejected", "message": status["error"]})
             if time.monotonic() > deadline:
                 raise TimeoutError(f"rollout {rollout_id} still running after {timeout_s} s: {status.get('progress')}")
             time.sleep(poll_s)
