@@ -58,8 +58,6 @@ export async function rolloutBatch(input: RolloutInput, carried?: Carried): Prom
   if (!parsed.success)
     throw ApplicationFailure.nonRetryable(`bad rollout input: ${describeIssues(parsed.error)}`, 'BadRolloutInput');
   const spec = parsed.data;
-  // An endpoint outside the llm workers' allow-list, or an unknown key, fails the batch before any episode.
-  if (!carried && patched('batch-policy-check')) await checkPolicy(spec.policy);
   const batchId = carried?.batchId ?? workflowInfo().workflowId;
   const done: EpisodeOutcome[] = [...(carried?.done ?? [])];
   const all = spec.tasks.flatMap((task) =>
@@ -69,6 +67,8 @@ export async function rolloutBatch(input: RolloutInput, carried?: Carried): Prom
   let running = 0;
   let finishedThisRun = 0;
   setHandler(rolloutProgressQuery, () => ({ total: all.length, done: done.length, running }));
+  // An endpoint outside the llm workers' allow-list, or an unknown key, fails the batch before any episode.
+  if (!carried && patched('batch-policy-check')) await checkPolicy(spec.policy);
 
   const runOne = async ({ task, sample }: { task: string; sample: number }) => {
     const base = { task, sample, steps: 0, reward: 0 };
