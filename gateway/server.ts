@@ -14,6 +14,7 @@ import {
 } from '../domain/env';
 import { BODY_LIMIT, errorResponse, remoteFields } from './errors';
 import { idempotencyKeySchema, openApiDocument } from './openapi';
+import { registerOpenEnv } from './openenv';
 
 const CREATE_HINT =
   `Send {"taskId": "<an id from GET /v1/tasks>", "budget"?: {${Object.keys(budgetSchema.shape).join(', ')}} (each optional), ` +
@@ -116,5 +117,6 @@ export function createGateway({
   });
   app.get('/openapi.json', async () => document);
   app.get('/healthz', async () => ({ ok: true }));
+  registerOpenEnv(app, envs);
   return app;
 }
