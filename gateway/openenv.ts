@@ -2,7 +2,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { EnvError, type EnvService } from '../client';
-import { actionSchema, budgetSchema, describeIssues, type EnvState, type Observation } from '../domain/env';
+import { actionSchema, createEnvSchema, describeIssues, type EnvState, type Observation } from '../domain/env';
 import { errorResponse } from './errors';
 
 /**
@@ -24,11 +24,16 @@ function stateOf(state: EnvState) {
   return { episode_id: state.envId, step_count: state.stepsUsed, ...state };
 }
 
+/** A reset's data as a session request: Anvil's `budget` and `rewardMode` are read; OpenEnv's `seed` and `episode_id` are not used. */
 function resetRequest(task: string, data: unknown) {
   const body = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
-  const budget = body.budget === undefined ? undefined : budgetSchema.safeParse(body.budget);
-  if (budget && !budget.success) throw new EnvError('bad-request', `budget: ${describeIssues(budget.error)}`);
-  return { taskId: task, ...(budget ? { budget: budget.data } : {}) };
+  const parsed = createEnvSchema.safeParse({
+    taskId: task,
+    ...(body.budget !== undefined && { budget: body.budget }),
+    ...(body.rewardMode !== undefined && { rewardMode: body.rewardMode }),
+  });
+  if (!parsed.success) throw new EnvError('bad-request', describeIssues(parsed.error));
+  return parsed.data;
 }
 
 function actionOf(data: unknown) {
