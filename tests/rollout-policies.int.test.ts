@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +143,50 @@ describe('rollouts with per-batch policy endpoints', () => {
       }
     }
   }, 600_000);
+
+  it('anvil export rollout <id> writes the rows, and --sft --top-k 1 one chat record per group', async () => {
+    const result = await run({
+      tasks: ['iris-species'],
+      samplesPerTask: 2,
+      maxSteps: 4,
+      policy: { kind: 'openai', baseUrl: a.url, model: 'ckpt-a', logprobs: true },
+    });
+    const out = mkdtempSync(join(tmpdir(), 'anvil-cli-export-'));
+    const { stdout } = await promisify(execFile)(
+      'node',
+      [
+        join(__dirname, '..', 'bin', 'anvil.js'),
+        'export',
+        'rollout',
+        result.workflowId,
+        '--out',
+        out,
+        '--sft',
+        '--top-k',
+        '1',
+        '--json',
+      ],
+      { env: t.env, timeout: 120_000 },
+    );
+    expect(JSON.parse(stdout)).toMatchObject({ rows: 2 });
+    const rows = readFileSync(join(out, 'episodes.jsonl'), 'utf8').trim().split('\n');
+    expect(rows).toHaveLength(2);
+    const sft = readFileSync(join(out, 'sft.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(sft.map((r) => r.group_id)).toEqual([`${result.workflowId}/iris-species`]);
+    expect(sft[0].messages.map((m: { role: string }) => m.role)).toEqual([
+      'system',
+      'user',
+      'assistant',
+      'tool',
+      'assistant',
+      'tool',
+      'assistant',
+    ]);
+    expect(readFileSync(join(out, 'episodes.parquet')).subarray(0, 4).toString()).toBe('PAR1');
+  }, 300_000);
 
   it('refuses an endpoint outside the allow-list before any episode starts, from the service and in the workflow', async () => {
     const outside = { kind: 'openai' as const, baseUrl: 'http://localhost:9/v1', model: 'x' };

@@ -5,7 +5,6 @@ import type { RolloutProgress } from '../../domain/rollouts';
 import type { rolloutBatch } from '../../workflows';
 import { withTemporal } from '../embedded';
 import { inputError } from '../failure-report';
-import { exportRollout } from '../rollout-export';
 import { workflowResult } from '../workflow-result';
 
 export const help = `anvil rollout --task <id> [--task <id> …] --policy heuristic|openai|'{"kind":…}' --samples K
@@ -76,7 +75,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       }
       const result = await done;
       if (values.export) {
-        const exported = await exportRollout(result, resolve(values.export));
+        const exported = await (await import('../rollout-export')).exportRollout(result, resolve(values.export));
         if (!values.json) console.log(`exported ${exported.rows} episodes to ${exported.files.join(', ')}`);
       }
       if (values.json) {
