@@ -4,6 +4,7 @@ import type { AnvilConfig } from '../../config';
 import type { RolloutResult } from '../../domain/rollouts';
 import { withTemporal } from '../embedded';
 import { inputError, usageError } from '../failure-report';
+import { exportRollout } from '../rollout-export';
 
 export const help = `anvil export rollout <rollout-id> [--out DIR] [--sft [--medal-only] [--top-k K]] [--json]
   Writes a finished rollout batch for a trainer: DIR/episodes.jsonl and DIR/episodes.parquet, one
@@ -12,7 +13,6 @@ export const help = `anvil export rollout <rollout-id> [--out DIR] [--sft [--med
   writes DIR/sft.jsonl (chat records), only medal episodes with --medal-only, the K best of each
   group with --top-k. DIR defaults to ./<rollout-id>.`;
 
-// ../rollout-export (Parquet writer) is imported when a command exports: every anvil command starts faster.
 export async function run(argv: string[], config: AnvilConfig): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -41,7 +41,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       );
     const result: RolloutResult = status.result;
     const sft = values.sft ? { medalOnly: values['medal-only'], ...(topK ? { topK } : {}) } : undefined;
-    const exported = await (await import('../rollout-export')).exportRollout(result, dir, { ...(sft ? { sft } : {}) });
+    const exported = await exportRollout(result, dir, { ...(sft ? { sft } : {}) });
     console.log(
       values.json ? JSON.stringify(exported) : `exported ${exported.rows} episodes to ${exported.files.join(', ')}`,
     );

@@ -4,6 +4,7 @@ import type { AnvilConfig } from '../../config';
 import type { RolloutProgress } from '../../domain/rollouts';
 import type { rolloutBatch } from '../../workflows';
 import { withTemporal } from '../embedded';
+import { exportRollout } from '../rollout-export';
 import { inputError } from '../failure-report';
 import { workflowResult } from '../workflow-result';
 
@@ -75,7 +76,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       }
       const result = await done;
       if (values.export) {
-        const exported = await (await import('../rollout-export')).exportRollout(result, resolve(values.export));
+        const exported = await exportRollout(result, resolve(values.export));
         if (!values.json) console.log(`exported ${exported.rows} episodes to ${exported.files.join(', ')}`);
       }
       if (values.json) {
