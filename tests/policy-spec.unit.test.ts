@@ -103,6 +103,6 @@ describe('endpoint limits', () => {
     const starts: number[] = [];
     await Promise.all(Array.from({ length: 4 }, () => limits.run('http://a/v1', async () => starts.push(Date.now()))));
     const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
-    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(45); // 1200/min = one start per 50 ms
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(50); // 1200/min = one start per 50 ms, by the clock
   });
 });

@@ -45,10 +45,10 @@ export class EndpointLimits {
     while (gate.active >= gate.concurrency) await new Promise<void>((r) => gate.waiting.push(r));
     gate.active += 1;
     try {
-      const now = Date.now();
-      const start = Math.max(now, gate.nextStart);
-      gate.nextStart = start + gate.spacingMs;
-      if (start > now) await new Promise((r) => setTimeout(r, start - now));
+      // Claim a start only once the gap has passed (checked and claimed with no await between): a
+      // late timer never lets two starts through together.
+      while (Date.now() < gate.nextStart) await new Promise((r) => setTimeout(r, gate.nextStart - Date.now()));
+      gate.nextStart = Date.now() + gate.spacingMs;
       return await request();
     } finally {
       gate.active -= 1;
