@@ -1,8 +1,13 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Policy } from '../agents/policy';
+import type { TranscriptSink } from '../agents/policy-for';
 import type { EnvService } from '../client';
 import type { PolicyVariant } from '../domain/policy-space';
 import type { Action, CreateEnvRequest, EnvState, Observation, PolicyTurn, StepResult } from '../domain/env';
+import { policyOf, type PolicySpec, type PolicySpecInput } from '../domain/policy-spec';
+import { transcriptTurnFile } from '../domain/transcript';
 
 /** Heartbeats every few seconds while `work` runs: a lost worker is noticed, a long step is not. */
 async function beating<T>(work: Promise<T>): Promise<T> {
@@ -54,29 +59,64 @@ export function createEpisodeEnvActivities({ envsFor }: { envsFor: (catalogDir?:
   };
 }
 
-/** LLM-queue activity: the policy's next action (heuristic or an OpenAI-compatible model). */
+/**
+ * LLM-queue activities: the policy's next action (heuristic or an OpenAI-compatible model).
+ * `policyTurn` also keeps the model's side of the turn (prompt, every reply, tokens) as
+ * `<transcriptsDir>/<episodeId>/turn-<n>.json`, rewritten whole when the activity is retried.
+ */
 export function createPolicyActivities({
-  policies,
+  policyFor,
+  transcriptsDir,
 }: {
-  policies: Record<string, (options: { variant?: PolicyVariant }) => Policy>;
+  policyFor: (spec: PolicySpec, options?: { transcript?: TranscriptSink; variant?: PolicyVariant }) => Policy;
+  transcriptsDir: string;
 }) {
+  const make = (policy: PolicySpecInput, options?: { transcript?: TranscriptSink; variant?: PolicyVariant }) => {
+    if (typeof policy === 'string' && policy !== 'heuristic' && policy !== 'openai')
+      throw ApplicationFailure.nonRetryable(`no policy "${policy}": one of heuristic, openai`, 'UnknownPolicy');
+    return policyFor(policyOf(policy), options);
+  };
   return {
+    /** Refuses a policy this worker may not play (endpoint not allowed, unknown key) before a batch starts. */
+    async checkPolicy({ policy }: { policy: PolicySpecInput }): Promise<void> {
+      make(policy);
+    },
+    /** histories before the `policy-turn-transcripts` patch */
     async policyNext({
       policy,
       turns,
       variant,
     }: {
-      policy: string;
+      policy: PolicySpecInput;
       turns: PolicyTurn[];
       variant?: PolicyVariant;
     }): Promise<Action | null> {
-      const make = policies[policy];
-      if (!make)
-        throw ApplicationFailure.nonRetryable(
-          `no policy "${policy}": one of ${Object.keys(policies).join(', ')}`,
-          'UnknownPolicy',
-        );
-      return make({ variant }).next(turns);
+      return make(policy, { variant }).next(turns);
+    },
+    async policyTurn({
+      policy,
+      turns,
+      episodeId,
+      turn,
+      variant,
+    }: {
+      policy: PolicySpecInput;
+      turns: PolicyTurn[];
+      episodeId: string;
+      turn: number;
+      variant?: PolicyVariant;
+    }): Promise<{ action: Action | null; transcript?: string }> {
+      const dir = join(transcriptsDir, episodeId.replace(/[^A-Za-z0-9_.-]/g, '_'));
+      let written = false;
+      const sink: TranscriptSink = async (record) => {
+        await mkdir(dir, { recursive: true });
+        const file = join(dir, transcriptTurnFile(turn));
+        await writeFile(`${file}.tmp`, JSON.stringify({ turn, ...record }));
+        await rename(`${file}.tmp`, file);
+        written = true;
+      };
+      const action = await make(policy, { transcript: sink, variant }).next(turns);
+      return { action, ...(written ? { transcript: dir } : {}) };
     },
   };
 }

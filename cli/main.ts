@@ -3,6 +3,7 @@ import { installQuietRuntime } from '../workers/runtime';
 import * as config from './commands/config';
 import * as dev from './commands/dev';
 import * as env from './commands/env';
+import * as exportCommand from './commands/export';
 import * as fidelity from './commands/fidelity';
 import * as forge from './commands/forge';
 import * as grade from './commands/grade';
@@ -28,6 +29,7 @@ const COMMANDS = {
   synth,
   rollout,
   fidelity,
+  export: exportCommand,
   train,
   import: importCommand,
   smoke,

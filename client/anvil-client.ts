@@ -52,7 +52,15 @@ export async function createAnvilClient(config: AnvilConfig, options: AnvilClien
     temporal,
     envs: envsFor(catalogDir),
     envsFor,
-    rollouts: createRolloutService({ client, controlQueue, catalogDir }),
+    rollouts: createRolloutService({
+      client,
+      controlQueue,
+      catalogDir,
+      endpoints: {
+        defaultUrl: config.llm.baseUrl,
+        allowed: config.llm.endpoints.map((e) => (typeof e === 'string' ? e : e.url)),
+      },
+    }),
     workflowUrl: (id) => (uiUrl ? `${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(id)}` : undefined),
     close: () => (options.temporal ? Promise.resolve() : temporal.close()),
   };

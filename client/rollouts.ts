@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { describeIssues } from '../domain/env';
+import { endpointRefusal, policyOf } from '../domain/policy-spec';
 import {
   type RolloutInput,
   type RolloutProgress,
@@ -29,10 +30,13 @@ export function createRolloutService({
   client,
   controlQueue,
   catalogDir,
+  endpoints,
 }: {
   client: Client;
   controlQueue: string;
   catalogDir?: string;
+  /** the llm workers' endpoint and allow-list (config llm.baseUrl, llm.endpoints): others are refused here */
+  endpoints?: { defaultUrl: string; allowed: readonly string[] };
 }): RolloutService {
   const noRollout = (id: string) => new EnvError('not-found', `no rollout ${id}: start one with POST /v1/rollouts`);
   async function start(input: unknown, { owner }: { owner?: string } = {}): Promise<{ id: string }> {
@@ -40,8 +44,10 @@ export function createRolloutService({
     if (!parsed.success)
       throw new EnvError(
         'bad-request',
-        `${describeIssues(parsed.error)}; send {tasks: [task ids], policy: "heuristic"|"openai", samplesPerTask, maxSteps?, concurrency?, rewardMode?}`,
+        `${describeIssues(parsed.error)}; send {tasks: [task ids], policy: "heuristic"|"openai"|{kind, …}, samplesPerTask, maxSteps?, concurrency?, rewardMode?}`,
       );
+    const refusal = endpoints && endpointRefusal(policyOf(parsed.data.policy), endpoints);
+    if (refusal) throw new EnvError('bad-request', refusal);
     const id = `rollout-${randomUUID().slice(0, 8)}`;
     await client.workflow.start('rolloutBatch', {
       taskQueue: controlQueue,

@@ -27,6 +27,9 @@ function defaults(home: string): Tree {
       timeoutS: 120,
       outputRetries: 2,
       designerToolSteps: 4,
+      endpoints: [],
+      endpointConcurrency: 4,
+      apiKeys: {},
       pricePerMTokIn: 0,
       pricePerMTokOut: 0,
     },
@@ -111,6 +114,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   for (const [name, key] of Object.entries(ENV_KEYS)) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(tree, key, value);
+  }
+
+  // Named API keys for policies' apiKeyRef: ANVIL_LLM_KEY_VLLM_A sets llm.apiKeys.vllm_a.
+  for (const [name, value] of Object.entries(env)) {
+    const ref = /^ANVIL_LLM_KEY_([A-Z0-9_]{1,64})$/.exec(name)?.[1];
+    if (ref && value) setPath(tree, `llm.apiKeys.${ref.toLowerCase()}`, value);
   }
 
   const result = configSchema.safeParse(tree);

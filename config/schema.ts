@@ -65,6 +65,35 @@ export const configSchema = z.strictObject({
     outputRetries: z.coerce.number().int().min(0).max(10),
     /** code runs the Designer may ask for per design */
     designerToolSteps: z.coerce.number().int().min(0).max(50),
+    /**
+     * Other endpoints a rollout's policy may name (policy.baseUrl; `*` = any text within one URL
+     * segment), each with its own limits on the llm worker; env: comma-separated patterns.
+     */
+    endpoints: z.preprocess(
+      (v) =>
+        typeof v === 'string'
+          ? v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : v,
+      z.array(
+        z.union([
+          z.string().min(1),
+          z.strictObject({
+            url: z.string().min(1),
+            /** requests in flight at once to one endpoint matching this pattern; unset = endpointConcurrency */
+            concurrency: positiveInt.optional(),
+            /** requests started per minute to one such endpoint; unset = no limit */
+            requestsPerMinute: positiveInt.optional(),
+          }),
+        ]),
+      ),
+    ),
+    /** requests in flight at once per endpoint (the configured one too), unless its entry sets one */
+    endpointConcurrency: positiveInt,
+    /** named keys a policy refers to with apiKeyRef; env ANVIL_LLM_KEY_<NAME> sets apiKeys.<name> */
+    apiKeys: z.record(z.string().regex(/^[a-z0-9_]{1,64}$/), z.string().min(1)),
     /** US dollars per million tokens, for the cost estimate in provenance */
     pricePerMTokIn: z.coerce.number().min(0),
     pricePerMTokOut: z.coerce.number().min(0),
@@ -171,6 +200,8 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_LLM_TIMEOUT_S: 'llm.timeoutS',
   ANVIL_LLM_OUTPUT_RETRIES: 'llm.outputRetries',
   ANVIL_LLM_PRICE_IN: 'llm.pricePerMTokIn',
+  ANVIL_LLM_ENDPOINTS: 'llm.endpoints',
+  ANVIL_LLM_ENDPOINT_CONCURRENCY: 'llm.endpointConcurrency',
   ANVIL_LLM_PRICE_OUT: 'llm.pricePerMTokOut',
   ANVIL_FORGE_MAX_TASKS: 'forge.maxTasks',
   ANVIL_FORGE_REPAIR_ROUNDS: 'forge.repairRounds',

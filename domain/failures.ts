@@ -89,6 +89,11 @@ export const FAILURE_KINDS: Record<string, Kind> = {
   InvalidTrainingSpec: { class: 'input', hint: 'fix the training spec fields named in the message' },
   BadSynthInput: { class: 'input', hint: 'fix the Synth options named in the message' },
   BadRolloutInput: { class: 'input', hint: 'fix the rollout request fields named in the message' },
+  EndpointRefused: {
+    class: 'input',
+    hint: 'use the configured endpoint or one matching llm.endpoints (ANVIL_LLM_ENDPOINTS) on the llm workers',
+  },
+  UnknownApiKey: { class: 'input', hint: 'set ANVIL_LLM_KEY_<REF> on the llm workers, or drop apiKeyRef' },
   'Env:bad-request': { class: 'input', hint: 'fix the request as the message says' },
   'Env:unknown-task': { class: 'input', hint: 'pick a task id from `anvil tasks list` (or GET /v1/tasks)' },
   'Env:not-found': { class: 'input', hint: 'check the id; start a new session or rollout if it is gone' },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { REWARD_MODES } from './env';
 import { failureFieldsSchema } from './failures';
+import { policySpecSchema } from './policy-spec';
 
 /** What an RL trainer asks for: K episodes per task, `concurrency` at once. */
 export const rolloutInputSchema = z.strictObject({
@@ -8,7 +9,8 @@ export const rolloutInputSchema = z.strictObject({
     .array(z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, 'a task id (see GET /v1/tasks)'))
     .min(1, 'tasks: name at least one task')
     .max(1000),
-  policy: z.enum(['heuristic', 'openai']),
+  /** `"heuristic"`, `"openai"` (the workers' endpoint), or an object naming the endpoint, model and sampling */
+  policy: policySpecSchema,
   samplesPerTask: z.number().int().positive().max(1000),
   /** each episode's step budget */
   maxSteps: z.number().int().positive().max(1000).default(20),
@@ -54,6 +56,10 @@ export const episodeOutcomeSchema = z.object({
     .describe('the step whose submission earned the reward; absent when none scored'),
   envId: z.string().optional(),
   trajectory: z.string().optional().describe("the episode's trajectory file (JSONL)"),
+  transcript: z
+    .string()
+    .optional()
+    .describe("the folder of the model's transcript (turn-<n>.json per policy turn); openai policies only"),
   error: z.string().optional(),
 });
 export type EpisodeOutcome = z.infer<typeof episodeOutcomeSchema>;

@@ -32,6 +32,8 @@ declare module 'fastify' {
     public?: boolean;
     /** what the route's `:id` names; only its owner or an admin reaches the handler */
     owns?: string;
+    /** the route's `:task` names a catalog task, which every key may read (GET /v1/tasks lists them) */
+    catalogTask?: boolean;
   }
 }
 
@@ -44,21 +46,24 @@ function bearer(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** Throws the resource's 404 unless `principal` owns `id` (or is an admin). */
+export type OwnerCheck = (kind: string, id: string, principal: Principal) => Promise<void>;
+
 export function installAuth(
   app: FastifyInstance,
   { auth, resources }: { auth: GatewayAuth; resources: Record<string, OwnedResource> },
-): void {
+): OwnerCheck {
   // Owners never change: remember them (bounded), so a step costs no extra round trip.
   const owners = new Map<string, string | undefined>();
 
   app.decorateRequest('principal');
   app.addHook('onRoute', (route) => {
-    const config = (route.config ?? {}) as { public?: boolean; owns?: string };
+    const config = (route.config ?? {}) as { public?: boolean; owns?: string; catalogTask?: boolean };
     const takesId = route.url.includes('/:');
     if (config.owns !== undefined && !resources[config.owns]) {
       throw new Error(`route ${route.url} owns "${config.owns}", which no resource of the gateway is`);
     }
-    if (takesId && !config.public && config.owns === undefined) {
+    if (takesId && !config.public && !config.catalogTask && config.owns === undefined) {
       throw new Error(
         `route ${String(route.method)} ${route.url} takes an id but does not say what it names: ` +
           `give it config: {owns: ${Object.keys(resources).join(' | ')}} so that only its owner reaches it`,
@@ -82,11 +87,8 @@ export function installAuth(
     request.principal = principal;
   });
 
-  app.addHook('preHandler', async (request) => {
-    const kind = request.routeOptions.config.owns;
-    if (kind === undefined) return;
+  const checkOwner: OwnerCheck = async (kind, id, principal) => {
     const resource = resources[kind]!;
-    const id = (request.params as { id?: string }).id ?? '';
     const cacheKey = `${kind}:${id}`;
     let owner: string | undefined;
     if (owners.has(cacheKey)) owner = owners.get(cacheKey);
@@ -95,9 +97,15 @@ export function installAuth(
       if (owners.size >= OWNER_CACHE) owners.delete(owners.keys().next().value!);
       owners.set(cacheKey, owner);
     }
-    const { principal } = request;
     if (principal.scope !== 'admin' && owner !== principal.keyId) throw resource.notFound(id);
+  };
+
+  app.addHook('preHandler', async (request) => {
+    const kind = request.routeOptions.config.owns;
+    if (kind === undefined) return;
+    await checkOwner(kind, (request.params as { id?: string }).id ?? '', request.principal);
   });
+  return checkOwner;
 }
 
 /** What the error handler adds for these errors: the Retry-After of a 429, the challenge of a 401. */

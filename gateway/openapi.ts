@@ -15,7 +15,13 @@ import {
   stepResultSchema,
   taskSummarySchema,
 } from '../domain/env';
-import { rolloutRequestSchema, rolloutStatusSchema } from '../domain/rollouts';
+import {
+  episodeOutcomeSchema,
+  groupStatsSchema,
+  rolloutRequestSchema,
+  rolloutResultSchema,
+  rolloutStatusSchema,
+} from '../domain/rollouts';
 
 /**
  * The gateway's contract as OpenAPI 3.1, generated from zod schemas: the request bodies are the
@@ -48,6 +54,9 @@ const RESPONSES = {
   TaskList: z.object({ tasks: z.array(taskSummarySchema).describe('every task a session can open') }),
   RolloutStarted: z.object({ id: z.string().describe('poll GET /v1/rollouts/{id} with it') }),
   RolloutStatus: rolloutStatusSchema,
+  RolloutResult: rolloutResultSchema,
+  EpisodeOutcome: episodeOutcomeSchema,
+  GroupStats: groupStatsSchema,
   Health: z.object({ ok: z.literal(true) }),
   Error: errorBodySchema,
 };

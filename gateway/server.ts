@@ -17,6 +17,7 @@ import { authHeaders, type GatewayAuth, installAuth } from './auth';
 import { BODY_LIMIT, errorResponse, remoteFields } from './errors';
 import { OpenSet, StepRate } from './limits';
 import { idempotencyKeySchema, openApiDocument } from './openapi';
+import { registerOpenEnv, type SessionGate } from './openenv';
 
 const CREATE_HINT =
   `Send {"taskId": "<an id from GET /v1/tasks>", "budget"?: {${Object.keys(budgetSchema.shape).join(', ')}} (each optional), ` +
@@ -57,6 +58,19 @@ export type { GatewayAuth } from './auth';
  * The HTTP API over an EnvService: bodies are checked with domain/env.ts's zod schemas here, not by
  * ajv; every route but /healthz and /openapi.json needs an API key (gateway/auth.ts).
  */
+/**
+ * OpenEnv's clients cannot send headers (openenv-core opens `<base_url>/ws` and nothing more), so
+ * the facade also takes the key in its path: `/openenv/key=<key>/<task>/…` is `/openenv/<task>/…`
+ * with `Authorization: Bearer <key>`. Such a URL is a secret, like the key.
+ */
+function keyInOpenEnvPath(request: { url?: string; headers: Record<string, unknown> }): string {
+  const url = request.url ?? '/';
+  const match = /^\/openenv\/key=([^/?#]+)(\/.*)$/.exec(url);
+  if (!match) return url;
+  request.headers.authorization = `Bearer ${decodeURIComponent(match[1]!)}`;
+  return `/openenv${match[2]}`;
+}
+
 export function createGateway({
   envs,
   rollouts,
@@ -68,8 +82,8 @@ export function createGateway({
   auth: GatewayAuth;
   logger?: boolean;
 }): FastifyInstance {
-  const app = Fastify({ logger: logger ?? false, bodyLimit: BODY_LIMIT });
-  installAuth(app, {
+  const app = Fastify({ logger: logger ?? false, bodyLimit: BODY_LIMIT, rewriteUrl: keyInOpenEnvPath });
+  const checkOwner = installAuth(app, {
     auth,
     resources: {
       env: { owner: (id) => envs.owner(id), notFound: noEnvironment },
@@ -119,26 +133,47 @@ export function createGateway({
     return reply.code(404).send(body);
   });
 
+  // Opening and stepping a session under the key's limits, for the v1 routes and the OpenEnv facade.
+  const sessionGate: SessionGate = {
+    async create(principal, body) {
+      const settle = await sessions.reserve(principal.keyId, 1, principal.limits.sessions);
+      let created;
+      try {
+        created = await envs.create(body, { owner: principal.keyId });
+      } finally {
+        settle(created?.envId);
+      }
+      return created;
+    },
+    async step(principal, envId, action, options) {
+      await checkOwner('env', envId, principal);
+      steps.take(principal.keyId, principal.limits.stepsPerMinute);
+      const result = await envs.step(envId, action, options);
+      if (result.done) sessions.close(principal.keyId, envId);
+      return result;
+    },
+    async get(principal, envId) {
+      await checkOwner('env', envId, principal);
+      return envs.get(envId);
+    },
+    async close(principal, envId) {
+      await checkOwner('env', envId, principal);
+      const state = await envs.close(envId);
+      sessions.close(principal.keyId, envId);
+      return state;
+    },
+  };
+
   app.post('/v1/envs', async (request, reply) => {
     const body = parse(createEnvSchema, request.body, () => CREATE_HINT);
-    const { keyId, limits } = request.principal;
-    const settle = await sessions.reserve(keyId, 1, limits.sessions);
-    let created;
-    try {
-      created = await envs.create(body, { owner: keyId });
-    } finally {
-      settle(created?.envId);
-    }
+    const created = await sessionGate.create(request.principal, body);
     reply.code(201);
     return created;
   });
   app.post<{ Params: { id: string } }>('/v1/envs/:id/step', { config: { owns: 'env' } }, async (request) => {
     const requestId = idempotencyKey(request.headers['idempotency-key']);
     const action = parse(actionSchema, request.body, () => stepHint(request.body));
-    steps.take(request.principal.keyId, request.principal.limits.stepsPerMinute);
-    const result = await envs.step(request.params.id, action, { requestId });
-    if (result.done) sessions.close(request.principal.keyId, request.params.id);
-    return result;
+    return sessionGate.step(request.principal, request.params.id, action, { requestId });
   });
   app.get<{ Params: { id: string } }>('/v1/envs/:id', { config: { owns: 'env' } }, async (request) =>
     envs.get(request.params.id),
@@ -181,5 +216,6 @@ export function createGateway({
   });
   app.get('/openapi.json', { config: { public: true } }, async () => document);
   app.get('/healthz', { config: { public: true } }, async () => ({ ok: true }));
+  registerOpenEnv(app, sessionGate);
   return app;
 }

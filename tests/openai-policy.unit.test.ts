@@ -8,7 +8,9 @@ import { PROMPTS_DIR } from '../agents/openai';
 import type { Policy } from '../agents/policy';
 import { loadConfig } from '../config';
 import { type Action, ENV_ACTIONS, type EnvAction, type Observation, type PolicyTurn } from '../domain/env';
+import type { OpenAiPolicySpec } from '../domain/policy-spec';
 import { compact } from '../domain/sft';
+import type { TranscriptTurn } from '../domain/transcript';
 import {
   type ChatRequest,
   type Script,
@@ -250,5 +252,82 @@ describe('the openai policy against an OpenAI-compatible server', () => {
       'validate_code',
       'execute_code',
     ]);
+  });
+});
+
+describe('the openai policy with a per-batch spec', () => {
+  /** A policy for `spec` on the scripted server, its transcript turns collected in order. */
+  async function specPolicy(script: Script, spec: Omit<OpenAiPolicySpec, 'kind' | 'baseUrl'>, apiKey?: string) {
+    const { server } = await policyFor(script);
+    const config = loadConfig({ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }, mkdtempSync(join(tmpdir(), 'anvil-')));
+    const records: Omit<TranscriptTurn, 'turn'>[] = [];
+    const policy = createOpenAiPolicy({
+      llm: config.llm,
+      spec: { kind: 'openai', baseUrl: server.url, ...spec },
+      apiKey,
+      transcript: async (r) => void records.push(structuredClone(r)),
+    });
+    return { policy, server, records };
+  }
+
+  it('sends its model, sampling settings and key, and records each turn with token data when asked for', async () => {
+    const replies: ScriptedReply[] = [
+      { ...call('request_info', '{"kind":"data"}', 'a'), logprobs: { tokenIds: [11, 12], logprobs: [-0.5, -0.25] } },
+      { content: 'done', logprobs: { tokenIds: [13], logprobs: [-1] } },
+    ];
+    const spec = {
+      model: 'ckpt-7',
+      temperature: 0.6,
+      topP: 0.9,
+      maxTokens: 256,
+      seed: 3,
+      stop: ['</s>'],
+      logprobs: true,
+      extraBody: { top_k: 20 },
+    };
+    const { policy, server, records } = await specPolicy((_req, i) => replies[i]!, spec, 'sk-ckpt');
+    await drive(policy);
+    expect(server.authorizations).toEqual(['Bearer sk-ckpt', 'Bearer sk-ckpt']);
+    expect(
+      server.requests.map((r) => [r.model, r.temperature, r.top_p, r.max_tokens, r.seed, r.stop, r.logprobs, r.top_k]),
+    ).toEqual(Array(2).fill(['ckpt-7', 0.6, 0.9, 256, 3, ['</s>'], true, 20]));
+    expect(records.map((r) => [r.endpoint, r.model, r.action])).toEqual([
+      [server.url, 'ckpt-7', { action: 'request_info', params: { kind: 'data' } }],
+      [server.url, 'ckpt-7', null],
+    ]);
+    expect(records[0]!.sampling).toEqual({
+      temperature: 0.6,
+      top_p: 0.9,
+      max_tokens: 256,
+      seed: 3,
+      stop: ['</s>'],
+      logprobs: true,
+      top_k: 20,
+    });
+    expect(records[0]!.messages.map((m) => m.role)).toEqual(['system', 'user']);
+    expect(records[1]!.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool']);
+    expect(records[0]!.attempts).toEqual([
+      expect.objectContaining({
+        finishReason: 'tool_calls',
+        promptTokens: 100,
+        completionTokens: 50,
+        tokens: { tokens: ['token_id:11', 'token_id:12'], logprobs: [-0.5, -0.25], tokenIds: [11, 12] },
+      }),
+    ]);
+  });
+
+  it('leaves token data absent when the server returns none, and keeps every refused reply with why', async () => {
+    const replies: ScriptedReply[] = [
+      call('train_model', '{}', 'x'),
+      call('request_info', '{"kind":"data"}', 'y'),
+      { content: 'done' },
+    ];
+    const { policy, records } = await specPolicy((_req, i) => replies[i]!, { model: 'ckpt-0' });
+    await drive(policy);
+    expect(records[0]!.attempts.map((a) => [a.rejected, 'tokens' in a])).toEqual([
+      [expect.stringMatching(/there is no tool "train_model"/), false],
+      [undefined, false],
+    ]);
+    expect(records[0]!.sampling).toEqual({});
   });
 });

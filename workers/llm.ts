@@ -3,8 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { createRoleActivities } from '../activities/roles';
 import { createSynthRoleActivities } from '../activities/synth-roles';
 import { createPolicyActivities } from '../activities/rollouts';
-import { createHeuristicPolicy } from '../agents/heuristic/policy';
-import { createOpenAiPolicy } from '../agents/openai/policy';
+import { createPolicyFactory } from '../agents/policy-for';
 import { taskQueueName } from '../domain/queues';
 import type { WorkerDeps } from './deps';
 
@@ -18,11 +17,8 @@ export async function createLlmWorker({ connection, config }: WorkerDeps): Promi
       ...createRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
       ...createSynthRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
       ...createPolicyActivities({
-        policies: {
-          heuristic: createHeuristicPolicy,
-          openai: () =>
-            createOpenAiPolicy({ llm: config.llm, failuresDir: join(config.paths.artifacts, 'llm-failures') }),
-        },
+        policyFor: createPolicyFactory(config),
+        transcriptsDir: join(config.paths.artifacts, 'transcripts'),
       }),
     },
     maxConcurrentActivityTaskExecutions: config.workers.llmConcurrency,

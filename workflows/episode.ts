@@ -2,12 +2,14 @@ import {
   ActivityFailure,
   ApplicationFailure,
   defineQuery,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EpisodeEnvActivities, PolicyActivities } from '../activities/rollouts';
-import type { PolicyTurn } from '../domain/env';
+import type { Action, PolicyTurn } from '../domain/env';
+import type { PolicySpecInput } from '../domain/policy-spec';
 import type { RewardMode } from '../domain/rewards';
 import type { PolicyVariant } from '../domain/policy-space';
 import type { EpisodeOutcome } from '../domain/rollouts';
@@ -16,7 +18,8 @@ import { siblingQueue } from '../domain/queues';
 export interface EpisodeInput {
   task: string;
   sample: number;
-  policy: string;
+  /** `"heuristic"`, `"openai"`, or a policy spec object (domain/policy-spec.ts) */
+  policy: PolicySpecInput;
   maxSteps: number;
   rewardMode: RewardMode;
   /** the heuristic policy's variant (a seeded draw, or a fidelity rung); unset = its baseline */
@@ -46,7 +49,7 @@ const policyOn = () =>
       maximumAttempts: 4,
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
-      nonRetryableErrorTypes: ['InvalidPolicyOutput', 'UnknownPolicy'],
+      nonRetryableErrorTypes: ['InvalidPolicyOutput', 'UnknownPolicy', 'EndpointRefused', 'UnknownApiKey'],
     },
   });
 
@@ -77,14 +80,27 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
   const { envId } = opened;
   turns.push({ observation: opened.observation, reward: 0, done: opened.observation.done });
   const policy = policyOn();
+  // policyTurn also writes the model's transcript and says where; older histories ran policyNext.
+  const withTranscripts = patched('policy-turn-transcripts');
+  let transcript: string | undefined;
   let error: string | undefined;
   try {
     for (let i = 0; !turns.at(-1)!.done; i++) {
-      const action = await policy.policyNext({
-        policy: input.policy,
-        turns,
-        ...(input.variant ? { variant: input.variant } : {}),
-      });
+      let action: Action | null;
+      const variant = input.variant ? { variant: input.variant } : {};
+      if (withTranscripts) {
+        const next = await policy.policyTurn({
+          policy: input.policy,
+          turns,
+          episodeId: workflowId,
+          turn: i,
+          ...variant,
+        });
+        action = next.action;
+        transcript = next.transcript ?? transcript;
+      } else {
+        action = await policy.policyNext({ policy: input.policy, turns, ...variant });
+      }
       if (!action) break;
       // The request id makes a retried step (after a lost worker) the same update, never a second step.
       const result = await env.stepEnv({ envId, action, requestId: `${workflowId}/${i}` });
@@ -103,6 +119,7 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
     ...(state.final ? { finalStep: state.final.step } : {}),
     envId,
     trajectory: state.trajectory,
+    ...(transcript ? { transcript } : {}),
     ...(error ? { error } : {}),
   };
 }

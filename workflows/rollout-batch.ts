@@ -3,6 +3,8 @@ import {
   condition,
   continueAsNew,
   defineQuery,
+  patched,
+  proxyActivities,
   setHandler,
   startChild,
   TimeoutFailure,
@@ -18,13 +20,30 @@ import {
 } from '../domain/rollouts';
 import { describeIssues } from '../domain/env';
 import { episodeVariant } from '../domain/policy-space';
-import { ApplicationFailure } from '@temporalio/workflow';
+import { policyOf } from '../domain/policy-spec';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import type { PolicyActivities } from '../activities/rollouts';
+import { siblingQueue } from '../domain/queues';
 import { episode } from './episode';
 
 export const rolloutProgressQuery = defineQuery<RolloutProgress>('rolloutProgress');
 
 /** Episodes finished per run before the batch continues as new (its history stays small). */
 const EPISODES_PER_RUN = 200;
+
+async function checkPolicy(policy: RolloutInput['policy']): Promise<void> {
+  const { checkPolicy } = proxyActivities<PolicyActivities>({
+    taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UnknownPolicy', 'EndpointRefused', 'UnknownApiKey'] },
+  });
+  try {
+    await checkPolicy({ policy });
+  } catch (err) {
+    const cause = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
+    throw ApplicationFailure.nonRetryable(`bad rollout policy: ${cause}`, 'BadRolloutInput');
+  }
+}
 
 interface Carried {
   done: EpisodeOutcome[];
@@ -50,9 +69,14 @@ export async function rolloutBatch(input: RolloutInput, carried?: Carried): Prom
   let running = 0;
   let finishedThisRun = 0;
   setHandler(rolloutProgressQuery, () => ({ total: all.length, done: done.length, running }));
+  // An endpoint outside the llm workers' allow-list, or an unknown key, fails the batch before any episode.
+  if (!carried && patched('batch-policy-check')) await checkPolicy(spec.policy);
 
+  const policy = policyOf(spec.policy);
   const variantOf = (sample: number) => {
-    const variant = spec.policy === 'heuristic' ? episodeVariant(sample, spec) : undefined;
+    // The heuristic's seed: the batch's, else the one in its policy object.
+    const seed = spec.seed ?? (policy.kind === 'heuristic' ? policy.seed : undefined);
+    const variant = policy.kind === 'heuristic' ? episodeVariant(sample, { ...spec, seed }) : undefined;
     return variant ? { variant } : {};
   };
 

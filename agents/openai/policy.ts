@@ -14,9 +14,17 @@ import {
   type Observation,
   type PolicyTurn,
 } from '../../domain/env';
+import type { OpenAiPolicySpec } from '../../domain/policy-spec';
 import { compact, ENV_TOOLS } from '../../domain/sft';
+import {
+  tokenDataOf,
+  type TranscriptAttempt,
+  type TranscriptMessage,
+  type TranscriptTurn,
+} from '../../domain/transcript';
 import type { Policy } from '../policy';
 import type { Message } from './client';
+import type { EndpointLimits } from './endpoint-limits';
 
 const SYSTEM_PROMPT = readFileSync(join(__dirname, 'prompts', 'policy.md'), 'utf8');
 
@@ -25,34 +33,59 @@ const SYSTEM_PROMPT = readFileSync(join(__dirname, 'prompts', 'policy.md'), 'utf
  * It keeps no state between calls (it runs as a Temporal activity, retried anywhere): each call
  * rebuilds the conversation from the turns, so the same turns always send the same messages.
  */
-export function createOpenAiPolicy({ llm, failuresDir }: { llm: AnvilConfig['llm']; failuresDir?: string }): Policy {
+export function createOpenAiPolicy({
+  llm,
+  failuresDir,
+  spec,
+  apiKey,
+  limits,
+  transcript,
+}: {
+  llm: AnvilConfig['llm'];
+  failuresDir?: string;
+  /** a rollout's own endpoint, model and sampling (unset fields: the config's) */
+  spec?: OpenAiPolicySpec;
+  /** the key `spec.apiKeyRef` names, resolved by the worker; unset = `llm.apiKey` */
+  apiKey?: string;
+  limits?: EndpointLimits;
+  /** receives the turn's transcript (prompt, every reply, tokens), also when every reply was refused */
+  transcript?: (turn: Omit<TranscriptTurn, 'turn'>) => Promise<void>;
+}): Policy {
+  const baseUrl = spec?.baseUrl ?? llm.baseUrl;
   const openai = new OpenAI({
-    baseURL: llm.baseUrl,
-    apiKey: llm.apiKey ?? 'none',
+    baseURL: baseUrl,
+    apiKey: apiKey ?? llm.apiKey ?? 'none',
     timeout: llm.timeoutS * 1000,
     maxRetries: 0,
   });
-  const model = llm.models.policy ?? llm.model;
+  const model = spec?.model ?? llm.models.policy ?? llm.model;
+  const sampling = samplingOf(spec);
 
-  async function complete(messages: Message[]): Promise<ChatCompletion.Choice> {
+  async function complete(messages: Message[]): Promise<ChatCompletion> {
     try {
-      const response = await openai.chat.completions.create({ model, messages, tools: ENV_TOOLS });
-      const choice = response.choices[0];
-      if (!choice) throw new Error(`the endpoint returned no choices for model ${model}`);
-      return choice;
+      const request = () =>
+        openai.chat.completions.create({
+          ...(sampling as object),
+          model,
+          messages,
+          tools: ENV_TOOLS,
+        } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+      const response = await (limits ? limits.run(baseUrl, request) : request());
+      if (!response.choices[0]) throw new Error(`the endpoint returned no choices for model ${model}`);
+      return response;
     } catch (err) {
       // As LlmClient does: Temporal retries, after what a 429 asked; a refused key or model fails for good.
       if (err instanceof OpenAI.RateLimitError) {
         const after = Number(err.headers?.get?.('retry-after'));
         throw ApplicationFailure.create({
-          message: `rate limited by ${llm.baseUrl} (429)`,
+          message: `rate limited by ${baseUrl} (429)`,
           type: 'RateLimited',
           nextRetryDelay: Number.isFinite(after) && after > 0 ? after * 1000 : undefined,
         });
       }
       if (err instanceof OpenAI.AuthenticationError || err instanceof OpenAI.NotFoundError) {
         throw ApplicationFailure.nonRetryable(
-          `${llm.baseUrl} refused the request (${err.status}: ${err.message}); check OPENAI_API_KEY and ANVIL_MODEL_POLICY (${model})`,
+          `${baseUrl} refused the request (${err.status}: ${err.message}); check ${spec?.apiKeyRef ? `the key ${spec.apiKeyRef}` : 'OPENAI_API_KEY'} and the model (${model})`,
           'LlmRefused',
         );
       }
@@ -82,16 +115,50 @@ export function createOpenAiPolicy({ llm, failuresDir }: { llm: AnvilConfig['llm
       const last = turns.at(-1);
       if (!last || last.done || last.observation.done || last.observation.budget.stepsLeft <= 0) return null;
       const messages = conversationOf(turns);
+      const prompt = messages.map((m) => ({ ...m }) as TranscriptMessage);
+      const attempts: TranscriptAttempt[] = [];
+      const record = async (action?: Action | null) =>
+        transcript?.({
+          endpoint: baseUrl,
+          model,
+          sampling,
+          messages: prompt,
+          attempts,
+          ...(action !== undefined ? { action } : {}),
+        });
       const problems: string[] = [];
       for (let attempt = 0; attempt <= llm.outputRetries; attempt++) {
-        const { message, finish_reason } = await complete(messages);
+        const response = await complete(messages);
+        const choice = response.choices[0]!;
+        const { message, finish_reason } = choice;
         const calls = message.tool_calls ?? [];
+        const tokens = tokenDataOf(choice as Parameters<typeof tokenDataOf>[0]);
+        attempts.push({
+          message: {
+            role: 'assistant',
+            content: message.content,
+            ...(calls.length > 0 && { tool_calls: calls as TranscriptMessage['tool_calls'] }),
+          },
+          finishReason: finish_reason ?? null,
+          ...(response.usage && {
+            promptTokens: response.usage.prompt_tokens,
+            completionTokens: response.usage.completion_tokens,
+          }),
+          ...(tokens && { tokens }),
+        });
         // An answer without a tool call ends the episode, unless the token limit cut the call off.
-        if (!calls[0] && finish_reason !== 'length') return null;
+        if (!calls[0] && finish_reason !== 'length') {
+          await record(null);
+          return null;
+        }
         const verdict = calls[0]
           ? actionOf(calls[0])
           : { error: 'your reply was cut off at the token limit: call the tool with a shorter script' };
-        if ('action' in verdict) return verdict.action;
+        if ('action' in verdict) {
+          await record(verdict.action);
+          return verdict.action;
+        }
+        attempts.at(-1)!.rejected = verdict.error;
         problems.push(verdict.error);
         messages.push({ role: 'assistant', content: message.content, ...(calls.length > 0 && { tool_calls: calls }) });
         // Every tool call must be answered; the first carries the error, any others were never run.
@@ -107,9 +174,25 @@ export function createOpenAiPolicy({ llm, failuresDir }: { llm: AnvilConfig['llm
           }),
         );
       }
+      await record();
       throw await invalidOutput(problems, messages);
     },
   };
+}
+
+/** The request fields a spec's sampling settings become (OpenAI's names; extraBody merged last). */
+function samplingOf(spec: OpenAiPolicySpec | undefined): Record<string, unknown> {
+  if (!spec) return {};
+  const fields: Record<string, unknown> = {
+    temperature: spec.temperature,
+    top_p: spec.topP,
+    max_tokens: spec.maxTokens,
+    seed: spec.seed,
+    stop: spec.stop,
+    logprobs: spec.logprobs,
+  };
+  const set = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  return { ...set, ...spec.extraBody };
 }
 
 /** System prompt, the opening observation, then one tool call and its observation per action taken. */

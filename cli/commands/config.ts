@@ -8,7 +8,12 @@ export async function run(_argv: string[], config: AnvilConfig): Promise<number>
   const resolved = {
     ...config,
     sandbox: { ...config.sandbox, image: config.sandbox.image ?? sandboxImageTag() },
-    llm: { ...config.llm, apiKey: config.llm.apiKey ? '(set)' : undefined }, // never print a secret
+    // never print a secret
+    llm: {
+      ...config.llm,
+      apiKey: config.llm.apiKey ? '(set)' : undefined,
+      apiKeys: Object.fromEntries(Object.keys(config.llm.apiKeys).map((k) => [k, '(set)'])),
+    },
   };
   console.log(JSON.stringify(resolved, null, 2));
   return 0;

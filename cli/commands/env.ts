@@ -128,7 +128,7 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
     const input = {
       task: taskId,
       sample: 0,
-      policy: values.policy!,
+      policy: 'heuristic' as const,
       maxSteps: steps ?? config.env.steps,
       rewardMode: (values.reward as RewardMode | undefined) ?? config.env.rewardMode,
       catalogDir,

@@ -4,16 +4,32 @@ import type { AnvilConfig } from '../../config';
 import type { RolloutProgress } from '../../domain/rollouts';
 import type { rolloutBatch } from '../../workflows';
 import { withTemporal } from '../embedded';
+import { exportRollout } from '../rollout-export';
+import { inputError } from '../failure-report';
 import { workflowResult } from '../workflow-result';
 
-export const help = `anvil rollout --task <id> [--task <id> …] --policy heuristic|openai --samples K [--max-steps N]
-              [--seed S] [--concurrency C] [--reward position|raw|medal] [--catalog DIR] [--json]
+export const help = `anvil rollout --task <id> [--task <id> …] --policy heuristic|openai|'{"kind":…}' --samples K
+              [--max-steps N] [--seed S] [--concurrency C] [--reward position|raw|medal] [--catalog DIR]
+              [--export DIR] [--json]
   Runs a rolloutBatch: K episodes per task with the policy against Dojo environments. The heuristic
   policy's sample i plays a variant drawn from the policy space by seed S (default 0) and i: the
   same seed gives the same batch. Prints per
   episode the reward, status and trajectory file, and per task the group mean, std and
-  normalised advantages (GRPO). --json: {workflowId, episodes, groups}.
+  normalised advantages (GRPO). --policy as JSON names the endpoint, model and sampling
+  ({"kind":"openai","baseUrl":…,"model":…,"temperature":…}; docs/rollout-export.md).
+  --export DIR: episodes.jsonl and episodes.parquet, one row per episode (anvil export rollout).
+  --json: {workflowId, episodes, groups}.
   Exit 0 every episode completed, 1 some failed, 2 unusable input, 3 infrastructure.`;
+
+/** `--policy`: a name, or a policy spec object as JSON. */
+export function parsePolicy(value: string): unknown {
+  if (!value.trim().startsWith('{')) return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (err) {
+    throw inputError(`--policy is not valid JSON (${(err as Error).message})`, 'quote the JSON object in the shell');
+  }
+}
 
 const int = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
@@ -30,12 +46,13 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       seed: { type: 'string' },
       reward: { type: 'string' },
       catalog: { type: 'string' },
+      export: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
   const input = {
     tasks: values.task ?? [],
-    policy: values.policy,
+    policy: parsePolicy(values.policy!),
     samplesPerTask: int(values.samples),
     ...(values['max-steps'] ? { maxSteps: int(values['max-steps']) } : {}),
     ...(values.concurrency ? { concurrency: int(values.concurrency) } : {}),
@@ -62,6 +79,10 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
         }
       }
       const result = await done;
+      if (values.export) {
+        const exported = await exportRollout(result, resolve(values.export));
+        if (!values.json) console.log(`exported ${exported.rows} episodes to ${exported.files.join(', ')}`);
+      }
       if (values.json) {
         console.log(JSON.stringify(result));
       } else {

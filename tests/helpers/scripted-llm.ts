@@ -10,6 +10,8 @@ import type { CheckResult } from '../../domain/verification';
 
 export interface ChatRequest {
   model: string;
+  /** sampling fields as sent (temperature, top_p, max_tokens, seed, stop, logprobs, extra body keys) */
+  [field: string]: unknown;
   messages: { role: string; content?: string | null; tool_call_id?: string; tool_calls?: unknown[] }[];
   response_format?: { type: string; json_schema?: { name: string; schema: unknown } };
   tools?: { function: { name: string } }[];
@@ -23,6 +25,8 @@ export interface ScriptedReply {
   error?: string;
   headers?: Record<string, string>;
   delayMs?: number;
+  /** sampled tokens as `token_id:<n>` with log-probs, sent when the request asked for logprobs */
+  logprobs?: { tokenIds: number[]; logprobs: number[] };
 }
 
 export type Script = (request: ChatRequest, index: number) => ScriptedReply | Promise<ScriptedReply>;
@@ -31,6 +35,8 @@ export interface ScriptedLlm {
   /** base URL, as OPENAI_BASE_URL */
   url: string;
   requests: ChatRequest[];
+  /** the Authorization header of each request, in order */
+  authorizations: string[];
   close(): Promise<void>;
 }
 
@@ -43,6 +49,7 @@ async function body(req: IncomingMessage): Promise<string> {
 /** A local OpenAI-compatible server: records every request and answers from `script`. */
 export async function startScriptedLlm(script: Script): Promise<ScriptedLlm> {
   const requests: ChatRequest[] = [];
+  const authorizations: string[] = [];
   const server = createServer(async (req, res) => {
     if (req.method === 'GET' && req.url === '/v1/models') {
       res
@@ -56,6 +63,7 @@ export async function startScriptedLlm(script: Script): Promise<ScriptedLlm> {
     }
     const request = JSON.parse(await body(req)) as ChatRequest;
     requests.push(request);
+    authorizations.push(req.headers.authorization ?? '');
     const reply = await script(request, requests.length - 1);
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
     if (res.destroyed) return;
@@ -80,6 +88,18 @@ export async function startScriptedLlm(script: Script): Promise<ScriptedLlm> {
           {
             index: 0,
             finish_reason: toolCalls ? 'tool_calls' : 'stop',
+            ...(request.logprobs === true && reply.logprobs
+              ? {
+                  logprobs: {
+                    content: reply.logprobs.tokenIds.map((id, i) => ({
+                      token: `token_id:${id}`,
+                      logprob: reply.logprobs!.logprobs[i],
+                      bytes: null,
+                      top_logprobs: [],
+                    })),
+                  },
+                }
+              : {}),
             message: {
               role: 'assistant',
               content: reply.content ?? null,
@@ -93,7 +113,12 @@ export async function startScriptedLlm(script: Script): Promise<ScriptedLlm> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/v1`, requests, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    authorizations,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 /** The role a request is for, from its system prompt ("You are the Designer of Anvil…"). */
