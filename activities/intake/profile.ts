@@ -74,7 +74,10 @@ export function profileTable(table: Table, documentation?: string): TableProfile
     idColumns: ofKind('id'),
     timeColumns: ofKind('datetime'),
     textColumns: ofKind('text'),
-    leakageSuspects: leakageSuspects(columns, [...judged.candidateTargets, ...possible].slice(0, LEAKAGE_TARGETS)),
+    leakageSuspects: [
+      ...judged.leakageSuspects,
+      ...leakageSuspects(columns, [...judged.candidateTargets, ...possible].slice(0, LEAKAGE_TARGETS)),
+    ],
     keyColumns: judged.keyColumns,
     ...(judged.timeIndex ? { timeIndex: judged.timeIndex } : {}),
   };

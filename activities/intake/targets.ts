@@ -1,7 +1,7 @@
-import type { CandidateTarget } from '../../domain/profile';
-import { type Column, LEAK, numbersOf, pearson, round } from './columns';
+import type { CandidateTarget, LeakageSuspect } from '../../domain/profile';
+import { type Column, numbersOf, pearson, round } from './columns';
 import { documentedTargets } from './documentation';
-import { DERIVED_R2, derivation } from './fit';
+import { DERIVED_R2, type Derivation, derivation } from './fit';
 
 /** A column that could be a target, judged from the column alone (profile.ts's `candidate`). */
 export interface RawCandidate {
@@ -16,6 +16,8 @@ export interface JudgedTargets {
   candidateTargets: CandidateTarget[];
   /** why each other column that looked like a target is none */
   notTarget: Map<string, string>;
+  /** columns computed from a kept target (a total of it and others): the task must not see them */
+  leakageSuspects: LeakageSuspect[];
   keyColumns: string[];
   timeIndex?: string;
 }
@@ -26,7 +28,7 @@ const OUTCOME_WORDS = new Set(
     'target label class outcome result y species survived survival churn price prices quality category sentiment ' +
     'rating diagnosis default fraud spam yield strength wage wages salary income earnings revenue sales gross ' +
     'demand deaths births cases mpg gallon weather expectancy expect fertility mortality ridership riders ' +
-    'passengers grade severity damage'
+    'passengers grade severity damage letter lettr digit'
   ).split(' '),
 );
 const COORDINATE_WORDS = new Set(
@@ -67,6 +69,10 @@ export function judgeTargets(
   );
   const attributes = timeIndex && keys.length > 0 ? seriesAttributes(columns, keys) : new Set<string>();
   const last = columns.at(-1);
+  // One label among numeric measurements (letter recognition, digits, wine): the label is what they describe.
+  const labels = columns.filter((c) => c.profile.kind === 'categorical');
+  const measured = columns.filter((c) => c.profile.kind === 'numeric' || c.profile.kind === 'integer').length;
+  const soleLabel = labels.length === 1 && measured >= 3 ? labels[0] : undefined;
   const judged: CandidateTarget[] = [];
   for (const r of raw) {
     if (typeof r === 'string') continue;
@@ -84,11 +90,17 @@ export function judgeTargets(
     if (named) notes.push('named like an outcome');
     if (documented.has(c.name)) notes.push("named as what to predict by the dataset's documentation");
     if (c === last) notes.push('last column');
+    if (c === soleLabel) notes.push('the one label among numeric measurements');
     if (forecasting)
       notes.push(
         `a series indexed by "${timeIndex!.name}"${keys.length ? ` per ${keys.map((k) => k.name).join(', ')}` : ''}`,
       );
-    score += (named ? 0.25 : 0) + (documented.has(c.name) ? 0.25 : 0) + (c === last ? 0.1 : 0) - c.profile.missing / 2;
+    score +=
+      (named ? 0.25 : 0) +
+      (documented.has(c.name) ? 0.25 : 0) +
+      (c === last ? 0.1 : 0) +
+      (c === soleLabel ? 0.15 : 0) -
+      c.profile.missing / 2;
     judged.push({
       column: c.name,
       taskType: forecasting ? 'forecasting' : r.taskType,
@@ -105,12 +117,23 @@ export function judgeTargets(
   );
   const accepted: CandidateTarget[] = [];
   const byName = new Map(columns.map((c) => [c.name, c]));
+  // A derived column is set aside for every later target; a target it is computed from must not see it.
+  const derivedColumns = new Map<string, Derivation>();
+  const leakageSuspects: LeakageSuspect[] = [];
   for (const t of judged) {
-    const derived = t.taskType.endsWith('classification')
+    const target = byName.get(t.column)!;
+    const found = t.taskType.endsWith('classification')
       ? undefined
-      : derivedFrom(byName.get(t.column)!, columns, accepted);
-    if (derived) notTarget.set(t.column, derived);
-    else accepted.push(t);
+      : derivedFrom(target, columns, [...accepted.map((a) => a.column), ...derivedColumns.keys()]);
+    if (found) {
+      derivedColumns.set(t.column, found);
+      notTarget.set(t.column, derivedReason(found));
+      continue;
+    }
+    accepted.push(t);
+    for (const [column, d] of derivedColumns)
+      if (d.columns.includes(t.column))
+        leakageSuspects.push({ column, target: t.column, reason: `computed from "${t.column}": ${derivedReason(d)}` });
   }
   const outcome = accepted.find((t) => t.outcome);
   const kept = outcome ? accepted.filter((t) => t.outcome) : accepted;
@@ -123,6 +146,7 @@ export function judgeTargets(
   return {
     candidateTargets: kept,
     notTarget,
+    leakageSuspects: leakageSuspects.filter((s) => kept.some((t) => t.column === s.target)),
     keyColumns: keys.map((k) => k.name),
     ...(timeIndex ? { timeIndex: timeIndex.name } : {}),
   };
@@ -164,23 +188,26 @@ function excludedBecause(
 }
 
 /**
- * Why a numeric target is a near-deterministic function of other columns. Left out: the targets already
- * kept, and single columns that nearly equal it (leakage suspects, which the task drops from its features).
+ * Whether a numeric target is a near-deterministic function of other columns. Left out: the columns
+ * named in `aside` (targets kept, columns already found derived), and single columns that alone
+ * give it (leakage suspects, which the task drops from its features).
  */
-function derivedFrom(target: Column, columns: Column[], accepted: CandidateTarget[]): string | undefined {
+function derivedFrom(target: Column, columns: Column[], aside: string[]): Derivation | undefined {
   const y = numbersOf(target);
   const predictors = columns.filter(
     (c) =>
       c !== target &&
       ['numeric', 'integer', 'boolean'].includes(c.profile.kind) &&
-      !accepted.some((t) => t.column === c.name) &&
-      Math.abs(pearson(y, numbersOf(c))) < LEAK,
+      !aside.includes(c.name) &&
+      Math.abs(pearson(y, numbersOf(c))) < Math.sqrt(DERIVED_R2),
   );
-  const found = derivation(
+  return derivation(
     y,
     predictors.map((c) => ({ name: c.name, values: numbersOf(c) })),
   );
-  if (!found) return undefined;
+}
+
+function derivedReason(found: Derivation): string {
   const names = found.columns.map((n) => `"${n}"`).join(', ');
   return (
     `a near-deterministic function of ${names} (${found.log ? 'a product of powers' : 'linear'}, ` +
