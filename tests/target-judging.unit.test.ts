@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readDocumentation } from '../activities/intake/documentation';
+import { profileForModel } from '../agents/openai';
 import { profileTable, type TableProfile } from '../activities/intake/profile';
 import { type Cell, readTable, type Table } from '../activities/intake/read-table';
 import { corpusDatasetPath, type CorpusName } from '../examples/dev-corpus';
@@ -116,5 +117,25 @@ describe('target judging', () => {
     const profile = profileTable(table);
     expect(profile.candidateTargets[0]).toMatchObject({ column: 'lettr', taskType: 'multiclass-classification' });
     expect(profile.candidateTargets[0]!.reason).toMatch(/^26 classes/);
+  });
+});
+
+describe('the openai Brainstormer gets the same facts', () => {
+  it("sees each column's judgement, the outcome flags, the time index and keys, and the README", async () => {
+    const folder = await corpusDatasetPath('us-births', cacheDir);
+    const { table, format } = await readTable(folder);
+    const documentation = await readDocumentation(folder);
+    const profile = {
+      name: 'us-births',
+      source: { files: [], format },
+      dataFile: folder,
+      documentation,
+      ...profileTable(table, documentation),
+    };
+    const seen = profileForModel(profile);
+    expect(seen.candidateTargets[0]).toMatchObject({ column: 'births', taskType: 'forecasting', outcome: true });
+    expect(seen.columns.find((c) => c.name === 'day_of_week')?.notTarget).toMatch(/date part/);
+    expect(seen).toMatchObject({ timeIndex: 'year', keyColumns: ['month', 'date_of_month'] });
+    expect(seen.documentation).toMatch(/births/i);
   });
 });
