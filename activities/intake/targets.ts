@@ -28,7 +28,7 @@ const OUTCOME_WORDS = new Set(
     'target label class outcome result y species survived survival churn price prices quality category sentiment ' +
     'rating diagnosis default fraud spam yield strength wage wages salary income earnings revenue sales gross ' +
     'demand deaths births cases mpg gallon weather expectancy expect fertility mortality ridership riders ' +
-    'passengers grade severity damage letter lettr digit'
+    'passengers grade severity damage letter lettr digit medv delay delays'
   ).split(' '),
 );
 const COORDINATE_WORDS = new Set(
@@ -167,7 +167,9 @@ function excludedBecause(
   if (c.tokens.some((t) => COORDINATE_WORDS.has(t)))
     return 'a coordinate or location code: where a row is, not an outcome';
   const max = c.profile.stats?.max ?? Infinity;
-  if (c.tokens.some((t) => DATE_PART_WORDS.has(t)) || (c.tokens.includes('day') && max <= 31))
+  const min = c.profile.stats?.min ?? -Infinity;
+  const timeOfDay = c.tokens.includes('time') && min >= 0 && max <= 2400;
+  if (c.tokens.some((t) => DATE_PART_WORDS.has(t)) || (c.tokens.includes('day') && max <= 31) || timeOfDay)
     return 'a date part: known from the calendar, not predicted';
   if (keys.includes(c))
     return timeIndex
