@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readDocumentation } from '../activities/intake/documentation';
+import { brainstorm } from '../agents/heuristic/brainstormer';
 import { profileForModel } from '../agents/openai';
 import { profileTable, type TableProfile } from '../activities/intake/profile';
 import { type Cell, readTable, type Table } from '../activities/intake/read-table';
@@ -94,15 +95,22 @@ describe('target judging', () => {
   });
 
   it("the dataset's README names its outcome; without one, the last column leads and nothing is called an outcome", async () => {
+    // Boston's medv, renamed so that its name alone says nothing: only the README tells what it is.
     const folder = await corpusDatasetPath('boston-housing', cacheDir);
     const { table } = await readTable(folder);
-    const documented = profileTable(table, await readDocumentation(folder));
+    const renamed = { ...table, columns: table.columns.map((c) => (c === 'medv' ? 'mv' : c)) };
+    const readme = (await readDocumentation(folder))!.replaceAll('**medv**', '**mv**');
+    const documented = profileTable(renamed, readme);
     expect(documented.candidateTargets).toEqual([
-      expect.objectContaining({ column: 'medv', outcome: true, reason: expect.stringMatching(/documentation/) }),
+      expect.objectContaining({ column: 'mv', outcome: true, reason: expect.stringMatching(/documentation/) }),
     ]);
-    expect(reasonOf(documented, 'chas')).toMatch(/an input that explains the outcome "medv"/);
-    const bare = profileTable(table);
-    expect(bare.candidateTargets[0]).toMatchObject({ column: 'medv', outcome: false });
+    expect(reasonOf(documented, 'chas')).toMatch(/an input that explains the outcome "mv"/);
+    const bare = profileTable(renamed);
+    expect(bare.candidateTargets[0]).toMatchObject({ column: 'mv', outcome: false });
+    expect(bare.candidateTargets.some((c) => c.outcome)).toBe(false);
+    // No outcome known: the Brainstormer makes one best guess rather than a task per column.
+    const profile = { name: 'boston', source: { files: [], format: 'folder' as const }, dataFile: folder, ...bare };
+    expect(brainstorm({ profile, maxTasks: 3 }).map((p) => p.target)).toEqual(['mv']);
   });
 
   it('a 26-class label among numeric measurements is a legitimate target, ahead of the measurements', () => {

@@ -67,13 +67,16 @@ function modalityOf(c: CandidateTarget, profile: DatasetProfile): Modality {
  * Up to `maxTasks` formulations, one per candidate target (so each is distinct), in the profile's
  * order: what the data was collected to predict first (a time-indexed series is forecast first);
  * intake has already set aside identifiers, coordinates, date parts, keys, schedule indicators,
- * derived columns and, once an outcome exists, the inputs that explain it.
+ * derived columns and, once an outcome exists, the inputs that explain it. Without an outcome, only
+ * the best guess (the last column, a sole label among measurements…) is proposed.
  */
 export function brainstorm({ profile, maxTasks }: BrainstormInput): TaskProposal[] {
   const seen = new Set<string>();
   const proposals: TaskProposal[] = [];
+  // With no outcome known (no name, README or time index says what the data is for), one best guess.
+  const limit = profile.candidateTargets.some((c) => c.outcome) ? maxTasks : Math.min(1, maxTasks);
   for (const c of profile.candidateTargets) {
-    if (proposals.length >= maxTasks) break;
+    if (proposals.length >= limit) break;
     if (seen.has(c.column)) continue;
     seen.add(c.column);
     const { metric, why } = metricFor(c, profile);
