@@ -92,6 +92,8 @@ describe('heuristic roles on real profiles', () => {
       metric: { name: 'roc-auc' },
     });
     expect(sex.files['description.md']).toMatch(/## Submission format[\s\S]*id,Sex\n100000,0\.5/);
+    // the description says why the metric fits
+    expect(sex.files['description.md']).toMatch(/## Overview\n\n.*Scored with ROC-AUC, because /);
 
     const temp = configOf(
       design({ profile: seattle, proposal: proposalFor(seattle, 'temp_max'), round: 0 }).files['prepare.py']!,
