@@ -98,6 +98,7 @@ describe('forgeDataset on real datasets', () => {
       const first = await t.client.workflow.getHandle(`${result.workflowId}--${verified[0]!.id}`).describe();
       expect(first.typedSearchAttributes.get(SEARCH.verdict)).toBe('verified');
     },
+    600_000, // up to three tasks, each a few sandbox runs: minutes on a loaded machine
   );
 
   describe('the repair loop, on penguins exported three times over (every row repeated)', () => {
