@@ -73,6 +73,10 @@ export const FAILURE_KINDS: Record<string, Kind> = {
       'give a CSV/TSV, JSON, JSONL or Parquet file (or a folder of them) with a header row, ' +
       'enough rows and a column to predict',
   },
+  NoUsableTarget: {
+    class: 'rejected',
+    hint: 'give data with the outcome it was collected to predict (a label or measured result) as a column',
+  },
   UnknownDataset: { class: 'input', hint: 'use one of the example names listed, or a path to a data file' },
   BadPackage: { class: 'input', hint: 'pass a task package folder, the one that holds task.json' },
   BadTask: {

@@ -14,6 +14,8 @@ export interface ColumnProfile {
   top?: { value: string; count: number }[];
   /** text columns: mean length in characters */
   meanLength?: number;
+  /** why this column is no target (an identifier, a coordinate, a date part, a total of other columns…) */
+  notTarget?: string;
 }
 
 export interface CandidateTarget {
@@ -22,6 +24,11 @@ export interface CandidateTarget {
   /** higher = a better target; candidates are sorted by it */
   score: number;
   reason: string;
+  /**
+   * what the data was collected to predict (named like an outcome, named by the dataset's documentation,
+   * or a time-indexed series), as opposed to a column that could merely be predicted
+   */
+  outcome: boolean;
 }
 
 export interface LeakageSuspect {
@@ -48,6 +55,12 @@ export interface DatasetProfile {
   timeColumns: string[];
   textColumns: string[];
   leakageSuspects: LeakageSuspect[];
+  /** columns that with the time column (if any) identify a row: the series of a panel, the cells of a designed table */
+  keyColumns: string[];
+  /** the time column the rows are indexed by (alone or with keyColumns): numeric series are forecast along it */
+  timeIndex?: string;
+  /** the dataset's own README or description (from the input folder), cut to a few thousand characters */
+  documentation?: string;
 }
 
 /** What intake returns through Temporal: the profile stays on disk, referenced by path. */

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,11 +67,23 @@ describe('errors reach the user', () => {
     ['header-only.csv', /has a header but no data rows/, /header row/],
     ['binary.csv', /looks binary, not text/, /CSV\/TSV/],
     ['images', /holds no data files; put CSV\/TSV/, /CSV\/TSV/],
-    ['no-target.csv', /has no usable target column/, /column to predict/],
   ])("forge on %s: the activity's cause, the fix, the workflow link; exit 2", async (input, cause, fix) => {
     const run = await anvil(['forge', join(dir, input)]);
     expectReport(run, 2, 'BadDataset (input), from forgeDataset › intakeDataset', cause, fix);
     expect(run.stderr).toMatch(/\n {2}workflow: forge-/);
+  });
+
+  it("forge on data with no usable target: each column's reason, rejected, exit 1, nothing published", async () => {
+    const run = await anvil(['forge', join(dir, 'no-target.csv')]);
+    expectReport(
+      run,
+      1,
+      'NoUsableTarget (rejected), from forgeDataset › intakeDataset',
+      /has no usable target column.*"row_id" is an identifier.*"date" is a date or time/,
+      /outcome/,
+    );
+    const catalog = existsSync(t.config.paths.catalog) ? readdirSync(t.config.paths.catalog) : [];
+    expect(catalog.filter((name) => name.startsWith('no-target'))).toEqual([]);
   });
 
   it('the same text in --json: {"error": {...}} on stdout, same exit code', async () => {

@@ -27,8 +27,9 @@ describe('killing the workers mid-forge', () => {
       workflowId: `forge-kill-${Date.now()}`,
       args: [
         {
-          dataset: await exampleDatasetPath('penguins', join(t.config.paths.home, 'examples')),
-          name: 'penguins',
+          // two forecasts of its daily series (penguins has one task worth publishing, species)
+          dataset: await exampleDatasetPath('seattle-weather', join(t.config.paths.home, 'examples')),
+          name: 'seattle-weather',
           catalogDir,
           maxTasks: 2,
           repairRounds: 1,

@@ -38,24 +38,42 @@ describe('heuristic roles on real profiles', () => {
   const proposalFor = (profile: DatasetProfile, target: string) =>
     brainstorm({ profile, maxTasks: 10 }).find((p) => p.target === target)!;
 
-  it('Brainstormer: distinct targets, at most maxTasks, each with a suited metric and a rationale', () => {
-    const proposals = brainstorm({ profile: penguins, maxTasks: 3 });
+  /** A profile whose one candidate is the binary `Sex` (penguins' own profile keeps only Species). */
+  const sexOnly = (): DatasetProfile => ({
+    ...penguins,
+    candidateTargets: [
+      { column: 'Sex', taskType: 'binary-classification', score: 1, reason: '2 classes', outcome: true },
+    ],
+  });
+
+  it('Brainstormer: distinct targets, forecasting first, at most maxTasks, each with a suited metric and its reason', () => {
+    const proposals = brainstorm({ profile: seattle, maxTasks: 3 });
     expect(proposals).toHaveLength(3);
     expect(new Set(proposals.map((p) => p.target)).size).toBe(3);
+    expect(proposals.every((p) => p.taskType === 'forecasting')).toBe(true); // a daily series before its weather kind
     expect(proposals.every((p) => p.rationale.length > 0 && /^[a-z0-9-]+$/.test(p.id))).toBe(true);
+    expect(brainstorm({ profile: penguins, maxTasks: 3 }).map((p) => p.target)).toEqual(['Species']);
     expect(proposalFor(penguins, 'Species').metric.name).toBe('macro-f1'); // 152/124/68: imbalanced
+    expect(proposalFor(penguins, 'Species').rationale).toMatch(
+      /Scored with macro-F1, because the classes are imbalanced/,
+    );
     expect(proposalFor(iris, 'species').metric.name).toBe('accuracy'); // 50/50/50: balanced
-    expect(proposalFor(penguins, 'Sex').metric.name).toBe('roc-auc');
+    expect(proposalFor(sexOnly(), 'Sex').metric.name).toBe('roc-auc');
     expect(proposalFor(seattle, 'temp_max')).toMatchObject({
       taskType: 'forecasting',
       modality: 'time-series',
       metric: { name: 'mae' },
     });
-    expect(brainstorm({ profile: penguins, maxTasks: 1 })).toHaveLength(1);
+    // rain: mostly dry days and a few downpours, a positive amount judged on relative error
+    expect(proposalFor(seattle, 'precipitation').metric.name).toBe('rmsle');
+    expect(proposalFor(seattle, 'precipitation').rationale).toMatch(
+      /RMSLE, because "precipitation" is a positive amount/,
+    );
+    expect(brainstorm({ profile: seattle, maxTasks: 1 })).toHaveLength(1);
   });
 
   it('Designer: a binary task keeps the two main classes, the rarer positive; a time series splits by time', () => {
-    const sex = design({ profile: penguins, proposal: proposalFor(penguins, 'Sex'), round: 0 });
+    const sex = design({ profile: penguins, proposal: proposalFor(sexOnly(), 'Sex'), round: 0 });
     expect(Object.keys(sex.files).sort()).toEqual([
       'description.md',
       'metric.py',
@@ -74,6 +92,8 @@ describe('heuristic roles on real profiles', () => {
       metric: { name: 'roc-auc' },
     });
     expect(sex.files['description.md']).toMatch(/## Submission format[\s\S]*id,Sex\n100000,0\.5/);
+    // the description says why the metric fits
+    expect(sex.files['description.md']).toMatch(/## Overview\n\n.*Scored with ROC-AUC, because /);
 
     const temp = configOf(
       design({ profile: seattle, proposal: proposalFor(seattle, 'temp_max'), round: 0 }).files['prepare.py']!,

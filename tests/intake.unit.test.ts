@@ -215,7 +215,7 @@ describe('reading tables', () => {
 });
 
 describe('profiling real datasets', () => {
-  it('penguins: kinds, stats, Species the best target, Sex binary despite one stray "."', async () => {
+  it('penguins: kinds, stats, Species the one target, the other columns its inputs', async () => {
     const profile = await example('penguins');
     expect(profile.rows).toBe(344);
     expect(profile.columns.map((c) => c.kind)).toEqual([
@@ -234,27 +234,24 @@ describe('profiling real datasets', () => {
       { value: 'Chinstrap', count: 68 },
     ]);
     expect(column(profile, 'Body Mass (g)').stats).toMatchObject({ min: 2700, max: 6300 });
-    expect(profile.candidateTargets[0]).toMatchObject({ column: 'Species', taskType: 'multiclass-classification' });
-    expect(profile.candidateTargets.find((c) => c.column === 'Sex')).toMatchObject({
-      taskType: 'binary-classification',
-    });
-    expect(profile.candidateTargets.find((c) => c.column === 'Body Mass (g)')).toMatchObject({
-      taskType: 'regression',
-    });
+    // Species is what the data was collected for; the rest are inputs that explain it.
+    expect(profile.candidateTargets).toEqual([
+      expect.objectContaining({ column: 'Species', taskType: 'multiclass-classification', outcome: true }),
+    ]);
+    expect(column(profile, 'Sex').notTarget).toMatch(/an input that explains the outcome "Species"/);
+    expect(column(profile, 'Body Mass (g)').notTarget).toMatch(/an input that explains the outcome "Species"/);
     expect(profile).toMatchObject({ idColumns: [], timeColumns: [], textColumns: [], leakageSuspects: [] });
     expect(profile.source).toMatchObject({ format: 'json', files: [{ bytes: 67119 }] });
   });
 
-  it('boston housing: medv is the top target, a regression; chas is boolean', async () => {
+  it('boston housing: medv is the one target, a regression; chas is boolean', async () => {
     const profile = await example('boston-housing');
     expect(profile.name).toBe('boston-housing');
     expect(profile.rows).toBe(506);
     expect(profile.columns).toHaveLength(14);
-    expect(profile.candidateTargets[0]).toMatchObject({ column: 'medv', taskType: 'regression' });
+    expect(profile.candidateTargets).toEqual([expect.objectContaining({ column: 'medv', taskType: 'regression' })]);
     expect(column(profile, 'chas').kind).toBe('boolean');
-    expect(profile.candidateTargets.find((c) => c.column === 'chas')).toMatchObject({
-      taskType: 'binary-classification',
-    });
+    expect(column(profile, 'chas').notTarget).toMatch(/an input that explains the outcome "medv"/);
   });
 
   it('spam assassin: label is a binary target, category a multiclass one, each leaking the other; subject and body are text', async () => {
@@ -306,7 +303,7 @@ describe('profiling real datasets', () => {
     expect(profile.candidateTargets[0]).toMatchObject({
       column: 'species',
       taskType: 'multiclass-classification',
-      score: 1,
+      outcome: true,
     });
     expect(column(profile, 'species').top?.map((t) => t.count)).toEqual([50, 50, 50]);
   });
@@ -443,7 +440,6 @@ describe('the intake activity', () => {
         file('ragged.csv', 'a,b,c\n1,2,3\n1,2,3,4\n'),
         /line 3.*every row has the header's number of fields/,
       ],
-      ['no target', file('notes.csv', 'note_id,note,date\n' + notes.join('\n')), /no usable target column/],
       ['over the size limit', file('big.csv', big), /over the 1 MB limit.*ANVIL_FORGE_MAX_DATASET_MB/, 1],
       ['unsupported extension', file('data.xlsx', 'PK'), /unsupported file type "\.xlsx"/],
       [
@@ -465,6 +461,17 @@ describe('the intake activity', () => {
       ],
       ['folder without data files', noData, /holds no data files/],
     ];
+    it('no usable target: a rejection (not bad input) that gives each column its reason', async () => {
+      const path = file('notes.csv', 'note_id,note,date\n' + notes.join('\n'));
+      const err = await activities.intakeDataset({ path }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ type: 'NoUsableTarget', nonRetryable: true });
+      expect((err as Error).message).toMatch(
+        /no usable target column.*"note_id" is an identifier.*"note" is free text.*"date" is a date or time/,
+      );
+    });
     it.each(cases)('%s', async (_label, path, message, maxDatasetMb = 200) => {
       const err = await createIntakeActivities({ artifactsDir: join(work, 'artifacts'), maxDatasetMb })
         .intakeDataset({ path })

@@ -70,7 +70,11 @@ describe('forging through the openai provider, against a scripted OpenAI-compati
     );
     const result = JSON.parse(stdout) as ForgeResult;
     const verified = result.tasks.filter((task) => task.status === 'verified');
-    expect(verified.length, JSON.stringify(result.tasks)).toBe(2);
+    // Penguins exist to tell the species apart; its measurements, island and sex are the inputs.
+    expect(
+      verified.map((task) => JSON.parse(readFileSync(join(task.path, 'task.json'), 'utf8')).target),
+      JSON.stringify(result.tasks),
+    ).toEqual(['Species']);
 
     const requests = llm.requests.slice(first);
     expect(new Set(requests.map(roleOf))).toEqual(new Set(['brainstormer', 'designer', 'refactorer', 'reviewer']));
@@ -86,7 +90,7 @@ describe('forging through the openai provider, against a scripted OpenAI-compati
     ]);
     // The Designer's code ran in the sandbox on the real data, and the model saw its output.
     const toolReplies = requests.flatMap((r) => r.messages.filter((m) => m.role === 'tool'));
-    expect(toolReplies.length).toBeGreaterThanOrEqual(2);
+    expect(toolReplies.length).toBeGreaterThanOrEqual(1);
     expect(toolReplies[0]!.content).toMatch(/^exit 0\n--- stdout ---\n\(344, 7\)/);
 
     expect(result.usage.promptTokens).toBe(100 * (requests.length - 1)); // every answered request counted once

@@ -245,8 +245,9 @@ describe('scale-out: one server, every worker kind its own process', () => {
       workflowId: forgeId,
       args: [
         {
-          dataset: await exampleDatasetPath('penguins', join(t.config.paths.home, 'examples')),
-          name: 'penguins',
+          // two forecasts of its daily series (penguins has one task worth publishing, species)
+          dataset: await exampleDatasetPath('seattle-weather', join(t.config.paths.home, 'examples')),
+          name: 'seattle-weather',
           catalogDir: t.config.paths.catalog,
           maxTasks: 2,
           repairRounds: 1,

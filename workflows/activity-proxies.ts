@@ -80,7 +80,10 @@ export const synthRoleActivities = () =>
 /** Cheap file work on the control queue itself. */
 const onControlQueue: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['UnknownDataset', 'BadDataset', 'BadPackage'] },
+  retry: {
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['UnknownDataset', 'BadDataset', 'NoUsableTarget', 'BadPackage'],
+  },
 };
 export const smokeActivities = proxyActivities<SmokeActivities>(onControlQueue);
 export const intakeActivities = proxyActivities<IntakeActivities>(onControlQueue);

@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { DatasetProfile, IntakeResult } from '../../domain/profile';
+import type { ColumnProfile, DatasetProfile, IntakeResult } from '../../domain/profile';
+import { readDocumentation } from './documentation';
 import { profileTable } from './profile';
 import { BadDatasetError, type Cell, readTable, resolveDataFiles, type Table } from './read-table';
 
@@ -16,6 +17,7 @@ export function createIntakeActivities({ artifactsDir, maxDatasetMb }: { artifac
         return await intake(input, artifactsDir, maxDatasetMb);
       } catch (err) {
         if (err instanceof BadDatasetError) throw ApplicationFailure.nonRetryable(err.message, 'BadDataset');
+        if (err instanceof NoUsableTargetError) throw ApplicationFailure.nonRetryable(err.message, 'NoUsableTarget');
         throw err;
       }
     },
@@ -43,12 +45,9 @@ async function intake(
     );
   }
   const { table, format } = await readTable(path, { maxBytes: maxDatasetMb * 1024 * 1024 });
-  const profiled = profileTable(table);
-  if (profiled.candidateTargets.length === 0) {
-    throw new BadDatasetError(
-      `${path} has no usable target column: every column is an id, constant, free text, a date, or over 30% missing; add a label or numeric outcome column`,
-    );
-  }
+  const documentation = await readDocumentation(path);
+  const profiled = profileTable(table, documentation);
+  if (profiled.candidateTargets.length === 0) throw new NoUsableTargetError(path, profiled.columns);
   const slug = slugify(name ?? basename(path, extname(path)));
   const hash = createHash('sha256');
   for (const chunk of csvChunks(table)) hash.update(chunk);
@@ -67,11 +66,29 @@ async function intake(
     files: await Promise.all(files.map(async (f, i) => ({ path: f, sha256: await sha256File(f), bytes: sizes[i]! }))),
     format,
   };
-  const profile: DatasetProfile = { name: slug, source, dataFile, ...profiled };
+  const profile: DatasetProfile = {
+    name: slug,
+    source,
+    dataFile,
+    ...profiled,
+    ...(documentation ? { documentation } : {}),
+  };
   await mkdir(dir, { recursive: true });
   await writeAtomically(dataFile, csvChunks(table));
   await writeAtomically(profileFile, [JSON.stringify(profile, null, 2) + '\n']);
   return result;
+}
+
+/** The data was read, but no column is worth a task: the message gives each column's reason. */
+export class NoUsableTargetError extends Error {
+  override name = 'NoUsableTargetError';
+  constructor(path: string, columns: ColumnProfile[]) {
+    super(
+      `${path} has no usable target column, so no task is worth publishing: ` +
+        columns.map((c) => `"${c.name}" is ${c.notTarget ?? 'not a target'}`).join('; ') +
+        '. Add the outcome the data was collected to predict (a label or a measured result)',
+    );
+  }
 }
 
 /** Lowercase letters, digits and dashes (task ids are built from it). */

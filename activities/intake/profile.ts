@@ -1,10 +1,20 @@
 import type { CandidateTarget, ColumnKind, ColumnProfile, DatasetProfile, LeakageSuspect } from '../../domain/profile';
 import type { Cell, Table } from './read-table';
+import { judgeTargets, type RawCandidate } from './targets';
+import { type Column, LEAK, nameTokens, NUMBER, numbersOf, pearson, percent, round, sortedCounts } from './columns';
 
 /** What profiling learns from the table alone (the rest of DatasetProfile comes from intake). */
 export type TableProfile = Pick<
   DatasetProfile,
-  'rows' | 'columns' | 'candidateTargets' | 'idColumns' | 'timeColumns' | 'textColumns' | 'leakageSuspects'
+  | 'rows'
+  | 'columns'
+  | 'candidateTargets'
+  | 'idColumns'
+  | 'timeColumns'
+  | 'textColumns'
+  | 'leakageSuspects'
+  | 'keyColumns'
+  | 'timeIndex'
 >;
 
 // Thresholds.
@@ -18,9 +28,6 @@ const MAX_INTEGER_CLASSES = 10;
 const MIN_REGRESSION_DISTINCT = 10;
 const DATE_SHARE = 0.95;
 const HINTED_DATE_SHARE = 0.8;
-/** a time column with this share of distinct values indexes a time series (→ forecasting) */
-const TIME_INDEX_DISTINCT = 0.9;
-const LEAK = 0.98;
 const NAMED_LEAK = 0.8;
 /** near-equal scores make a short cut-off arbitrary, so most candidates are checked */
 const LEAKAGE_TARGETS = 20;
@@ -28,72 +35,52 @@ const MAX_TOP = 20;
 
 const ID_WORDS = new Set(['id', 'key', 'uuid', 'guid', 'idx']);
 const TIME_WORDS = new Set(['date', 'time', 'timestamp', 'datetime', 'year', 'month', 'period', 'dt', 'ts']);
-const TARGET_WORDS = new Set([
-  'target',
-  'label',
-  'class',
-  'y',
-  'outcome',
-  'result',
-  'species',
-  'survived',
-  'churn',
-  'price',
-  'quality',
-  'category',
-  'sentiment',
-  'rating',
-  'diagnosis',
-]);
 const BOOLEAN_PAIRS = ['false|true', 'no|yes', 'f|t', 'n|y', '0|1'];
-const NOT_TARGETS = new Set<ColumnKind>(['id', 'constant', 'text', 'datetime']);
+const NOT_TARGET_KIND: Partial<Record<ColumnKind, string>> = {
+  id: 'an identifier (unique per row)',
+  constant: 'one value in every row',
+  text: 'free text',
+  datetime: 'a date or time',
+};
+const NOT_TARGETS = new Set(Object.keys(NOT_TARGET_KIND));
 const DATE_PATTERNS = [
   /^\d{4}-\d{1,2}(-\d{1,2})?([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/,
   /^\d{4}\/\d{1,2}\/\d{1,2}( \d{1,2}:\d{2}(:\d{2})?)?$/,
   /^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?)?$/,
   /^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$/,
 ];
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+$/;
 
-interface Column {
-  name: string;
-  tokens: string[];
-  values: Cell[];
-  /** rows with a value */
-  present: number;
-  counts: Map<string, number>;
-  profile: ColumnProfile;
-  numbers?: Float64Array;
-}
-
-export function profileTable(table: Table): TableProfile {
+/** The table's columns and candidate targets; `documentation` (a README) helps judge what the data is for. */
+export function profileTable(table: Table, documentation?: string): TableProfile {
   const columns = table.columns.map((name, i) => describeColumn(name, table.values[i]!, table.rows));
-  const timeIndex = columns.find(
-    (c) => c.profile.kind === 'datetime' && c.profile.distinct >= TIME_INDEX_DISTINCT * c.present,
+  const raw = columns.map(candidate);
+  const judged = judgeTargets(columns, raw, table.rows, documentation);
+  for (const [i, c] of columns.entries()) {
+    const reason = typeof raw[i] === 'string' ? raw[i] : judged.notTarget.get(c.name);
+    if (reason) c.profile.notTarget = reason;
+  }
+  // Leakage is looked for around every column that could be a target, the judged ones first.
+  const possible = raw.flatMap((r) =>
+    typeof r === 'string' || judged.candidateTargets.some((t) => t.column === r.column.name)
+      ? []
+      : [{ column: r.column.name, taskType: r.taskType }],
   );
-  const candidateTargets = columns
-    .flatMap((c, i) => candidate(c, i === columns.length - 1, timeIndex) ?? [])
-    .sort((a, b) => b.score - a.score);
   const ofKind = (kind: ColumnKind) => columns.filter((c) => c.profile.kind === kind).map((c) => c.name);
   return {
     rows: table.rows,
     columns: columns.map((c) => c.profile),
-    candidateTargets,
+    candidateTargets: judged.candidateTargets,
     idColumns: ofKind('id'),
     timeColumns: ofKind('datetime'),
     textColumns: ofKind('text'),
-    leakageSuspects: leakageSuspects(columns, candidateTargets.slice(0, LEAKAGE_TARGETS)),
+    leakageSuspects: [
+      ...judged.leakageSuspects,
+      ...leakageSuspects(columns, [...judged.candidateTargets, ...possible].slice(0, LEAKAGE_TARGETS)),
+    ],
+    keyColumns: judged.keyColumns,
+    ...(judged.timeIndex ? { timeIndex: judged.timeIndex } : {}),
   };
-}
-
-/** Name words: `PassengerId` → passenger, id; `Body Mass (g)` → body, mass, g. */
-function nameTokens(name: string): string[] {
-  return name
-    .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter(Boolean);
 }
 
 function describeColumn(name: string, values: Cell[], rows: number): Column {
@@ -194,33 +181,22 @@ function isIdLike(
   return spaced <= 0.05 * keys.length && weightedMean(counts, keys.length, (v) => v.length) <= 64;
 }
 
-function candidate(column: Column, isLast: boolean, timeIndex: Column | undefined): CandidateTarget | undefined {
+/** What a column could be as a target, judged from the column alone; a string says why it cannot be one. */
+function candidate(column: Column): RawCandidate | string {
   const { kind, missing, distinct, stats } = column.profile;
-  if (NOT_TARGETS.has(kind) || missing > MAX_TARGET_MISSING || column.tokens.some((t) => ID_WORDS.has(t)))
-    return undefined;
-  const notes: string[] = [];
-  let bonus = -missing / 2;
-  if (missing > 0) notes.push(`${percent(missing)} missing`);
-  if (column.tokens.some((t) => TARGET_WORDS.has(t))) {
-    bonus += 0.3;
-    notes.push('named like a target');
-  }
-  if (isLast) {
-    bonus += 0.1;
-    notes.push('last column');
-  }
-  const make = (taskType: CandidateTarget['taskType'], score: number, what: string): CandidateTarget => ({
-    column: column.name,
-    taskType,
-    score: round(Math.min(1, Math.max(0, score + bonus)), 3),
-    reason: [what, ...notes].join('; '),
-  });
-
+  if (NOT_TARGETS.has(kind)) return NOT_TARGET_KIND[kind]!;
+  if (column.tokens.some((t) => ID_WORDS.has(t))) return 'named like an identifier';
+  if (missing > MAX_TARGET_MISSING) return `${percent(missing)} missing (over ${percent(MAX_TARGET_MISSING)})`;
+  const notes = missing > 0 ? `; ${percent(missing)} missing` : '';
   if (kind === 'categorical' || kind === 'boolean' || (kind === 'integer' && distinct <= MAX_INTEGER_CLASSES)) {
     const all = sortedCounts(column.counts);
     const classes = all.filter(([, n]) => n >= MIN_CLASS_ROWS);
     const rare = column.present - classes.reduce((sum, [, n]) => sum + n, 0);
-    if (rare > MAX_RARE_SHARE * column.present || classes.length < 2 || classes.length > MAX_CLASSES) return undefined;
+    if (classes.length > MAX_CLASSES || all.length > MAX_CLASSES * 4)
+      return `${all.length} distinct values: a name or code, too many to be classes`;
+    if (rare > MAX_RARE_SHARE * column.present)
+      return `${percent(rare / column.present)} of rows in classes of under ${MIN_CLASS_ROWS} rows`;
+    if (classes.length < 2) return `one class with ${MIN_CLASS_ROWS} or more rows`;
     const shown =
       classes
         .slice(0, 3)
@@ -228,15 +204,14 @@ function candidate(column: Column, isLast: boolean, timeIndex: Column | undefine
         .join(', ') + (classes.length > 3 ? ', …' : '');
     const what =
       `${classes.length} classes (${shown})` + (rare ? `, ${rare} row${rare === 1 ? '' : 's'} in rarer classes` : '');
-    const type = classes.length === 2 ? 'binary-classification' : 'multiclass-classification';
-    return make(type, 0.5 + 0.1 * balance(classes.map(([, n]) => n)), what);
+    const taskType = classes.length === 2 ? 'binary-classification' : 'multiclass-classification';
+    return { column, taskType, base: 0.5 + 0.1 * balance(classes.map(([, n]) => n)), what: what + notes };
   }
   if ((kind === 'numeric' && distinct >= MIN_REGRESSION_DISTINCT) || kind === 'integer') {
     const what = `numeric, ${distinct} distinct values from ${stats!.min} to ${stats!.max}`;
-    if (timeIndex) return make('forecasting', 0.55, `${what}, indexed by time column "${timeIndex.name}"`);
-    return make('regression', 0.55, what);
+    return { column, taskType: 'regression', base: 0.5, what: what + notes };
   }
-  return undefined;
+  return `numeric with only ${distinct} distinct values`;
 }
 
 /** Normalised entropy: 1 = classes of equal size. */
@@ -247,7 +222,7 @@ function balance(sizes: number[]): number {
 }
 
 /** Other columns that (nearly) give away a candidate target. */
-function leakageSuspects(columns: Column[], targets: CandidateTarget[]): LeakageSuspect[] {
+function leakageSuspects(columns: Column[], targets: Pick<CandidateTarget, 'column' | 'taskType'>[]): LeakageSuspect[] {
   const suspects: LeakageSuspect[] = [];
   for (const { column: targetName, taskType } of targets) {
     const target = columns.find((c) => c.name === targetName)!;
@@ -324,46 +299,10 @@ function purityOf(target: Column, other: Column): { purity: number; baseline: nu
   return { purity: pure / n, baseline: Math.max(...targetCounts.values()) / n };
 }
 
-/** Values as numbers (booleans as 0/1, the second-sorted value being 1); NaN where missing. */
-function numbersOf(column: Column): Float64Array {
-  if (column.numbers) return column.numbers;
-  const truthy = column.profile.kind === 'boolean' ? [...column.counts.keys()].sort()[1] : undefined;
-  column.numbers = Float64Array.from(column.values, (v) => {
-    if (v === null) return NaN;
-    if (truthy !== undefined) return v === truthy ? 1 : 0;
-    return NUMBER.test(v.trim()) ? Number(v) : NaN;
-  });
-  return column.numbers;
-}
-
 /** 1 where a binary target holds its most frequent class, else 0; NaN where missing. */
 function indicator(target: Column): Float64Array {
   const [majority] = sortedCounts(target.counts)[0]!;
   return Float64Array.from(target.values, (v) => (v === null ? NaN : v === majority ? 1 : 0));
-}
-
-function pearson(x: Float64Array, y: Float64Array): number {
-  let n = 0,
-    sx = 0,
-    sy = 0,
-    sxx = 0,
-    syy = 0,
-    sxy = 0;
-  for (let i = 0; i < x.length; i++) {
-    const a = x[i]!,
-      b = y[i]!;
-    if (Number.isNaN(a) || Number.isNaN(b)) continue;
-    n++;
-    sx += a;
-    sy += b;
-    sxx += a * a;
-    syy += b * b;
-    sxy += a * b;
-  }
-  const cov = sxy - (sx * sy) / n;
-  const vx = sxx - (sx * sx) / n;
-  const vy = syy - (sy * sy) / n;
-  return n < 3 || vx <= 0 || vy <= 0 ? 0 : cov / Math.sqrt(vx * vy);
 }
 
 /** sqrt(between-group variance / total variance) of y grouped by a categorical column. */
@@ -407,11 +346,6 @@ function stats(counts: Map<string, number>, present: number): NonNullable<Column
   return { min, max, mean, std: present > 1 ? Math.sqrt(squares / (present - 1)) : 0 };
 }
 
-/** Most frequent first; ties by value, so the order is deterministic. */
-function sortedCounts(counts: Map<string, number>): [string, number][] {
-  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-}
-
 function weightedMean(counts: Map<string, number>, n: number, f: (value: string) => number): number {
   let sum = 0;
   for (const [v, c] of counts) sum += f(v) * c;
@@ -420,12 +354,4 @@ function weightedMean(counts: Map<string, number>, n: number, f: (value: string)
 
 function normalised(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
-
-function round(x: number, digits: number): number {
-  return Number(x.toFixed(digits));
-}
-
-function percent(fraction: number): string {
-  return `${round(fraction * 100, 1)}%`;
 }

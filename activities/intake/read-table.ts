@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { DOCUMENTATION_FILE } from './documentation';
 import { pipeline } from 'node:stream/promises';
 import { parse as parseCsv } from 'csv-parse';
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
@@ -57,7 +58,13 @@ export async function resolveDataFiles(path: string): Promise<{ files: string[];
   }
   const entries = await readdir(path, { withFileTypes: true });
   const files = entries
-    .filter((e) => e.isFile() && !e.name.startsWith('.') && EXTENSIONS[extname(e.name).toLowerCase()])
+    .filter(
+      (e) =>
+        e.isFile() &&
+        !e.name.startsWith('.') &&
+        !DOCUMENTATION_FILE.test(e.name) &&
+        EXTENSIONS[extname(e.name).toLowerCase()],
+    )
     .map((e) => e.name)
     .sort()
     .map((name) => join(path, name));

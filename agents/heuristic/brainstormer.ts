@@ -1,6 +1,6 @@
 import type { CandidateTarget, DatasetProfile } from '../../domain/profile';
 import { metricSpec } from '../../domain/metrics';
-import type { Modality } from '../../domain/task';
+import type { MetricSpec, Modality } from '../../domain/task';
 import type { TaskProposal } from '../../domain/proposal';
 import type { BrainstormInput } from '../roles';
 
@@ -10,22 +10,52 @@ const slug = (s: string) =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
 
-function metricFor(c: CandidateTarget, profile: DatasetProfile) {
-  if (c.taskType === 'binary-classification') return metricSpec('roc-auc');
-  if (c.taskType === 'multiclass-classification') {
-    // Balanced classes: plain accuracy says it best; imbalanced ones need every class to count.
-    const counts = (profile.columns.find((col) => col.name === c.column)?.top ?? []).map((t) => t.count);
-    return counts.length > 0 && Math.min(...counts) >= 0.5 * Math.max(...counts)
-      ? metricSpec('accuracy')
-      : metricSpec('macro-f1');
+/** The metric that fits the target's domain, and why (the description says it). */
+function metricFor(c: CandidateTarget, profile: DatasetProfile): { metric: MetricSpec; why: string } {
+  const column = profile.columns.find((col) => col.name === c.column);
+  if (c.taskType === 'binary-classification') {
+    const counts = (column?.top ?? []).map((t) => t.count);
+    const minority = counts.length ? Math.min(...counts) / counts.reduce((a, b) => a + b, 0) : 0.5;
+    return {
+      metric: metricSpec('roc-auc'),
+      why:
+        minority < 0.3
+          ? `ROC-AUC, because the rarer class is only ${pct(minority)} of rows: accuracy would reward always guessing the other`
+          : 'ROC-AUC, because it judges how well the predicted probabilities rank the two classes at every threshold',
+    };
   }
-  if (c.taskType === 'forecasting') return metricSpec('mae');
-  // Positive, strongly skewed targets (prices, counts) are judged on relative error.
-  const stats = profile.columns.find((col) => col.name === c.column)?.stats;
-  return stats && stats.min >= 0 && stats.max > 20 * Math.max(stats.mean, 1e-9)
-    ? metricSpec('rmsle')
-    : metricSpec('rmse');
+  if (c.taskType === 'multiclass-classification') {
+    const counts = (column?.top ?? []).map((t) => t.count);
+    const ratio = counts.length ? Math.min(...counts) / Math.max(...counts) : 1;
+    return ratio >= 0.5
+      ? {
+          metric: metricSpec('accuracy'),
+          why: `accuracy, because the ${counts.length} classes are balanced (the smallest is ${pct(ratio)} of the largest)`,
+        }
+      : {
+          metric: metricSpec('macro-f1'),
+          why: `macro-F1, because the classes are imbalanced (the smallest is ${pct(ratio)} of the largest): every class counts equally, so the rare ones cannot be ignored`,
+        };
+  }
+  const stats = column?.stats;
+  // Positive amounts spanning orders of magnitude (prices, counts, deaths) are judged on relative error.
+  if (stats && stats.min >= 0 && (stats.max > 20 * Math.max(stats.mean, 1e-9) || stats.std > 1.5 * stats.mean))
+    return {
+      metric: metricSpec('rmsle'),
+      why: `RMSLE, because "${c.column}" is a positive amount spread over orders of magnitude (${stats.min} to ${stats.max}, mean ${+stats.mean.toPrecision(3)}): errors count relative to the size of the value, so the few largest do not dominate`,
+    };
+  if (c.taskType === 'forecasting')
+    return {
+      metric: metricSpec('mae'),
+      why: 'MAE, because a forecast is judged by its typical error in the units of the series, robust to a few unusual periods',
+    };
+  return {
+    metric: metricSpec('rmse'),
+    why: `RMSE, because "${c.column}" is a measurement on an even scale where large errors matter most`,
+  };
 }
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 function modalityOf(c: CandidateTarget, profile: DatasetProfile): Modality {
   if (profile.textColumns.length > 0) return 'text';
@@ -33,14 +63,23 @@ function modalityOf(c: CandidateTarget, profile: DatasetProfile): Modality {
   return 'tabular';
 }
 
-/** Up to `maxTasks` formulations, one per candidate target (so each is distinct), best first. */
+/**
+ * Up to `maxTasks` formulations, one per candidate target (so each is distinct), in the profile's
+ * order: what the data was collected to predict first (a time-indexed series is forecast first);
+ * intake has already set aside identifiers, coordinates, date parts, keys, schedule indicators,
+ * derived columns and, once an outcome exists, the inputs that explain it. Without an outcome, only
+ * the best guess (the last column, a sole label among measurements…) is proposed.
+ */
 export function brainstorm({ profile, maxTasks }: BrainstormInput): TaskProposal[] {
   const seen = new Set<string>();
   const proposals: TaskProposal[] = [];
+  // With no outcome known (no name, README or time index says what the data is for), one best guess.
+  const limit = profile.candidateTargets.some((c) => c.outcome) ? maxTasks : Math.min(1, maxTasks);
   for (const c of profile.candidateTargets) {
-    if (proposals.length >= maxTasks) break;
+    if (proposals.length >= limit) break;
     if (seen.has(c.column)) continue;
     seen.add(c.column);
+    const { metric, why } = metricFor(c, profile);
     const verb = c.taskType.endsWith('classification')
       ? 'classify'
       : c.taskType === 'forecasting'
@@ -52,8 +91,8 @@ export function brainstorm({ profile, maxTasks }: BrainstormInput): TaskProposal
       target: c.column,
       taskType: c.taskType,
       modality: modalityOf(c, profile),
-      metric: metricFor(c, profile),
-      rationale: c.reason,
+      metric,
+      rationale: `${c.outcome ? 'What the data was collected to predict' : 'A column worth predicting'} (${c.reason}). Scored with ${why}`,
     });
   }
   return proposals;

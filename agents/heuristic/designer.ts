@@ -59,7 +59,7 @@ function firstConfig(profile: DatasetProfile, proposal: TaskProposal): DesignCon
   const unusable = profile.columns.filter((c) => c.kind === 'id' || c.kind === 'constant').map((c) => c.name);
   const drop = [...new Set([...profile.idColumns, ...unusable, ...suspects])].filter((c) => c !== target);
   const names = new Set(profile.columns.map((c) => c.name));
-  const time = profile.timeColumns.find((c) => c !== target && !drop.includes(c));
+  const time = [profile.timeIndex, ...profile.timeColumns].find((c) => c && c !== target && !drop.includes(c));
   const classes = keptClasses(profile, proposal);
   return {
     id: names.has('id') && !drop.includes('id') ? 'row_id' : 'id',

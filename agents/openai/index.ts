@@ -44,8 +44,11 @@ const reviewOutput = z.object({
     }),
 });
 
-/** What the model sees of a profile: enough to reason, small enough to send. */
-function profileForModel(profile: DatasetProfile) {
+/**
+ * What the model sees of a profile: enough to reason, small enough to send. Every column with its
+ * judgement (`notTarget`), the candidates with `outcome`, the time index and keys, the README.
+ */
+export function profileForModel(profile: DatasetProfile) {
   return {
     name: profile.name,
     rows: profile.rows,
@@ -60,6 +63,9 @@ function profileForModel(profile: DatasetProfile) {
     timeColumns: profile.timeColumns,
     textColumns: profile.textColumns,
     leakageSuspects: profile.leakageSuspects,
+    keyColumns: profile.keyColumns,
+    timeIndex: profile.timeIndex,
+    documentation: profile.documentation,
   };
 }
 
