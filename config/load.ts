@@ -22,6 +22,7 @@ function defaults(home: string): Tree {
       baseUrl: 'https://api.openai.com/v1',
       model: 'gpt-4o-mini',
       models: {},
+      responseFormat: 'auto',
       timeoutS: 120,
       outputRetries: 2,
       designerToolSteps: 4,

@@ -11,7 +11,7 @@ import type { CheckResult } from '../../domain/verification';
 export interface ChatRequest {
   model: string;
   messages: { role: string; content?: string | null; tool_call_id?: string; tool_calls?: unknown[] }[];
-  response_format?: { type: string; json_schema?: { name: string; schema: unknown } };
+  response_format?: { type: string; json_schema?: { name: string; schema: unknown }; schema?: unknown };
   tools?: { function: { name: string } }[];
 }
 
@@ -23,6 +23,8 @@ export interface ScriptedReply {
   error?: string;
   headers?: Record<string, string>;
   delayMs?: number;
+  /** unset: `tool_calls` or `stop` */
+  finishReason?: string;
 }
 
 export type Script = (request: ChatRequest, index: number) => ScriptedReply | Promise<ScriptedReply>;
@@ -79,7 +81,7 @@ export async function startScriptedLlm(script: Script): Promise<ScriptedLlm> {
         choices: [
           {
             index: 0,
-            finish_reason: toolCalls ? 'tool_calls' : 'stop',
+            finish_reason: reply.finishReason ?? (toolCalls ? 'tool_calls' : 'stop'),
             message: {
               role: 'assistant',
               content: reply.content ?? null,
