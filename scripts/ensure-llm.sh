@@ -18,9 +18,9 @@ if [ ! -x "$dir/venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$serve
   mkdir -p "$dir"
   python3 -m venv "$dir/venv"
   "$dir/venv/bin/pip" install --quiet --upgrade pip
-  # Portable CPU build (no -march=native: the cache may move between CI machines); one compile job by default
-  # so a shared machine stays usable (LLM_BUILD_JOBS=2 or more on a dedicated one).
-  CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" CMAKE_BUILD_PARALLEL_LEVEL="${LLM_BUILD_JOBS:-1}" \
+  # Portable CPU build (no -march=native: the cache may move between CI machines); a compile job per core by default
+  # (LLM_BUILD_JOBS=1 keeps a shared machine usable).
+  CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" CMAKE_BUILD_PARALLEL_LEVEL="${LLM_BUILD_JOBS:-$(nproc)}" \
     nice -n 10 "$dir/venv/bin/pip" install --quiet --no-cache-dir "llama-cpp-python[server]==$server_version"
   echo "$server_version" >"$stamp"
   echo "llm: server built in $(($(date +%s) - start)) s"
