@@ -23,6 +23,7 @@ function defaults(home: string): Tree {
       model: 'gpt-4o-mini',
       models: {},
       responseFormat: 'auto',
+      toolCalls: 'auto',
       timeoutS: 120,
       outputRetries: 2,
       designerToolSteps: 4,

@@ -59,6 +59,8 @@ export const configSchema = z.strictObject({
      * (llama.cpp), `text` (JSON asked for in the prompt); `auto` = probe the server once per model
      */
     responseFormat: z.enum(['auto', 'json_schema', 'json_object', 'text']),
+    /** how tool calls come back: `native` `tool_calls`, or `json` (one JSON object, for llama.cpp); `auto` = probe */
+    toolCalls: z.enum(['auto', 'native', 'json']),
     /** the model's context window in tokens; unset = what the server's /models reports, else unchecked */
     contextTokens: positiveInt.optional(),
     /** the longest reply in tokens (`max_tokens`); unset = the server's default */
@@ -151,6 +153,7 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_MODEL_WRITER: 'llm.models.writer',
   ANVIL_MODEL_POLICY: 'llm.models.policy',
   ANVIL_LLM_RESPONSE_FORMAT: 'llm.responseFormat',
+  ANVIL_LLM_TOOL_CALLS: 'llm.toolCalls',
   ANVIL_LLM_CONTEXT_TOKENS: 'llm.contextTokens',
   ANVIL_LLM_MAX_TOKENS: 'llm.maxTokens',
   ANVIL_LLM_TIMEOUT_S: 'llm.timeoutS',
