@@ -77,6 +77,8 @@ async function main() {
     OPENAI_BASE_URL: recorder.url,
     ANVIL_LLM_MAX_TOKENS: process.env.ANVIL_LLM_MAX_TOKENS ?? '512',
     ANVIL_LLM_OUTPUT_RETRIES: process.env.ANVIL_LLM_OUTPUT_RETRIES ?? '1',
+    // a small model on a busy CPU can take minutes per reply
+    ANVIL_LLM_TIMEOUT_S: process.env.ANVIL_LLM_TIMEOUT_S ?? '600',
   };
   const embedded = await startEmbedded(['control', 'llm', 'cpu'], settings);
   let tasks = 0;

@@ -37,7 +37,8 @@ function roleOf(messages: Msg[]): string {
   const system = messages.find((m) => m.role === 'system')?.content ?? '';
   if (/^You are the (\w+) of Anvil/.test(system)) return /^You are the (\w+)/.exec(system)![1]!.toLowerCase();
   if (system.includes("Anvil's Dojo")) return 'policy';
-  return messages.length === 1 && messages[0]!.content?.startsWith('Reply with this JSON') ? 'probe' : 'unknown';
+  const only = messages.length === 1 ? messages[0]!.content : undefined;
+  return only?.startsWith('Reply with this JSON') || only === 'Call the tool ok.' ? 'probe' : 'unknown';
 }
 
 /**
