@@ -199,6 +199,19 @@ describe('LlmClient against an OpenAI-compatible server', () => {
     ]);
   });
 
+  it('sends every object schema closed, so a grammar-constrained model cannot wander into invented keys', async () => {
+    const { client, server } = await clientFor(() => ({ content: '{"metric": {"name": "rmse"}, "files": {}}' }));
+    const loose = z.object({ metric: z.looseObject({ name: z.string() }), files: z.record(z.string(), z.string()) });
+    await client.structured('brainstormer', loose, [{ role: 'user', content: 'q' }]);
+    const sent = server.requests[0]!.response_format!.json_schema!.schema as {
+      additionalProperties: unknown;
+      properties: Record<string, { additionalProperties: unknown }>;
+    };
+    expect(sent.additionalProperties).toBe(false);
+    expect(sent.properties.metric!.additionalProperties).toBe(false);
+    expect(sent.properties.files!.additionalProperties).toEqual({ type: 'string' }); // a record keeps its values' schema
+  });
+
   it('turns a 429 into a retryable failure that waits what the server asked', async () => {
     const { client } = await clientFor(() => ({ status: 429, headers: { 'retry-after': '3' } }));
     const err = await client.structured('designer', schema, [{ role: 'user', content: 'q' }]).catch((e: unknown) => e);

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { AnvilConfig } from '../../config';
 import { NO_USAGE, type Usage } from '../../domain/usage';
 import { contextWindow, promptTokens, replyReserve } from './context';
-import { dialectFor, downgrade, type JsonDialect, refusesFormat, responseFormatOf } from './dialect';
+import { closedSchema, dialectFor, downgrade, type JsonDialect, refusesFormat, responseFormatOf } from './dialect';
 
 export type Message = ChatCompletionMessageParam;
 
@@ -187,7 +187,7 @@ export class LlmClient {
     reask: number,
   ): Promise<{ message: ChatCompletionMessage; finishReason: string | null }> {
     const model = this.modelFor(role);
-    const jsonSchema = z.toJSONSchema(schema) as Record<string, unknown>;
+    const jsonSchema = closedSchema(z.toJSONSchema(schema)) as Record<string, unknown>;
     let dialect = await dialectFor(this.openai, this.config.baseUrl, model, this.config.responseFormat);
     for (;;) {
       const sent: Message[] =

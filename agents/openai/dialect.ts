@@ -81,3 +81,19 @@ async function probe(openai: OpenAI, model: string): Promise<JsonDialect> {
   }
   return 'text';
 }
+
+/**
+ * The schema as sent to the server: every object closed (`additionalProperties: false`) unless it says
+ * what extra keys hold. zod's loose objects allow any extra key, and a grammar built from that lets a
+ * small model wander into invented keys until the token limit (seen with SmolLM2 on `metric`).
+ */
+export function closedSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closedSchema);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) out[key] = closedSchema(value);
+  const extra = out.additionalProperties;
+  const open = extra === undefined || extra === true || (typeof extra === 'object' && !Object.keys(extra!).length);
+  if (out.type === 'object' && out.properties && open) out.additionalProperties = false;
+  return out;
+}
