@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import OpenAI from 'openai';
 import { PROMPTS_DIR } from '../agents/openai';
+import { openAiClient } from '../agents/openai/client';
 import { completeWithTools } from '../agents/openai/tool-dialect';
 import { type LocalModel, startLocalModel } from '../cli/local-model';
 import { ENV_ACTIONS } from '../domain/env';
@@ -138,7 +138,7 @@ describe('the openai provider against a real small model (SmolLM2-135M, llama-cp
   it(
     "a policy turn through llama.cpp's tool dialect: real token counts and log-probs, and sampling changes the reply",
     async () => {
-      const openai = new OpenAI({ baseURL: recorder.url, apiKey: 'local', maxRetries: 0, timeout: 600_000 });
+      const openai = openAiClient({ baseUrl: recorder.url, apiKey: 'local', timeoutS: 600 });
       const turn = (sampling: { temperature: number; seed: number }) =>
         completeWithTools(
           openai,

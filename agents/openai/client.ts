@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type {
   ChatCompletionMessage,
   ChatCompletionMessageParam,
@@ -41,6 +42,23 @@ export function extractJson(text: string): unknown {
   throw new Error(start < 0 ? 'no JSON object in the reply' : "the reply's JSON does not parse");
 }
 
+/**
+ * The OpenAI SDK client for `llm`, with `llm.timeoutS` as the only time limit: Node's fetch gives up
+ * after 300 s without response headers whatever the SDK's timeout, which failed every slow reply
+ * (a small model on a busy CPU, a long generation) as "Request timed out."
+ */
+export function openAiClient(llm: Pick<AnvilConfig['llm'], 'baseUrl' | 'apiKey' | 'timeoutS'>): OpenAI {
+  const limit = llm.timeoutS * 1000;
+  return new OpenAI({
+    baseURL: llm.baseUrl,
+    apiKey: llm.apiKey ?? 'none',
+    timeout: limit,
+    maxRetries: 0,
+    fetch: undiciFetch as unknown as typeof fetch,
+    fetchOptions: { dispatcher: new Agent({ headersTimeout: limit, bodyTimeout: limit }) } as object,
+  });
+}
+
 /** What one completion cost and how it ended: for usage, the context check and the call log. */
 export interface CallRecord {
   role: string;
@@ -73,12 +91,7 @@ export class LlmClient {
     private readonly config: AnvilConfig['llm'],
     private readonly failuresDir: string,
   ) {
-    this.openai = new OpenAI({
-      baseURL: config.baseUrl,
-      apiKey: config.apiKey ?? 'none',
-      timeout: config.timeoutS * 1000,
-      maxRetries: 0,
-    });
+    this.openai = openAiClient(config);
   }
 
   modelFor(role: Role): string {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Agent, fetch } from 'undici';
 
 /** One chat completion that passed through the recorder. */
 export interface RecordedCall {
@@ -48,14 +49,16 @@ function roleOf(messages: Msg[]): string {
  */
 export async function startLlmRecorder(target: string): Promise<LlmRecorder> {
   const calls: RecordedCall[] = [];
+  const patient = new Agent({ headersTimeout: 0, bodyTimeout: 0 }); // the client behind it keeps the time limit
   const upstream = new URL(target.replace(/\/+$/, ''));
   const server = createServer(async (req, res) => {
     const payload = await body(req);
     const started = Date.now();
     const url = `${upstream.origin}${req.url}`;
-    let response: Response;
+    let response: Awaited<ReturnType<typeof fetch>>;
     try {
       response = await fetch(url, {
+        dispatcher: patient,
         method: req.method,
         headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
         ...(payload.length ? { body: payload } : {}),
