@@ -61,6 +61,10 @@ export async function startLocalModel(
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // the server must not outlive this process (a killed test run, a crashed CLI)
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
+  child.once('exit', () => process.off('exit', orphaned));
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
