@@ -117,15 +117,15 @@ async function main() {
           );
       }
     }
+    console.log(`\n${recorder.calls.length} calls for ${tasks} task(s) (a failed forge counts as one)`);
+    table(recorder.calls, tasks);
+    console.log('\nwhat the re-asks fed back (first line each):');
+    for (const call of recorder.calls.filter((c) => c.reask)) console.log(`  ${call.role}: ${feedbackOf(call)}`);
   } finally {
-    await embedded.stop();
+    await embedded.stop().catch((err: unknown) => console.error(`(cleaning up: ${(err as Error).message})`));
     await recorder.close();
     await model?.stop();
   }
-  console.log(`\n${recorder.calls.length} calls for ${tasks} task(s) (a failed forge counts as one)`);
-  table(recorder.calls, tasks);
-  console.log('\nwhat the re-asks fed back (first line each):');
-  for (const call of recorder.calls.filter((c) => c.reask)) console.log(`  ${call.role}: ${feedbackOf(call)}`);
 }
 
 main().then(
