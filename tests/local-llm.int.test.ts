@@ -3,12 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROMPTS_DIR } from '../agents/openai';
-import { openAiClient } from '../agents/openai/client';
-import { completeWithTools } from '../agents/openai/tool-dialect';
 import { type LocalModel, startLocalModel } from '../cli/local-model';
-import { ENV_ACTIONS } from '../domain/env';
-import { ENV_TOOLS } from '../domain/sft';
 import type { ForgeResult } from '../domain/forge';
 import type { SynthResult } from '../domain/synth';
 import type { synthesizeTasks } from '../workflows';
@@ -90,7 +85,9 @@ describe('the openai provider against a real small model (SmolLM2-135M, llama-cp
       expect(calls.filter((c) => c.role !== 'probe').every((c) => c.status === 200)).toBe(true);
       // Brainstormer 2, Designer ≤ 4 code runs + 2, Refactorer 2, Reviewer 2 (each: an ask and one re-ask)
       expect(calls.length).toBeLessThanOrEqual(probes.length + 12);
-      expect(calls.every((c) => c.promptTokens > 0 && c.promptTokens <= 8192)).toBe(true);
+      expect(calls.filter((c) => c.status === 200).every((c) => c.promptTokens > 0 && c.promptTokens <= 8192)).toBe(
+        true,
+      );
     },
     20 * 60_000,
   );
@@ -133,52 +130,5 @@ describe('the openai provider against a real small model (SmolLM2-135M, llama-cp
       expect(new Set(calls.map((c) => c.role))).not.toContain('unknown');
     },
     15 * 60_000,
-  );
-
-  it(
-    "a policy turn through llama.cpp's tool dialect: real token counts and log-probs, and sampling changes the reply",
-    async () => {
-      const openai = openAiClient({ baseUrl: recorder.url, apiKey: 'local', timeoutS: 600 });
-      const turn = (sampling: { temperature: number; seed: number }) =>
-        completeWithTools(
-          openai,
-          { baseUrl: recorder.url, toolCalls: 'auto', responseFormat: 'auto' },
-          {
-            model: model.env.ANVIL_MODEL!,
-            messages: [
-              { role: 'system', content: readFileSync(join(PROMPTS_DIR, 'policy.md'), 'utf8') },
-              {
-                role: 'user',
-                content: 'Solve this task.\n\n# Iris species\n\nPredict `species` for each row of test.csv.',
-              },
-            ],
-            tools: ENV_TOOLS,
-            max_tokens: 48,
-            logprobs: true,
-            ...sampling,
-          },
-        );
-      const greedy = [await turn({ temperature: 0, seed: 1 }), await turn({ temperature: 0, seed: 2 })];
-      const hot = [await turn({ temperature: 1.5, seed: 1 }), await turn({ temperature: 1.5, seed: 2 })];
-      for (const response of [...greedy, ...hot]) {
-        const [choice] = response.choices;
-        expect(response.usage!.prompt_tokens).toBeGreaterThan(100);
-        expect(response.usage!.completion_tokens).toBeGreaterThan(0);
-        const logprobs = choice!.logprobs!.content!;
-        expect(logprobs).toHaveLength(response.usage!.completion_tokens);
-        expect(logprobs.every((t) => t.logprob <= 0 && t.token.length > 0)).toBe(true);
-        // a complete call names one of the five actions; a reply cut at 48 tokens is left for the policy to re-ask
-        const call = choice!.message.tool_calls?.[0];
-        if (call?.type === 'function') expect(ENV_ACTIONS).toContain(call.function.name);
-        else expect(choice!.finish_reason).toBe('length');
-      }
-      const text = (r: (typeof greedy)[number]) => r.choices[0]!.message.content;
-      expect(text(greedy[1]!)).toBe(text(greedy[0]!)); // greedy decoding ignores the seed
-      expect(text(hot[1]!)).not.toBe(text(hot[0]!)); // sampling at 1.5 with another seed does not
-      // the tool call went out in the JSON dialect (llama.cpp calls tools only when tool_choice names one)
-      const sent = recorder.calls.filter((c) => c.role === 'policy');
-      expect(sent.map((c) => c.responseFormat)).toEqual(['json_object', 'json_object', 'json_object', 'json_object']);
-    },
-    10 * 60_000,
   );
 });
