@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { completeWithTools, toolCallOfText, toolCallSchema } from '../agents/openai/tool-dialect';
+import { closedSchema } from '../agents/openai/dialect';
 import { ENV_TOOLS } from '../domain/sft';
 import { type ChatRequest, type Script, type ScriptedLlm, startScriptedLlm } from './helpers/scripted-llm';
 
@@ -45,7 +46,10 @@ describe('tool calls through the server’s dialect', () => {
     const sent = rest.at(-1)! as ChatRequest & { temperature?: number };
     expect(sent.tools).toBeUndefined();
     expect(sent.temperature).toBe(0.7);
-    expect(sent.response_format).toMatchObject({ type: 'json_object', schema: toolCallSchema(ENV_TOOLS) });
+    expect(sent.response_format).toMatchObject({
+      type: 'json_object',
+      schema: closedSchema(toolCallSchema(ENV_TOOLS)),
+    });
     expect(sent.messages.at(-1)!.content).toMatch(/^Call one tool \(request_info, validate_code, execute_code/);
     expect(response.choices[0]).toMatchObject({
       finish_reason: 'tool_calls',

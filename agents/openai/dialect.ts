@@ -85,7 +85,8 @@ async function probe(openai: OpenAI, model: string): Promise<JsonDialect> {
 /**
  * The schema as sent to the server: every object closed (`additionalProperties: false`) unless it says
  * what extra keys hold. zod's loose objects allow any extra key, and a grammar built from that lets a
- * small model wander into invented keys until the token limit (seen with SmolLM2 on `metric`).
+ * small model wander into invented keys until the token limit (seen with SmolLM2 on `metric`). Long
+ * string bounds are left to validation.
  */
 export function closedSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closedSchema);
@@ -95,5 +96,7 @@ export function closedSchema(schema: unknown): unknown {
   const extra = out.additionalProperties;
   const open = extra === undefined || extra === true || (typeof extra === 'object' && !Object.keys(extra!).length);
   if (out.type === 'object' && out.properties && open) out.additionalProperties = false;
+  // llama.cpp spells a length bound out as that many grammar repeats: 256 KiB of code hung its server
+  if (typeof out.maxLength === 'number' && out.maxLength > 4096) delete out.maxLength;
   return out;
 }

@@ -5,7 +5,7 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import { extractJson } from './client';
-import { dialectFor, type JsonDialect, responseFormatOf } from './dialect';
+import { closedSchema, dialectFor, type JsonDialect, responseFormatOf } from './dialect';
 
 /**
  * How a server takes tool calls: `native` (OpenAI, vLLM with a tool parser) returns `tool_calls`;
@@ -93,7 +93,7 @@ export async function completeWithTools(
   const { tools, ...rest } = body;
   delete rest.tool_choice; // the JSON reply is the choice
   const json = await dialectFor(openai, server.baseUrl, body.model, server.responseFormat);
-  const schema = toolCallSchema(tools);
+  const schema = closedSchema(toolCallSchema(tools)) as Record<string, unknown>;
   const names = tools.map((t) => (t.type === 'function' ? t.function.name : t.type)).join(', ');
   const response = await openai.chat.completions.create({
     ...rest,
