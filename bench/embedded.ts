@@ -24,8 +24,8 @@ export interface Embedded {
   stop(): Promise<void>;
 }
 
-/** A private dev server (temporary SQLite, own ports) with the given workers in this process. */
-export async function startEmbedded(kinds: QueueKind[]): Promise<Embedded> {
+/** A private dev server (temporary SQLite, own ports) with the given workers in this process; `env` adds settings. */
+export async function startEmbedded(kinds: QueueKind[], env: Record<string, string> = {}): Promise<Embedded> {
   installQuietRuntime();
   const home = mkdtempSync(join(tmpdir(), 'anvil-bench-'));
   const config = loadConfig({
@@ -34,6 +34,7 @@ export async function startEmbedded(kinds: QueueKind[]): Promise<Embedded> {
     ANVIL_DEV_SERVER_PORT: String(await freePort()),
     ANVIL_DEV_SERVER_UI_PORT: String(await freePort()),
     ANVIL_TASK_QUEUE_PREFIX: 'bench',
+    ...env,
   });
   const anvil = await createAnvilClient(config);
   const { temporal } = anvil;

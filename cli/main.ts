@@ -9,6 +9,7 @@ import * as forge from './commands/forge';
 import * as grade from './commands/grade';
 import * as importCommand from './commands/import';
 import * as keys from './commands/keys';
+import * as llm from './commands/llm';
 import * as rollout from './commands/rollout';
 import * as server from './commands/server';
 import * as smoke from './commands/smoke';
@@ -37,6 +38,7 @@ const COMMANDS = {
   dev,
   worker,
   server,
+  llm,
 } as const;
 
 const USAGE = `anvil — verified MLE tasks, environments and rollouts for LLM agents, on Temporal

@@ -24,6 +24,8 @@ function defaults(home: string): Tree {
       baseUrl: 'https://api.openai.com/v1',
       model: 'gpt-4o-mini',
       models: {},
+      responseFormat: 'auto',
+      toolCalls: 'auto',
       timeoutS: 120,
       outputRetries: 2,
       designerToolSteps: 4,

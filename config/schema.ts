@@ -59,6 +59,17 @@ export const configSchema = z.strictObject({
       /** the `openai` policy: the agent of episodes and RL rollouts */
       policy: z.string().min(1).optional(),
     }),
+    /**
+     * how replies are held to a JSON schema: `json_schema` (OpenAI, vLLM), `json_object` with a `schema`
+     * (llama.cpp), `text` (JSON asked for in the prompt); `auto` = probe the server once per model
+     */
+    responseFormat: z.enum(['auto', 'json_schema', 'json_object', 'text']),
+    /** how tool calls come back: `native` `tool_calls`, or `json` (one JSON object, for llama.cpp); `auto` = probe */
+    toolCalls: z.enum(['auto', 'native', 'json']),
+    /** the model's context window in tokens; unset = what the server's /models reports, else unchecked */
+    contextTokens: positiveInt.optional(),
+    /** the longest reply in tokens (`max_tokens`); unset = the server's default */
+    maxTokens: positiveInt.optional(),
     /** one request's time limit */
     timeoutS: positiveInt,
     /** re-asks after an output that fails its schema, before the role fails for good */
@@ -197,6 +208,10 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_MODEL_MLOPS: 'llm.models.mlops',
   ANVIL_MODEL_WRITER: 'llm.models.writer',
   ANVIL_MODEL_POLICY: 'llm.models.policy',
+  ANVIL_LLM_RESPONSE_FORMAT: 'llm.responseFormat',
+  ANVIL_LLM_TOOL_CALLS: 'llm.toolCalls',
+  ANVIL_LLM_CONTEXT_TOKENS: 'llm.contextTokens',
+  ANVIL_LLM_MAX_TOKENS: 'llm.maxTokens',
   ANVIL_LLM_TIMEOUT_S: 'llm.timeoutS',
   ANVIL_LLM_OUTPUT_RETRIES: 'llm.outputRetries',
   ANVIL_LLM_PRICE_IN: 'llm.pricePerMTokIn',

@@ -118,6 +118,10 @@ export const FAILURE_KINDS: Record<string, Kind> = {
     class: 'failed',
     hint: 'the model kept answering outside the schema: try a stronger model (ANVIL_MODEL) or --provider heuristic',
   },
+  PromptTooLong: {
+    class: 'failed',
+    hint: "the prompt does not fit the model's context window: use a model with a longer one (ANVIL_MODEL)",
+  },
   InvalidPolicyOutput: { class: 'failed', hint: 'the policy model kept answering outside the tool schema' },
   EmptyTrajectory: { class: 'input', hint: 'export a session that took at least one step' },
   EpisodeFailed: { class: 'failed', hint: 'see the error in the message and the trajectory so far' },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { METRICS } from './metrics';
 import { metricSpecSchema, MODALITIES, TASK_TYPES } from './task';
 
 /** A task the Brainstormer proposes for a dataset; the Designer turns each into a package. */
@@ -9,7 +10,8 @@ export const proposalSchema = z.object({
   target: z.string().min(1),
   taskType: z.enum(TASK_TYPES),
   modality: z.enum(MODALITIES),
-  metric: metricSpecSchema,
+  /** a metric the package templates and graders know (a manifest may name others: imported tasks) */
+  metric: metricSpecSchema.extend({ name: z.enum(Object.keys(METRICS) as [string, ...string[]]) }),
   /** why this formulation is worth a task */
   rationale: z.string().min(1),
 });

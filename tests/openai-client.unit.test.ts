@@ -22,6 +22,7 @@ async function clientFor(script: Script, env: Record<string, string> = {}) {
       ANVIL_MODEL: 'base-model',
       ANVIL_LLM_PRICE_IN: '2',
       ANVIL_LLM_PRICE_OUT: '10',
+      ANVIL_LLM_RESPONSE_FORMAT: 'json_schema',
       ...env,
     },
     mkdtempSync(join(tmpdir(), 'anvil-llm-')),
@@ -104,20 +105,111 @@ describe('LlmClient against an OpenAI-compatible server', () => {
     });
   });
 
-  it('falls back to JSON in text for servers without json_schema response formats', async () => {
-    const { client, server } = await clientFor((req) =>
-      req.response_format
-        ? { status: 400, error: "response_format 'json_schema' is not supported" }
-        : { content: '{"answer": 7}' },
+  it("probes the server once per model: llama.cpp's json_object + schema after a 500 for json_schema", async () => {
+    const { client, server } = await clientFor(
+      (req) =>
+        req.response_format?.type === 'json_schema'
+          ? { status: 500, error: 'Internal Server Error' }
+          : { content: req.messages[0]!.content?.includes('{"ok": true}') ? '{"ok": true}' : '{"answer": 7}' },
+      { ANVIL_LLM_RESPONSE_FORMAT: 'auto' },
+    );
+    for (let i = 0; i < 2; i++)
+      expect(await client.structured('reviewer', schema, [{ role: 'user', content: 'q' }])).toMatchObject({
+        value: { answer: 7 },
+      });
+    // two probes (json_schema refused, json_object answered), then two asks in the probed dialect
+    expect(server.requests.map((r) => r.response_format?.type)).toEqual([
+      'json_schema',
+      'json_object',
+      'json_object',
+      'json_object',
+    ]);
+    expect(server.requests[2]!.response_format).toMatchObject({
+      type: 'json_object',
+      schema: expect.objectContaining({ required: ['answer'] }),
+    });
+    expect(client.calls.map((c) => [c.dialect, c.valid])).toEqual([
+      ['json_object', true],
+      ['json_object', true],
+    ]);
+  });
+
+  it('falls back to JSON in text for servers without any response format', async () => {
+    const { client, server } = await clientFor(
+      (req) =>
+        req.response_format
+          ? { status: 400, error: `response_format '${req.response_format.type}' is not supported` }
+          : { content: '{"answer": 7}' },
+      { ANVIL_LLM_RESPONSE_FORMAT: 'auto' },
     );
     expect(await client.structured('reviewer', schema, [{ role: 'user', content: 'q' }])).toMatchObject({
       value: { answer: 7 },
     });
-    expect(server.requests).toHaveLength(2);
-    expect(server.requests[1]!.response_format).toBeUndefined();
-    expect(server.requests[1]!.messages.at(-1)!.content).toMatch(
+    expect(server.requests).toHaveLength(3);
+    expect(server.requests[2]!.response_format).toBeUndefined();
+    expect(server.requests[2]!.messages.at(-1)!.content).toMatch(
       /^Reply with JSON only, matching this JSON schema:\n\{.*"answer"/,
     );
+  });
+
+  it('leaves earlier invalid replies out to fit the context window, and fails clearly when the prompt cannot fit', async () => {
+    const { client, server } = await clientFor((_req, i) => ({ content: i < 2 ? 'x'.repeat(600) : '{"answer": 1}' }), {
+      ANVIL_LLM_CONTEXT_TOKENS: '1000',
+      ANVIL_LLM_MAX_TOKENS: '200',
+    });
+    expect(await client.structured('designer', schema, [{ role: 'user', content: 'q'.repeat(1200) }])).toMatchObject({
+      value: { answer: 1 },
+    });
+    // the third ask would be 1200 + 2 × 600 characters of replies: the first invalid reply is left out, with a note
+    const third = server.requests[2]!.messages;
+    expect(third.map((m) => m.role)).toEqual(['user', 'user', 'assistant', 'user']);
+    expect(third[1]!.content).toMatch(
+      /1 earlier invalid replies and their errors are left out to fit the context window/,
+    );
+
+    const err = await client
+      .structured('designer', schema, [{ role: 'user', content: 'q'.repeat(3000) }])
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'PromptTooLong', nonRetryable: true });
+    expect((err as Error).message).toMatch(/designer's prompt takes \d+ tokens \(estimated\), more than the 800/);
+    expect(server.requests).toHaveLength(3); // nothing was sent
+  });
+
+  it("turns a server's context-length refusal into a clear failure, not a retry", async () => {
+    const { client } = await clientFor(() => ({
+      status: 400,
+      error: "This model's maximum context length is 2048 tokens. However, you requested 3000 tokens",
+    }));
+    const err = await client
+      .structured('brainstormer', schema, [{ role: 'user', content: 'q' }])
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'PromptTooLong', nonRetryable: true });
+    expect((err as Error).message).toContain('ANVIL_LLM_CONTEXT_TOKENS');
+  });
+
+  it('tells the model when its reply was cut off at the token limit', async () => {
+    const { client, server } = await clientFor((_req, i) =>
+      i === 0 ? { content: '{"answer": ', finishReason: 'length' } : { content: '{"answer": 3}' },
+    );
+    await client.structured('mlops', schema, [{ role: 'user', content: 'q' }]);
+    expect(server.requests[1]!.messages.at(-1)!.content).toMatch(/cut off at the token limit/);
+    expect(client.calls.map((c) => [c.reask, c.valid, c.finishReason])).toEqual([
+      [0, false, 'length'],
+      [1, true, 'stop'],
+    ]);
+  });
+
+  it('sends every object schema closed, so a grammar-constrained model cannot wander into invented keys', async () => {
+    const { client, server } = await clientFor(() => ({ content: '{"metric": {"name": "rmse"}, "files": {}}' }));
+    const loose = z.object({ metric: z.looseObject({ name: z.string() }), files: z.record(z.string(), z.string()) });
+    await client.structured('brainstormer', loose, [{ role: 'user', content: 'q' }]);
+    const sent = server.requests[0]!.response_format!.json_schema!.schema as {
+      additionalProperties: unknown;
+      properties: Record<string, { additionalProperties: unknown }>;
+    };
+    expect(sent.additionalProperties).toBe(false);
+    expect(sent.properties.metric!.additionalProperties).toBe(false);
+    expect(sent.properties.files!.additionalProperties).toEqual({ type: 'string' }); // a record keeps its values' schema
   });
 
   it('turns a 429 into a retryable failure that waits what the server asked', async () => {

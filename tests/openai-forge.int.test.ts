@@ -29,6 +29,7 @@ describe('forging through the openai provider, against a scripted OpenAI-compati
       OPENAI_BASE_URL: llm.url,
       OPENAI_API_KEY: 'scripted-key',
       ANVIL_MODEL: 'scripted-model',
+      ANVIL_LLM_RESPONSE_FORMAT: 'json_schema', // the scripted server has no probe answer
       ANVIL_MODEL_REVIEWER: 'scripted-reviewer',
       ANVIL_LLM_PRICE_IN: '1',
       ANVIL_LLM_PRICE_OUT: '2',

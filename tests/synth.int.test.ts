@@ -44,6 +44,7 @@ describe('synthesizeTasks on three verified seeds', () => {
       OPENAI_BASE_URL: llm.url,
       OPENAI_API_KEY: 'scripted-key',
       ANVIL_MODEL: 'scripted-model',
+      ANVIL_LLM_RESPONSE_FORMAT: 'json_schema', // the scripted server has no probe answer
     });
     for (const kind of ['control', 'llm', 'cpu'] as const) await t.startWorker(kind);
     await Promise.all(['iris-species', 'penguins-sex', 'boston-medv'].map((seed) => publishFixture(t, seed)));

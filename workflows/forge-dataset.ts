@@ -83,9 +83,7 @@ export async function forgeDataset(input: ForgeDatasetInput): Promise<ForgeResul
           path: '',
           metric: proposal.metric,
           scores: {},
-          failedChecks: [
-            `forgeTask failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`,
-          ],
+          failedChecks: [crashReason(err)],
           rounds: 0,
           usage: NO_USAGE,
         };
@@ -102,4 +100,19 @@ export async function forgeDataset(input: ForgeDatasetInput): Promise<ForgeResul
     tasks: results,
     usage: results.reduce((sum, t) => addUsage(sum, t.usage), brainstormUsage),
   };
+}
+
+/**
+ * Why a forgeTask child crashed, for its rejected entry: the activity that failed and the root cause's
+ * message (a role's output that failed its schema names the file its raw replies are kept in), not
+ * the wrappers' "Child Workflow execution failed" / "Activity task failed".
+ */
+function crashReason(err: unknown): string {
+  let activity: string | undefined;
+  let message = (err as Error).message;
+  for (let e = err as (Error & { activityType?: string }) | undefined; e; e = e.cause as typeof e) {
+    if (e.activityType) activity = e.activityType;
+    if (e.message) message = e.message;
+  }
+  return `forgeTask failed${activity ? ` in ${activity}` : ''}: ${message}`;
 }

@@ -6,7 +6,7 @@ import type { AnvilConfig } from '../../config';
 import type { DatasetProfile } from '../../domain/profile';
 import { packageFilesSchema } from '../../domain/task';
 import { CHECKS } from '../../domain/verification';
-import { proposalsSchema } from '../../domain/proposal';
+import { proposalSchema } from '../../domain/proposal';
 import { LAYOUT } from '../../package/layout';
 import { type AgentProvider, type Design, designSchema, type ToolRequest } from '../roles';
 import { LlmClient, type Message } from './client';
@@ -43,6 +43,19 @@ const reviewOutput = z.object({
       message: `give one verdict for each of ${CHECKS.review.join(', ')}`,
     }),
 });
+
+/**
+ * The Brainstormer's reply, bounded where a grammar-constrained small model would ramble: at most
+ * `maxTasks` proposals, short titles and one-sentence rationales (SmolLM2 spent its tokens on a
+ * second proposal and never closed the first one's rationale).
+ */
+const brainstormOutput = (maxTasks: number) =>
+  z.object({
+    proposals: z
+      .array(proposalSchema.extend({ title: z.string().min(1).max(120), rationale: z.string().min(1).max(400) }))
+      .min(1)
+      .max(maxTasks),
+  });
 
 /**
  * What the model sees of a profile: enough to reason, small enough to send. Every column with its
@@ -82,7 +95,7 @@ export function createOpenAiProvider(llm: AnvilConfig['llm'], failuresDir: strin
     name: 'openai',
     usage: client.usage,
     async brainstorm({ profile, maxTasks }) {
-      const reply = await client.structured('brainstormer', z.object({ proposals: proposalsSchema }), [
+      const reply = await client.structured('brainstormer', brainstormOutput(maxTasks), [
         { role: 'system', content: prompt('brainstormer') },
         user({ maxTasks, profile: profileForModel(profile) }),
       ]);

@@ -4,6 +4,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
+import { openAiClient } from './client';
+import { completeWithTools } from './tool-dialect';
 import type { ChatCompletion, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { AnvilConfig } from '../../config';
 import {
@@ -52,24 +54,31 @@ export function createOpenAiPolicy({
   transcript?: (turn: Omit<TranscriptTurn, 'turn'>) => Promise<void>;
 }): Policy {
   const baseUrl = spec?.baseUrl ?? llm.baseUrl;
-  const openai = new OpenAI({
-    baseURL: baseUrl,
-    apiKey: apiKey ?? llm.apiKey ?? 'none',
-    timeout: llm.timeoutS * 1000,
-    maxRetries: 0,
-  });
+  const openai = openAiClient({ baseUrl, apiKey: apiKey ?? llm.apiKey ?? 'none', timeoutS: llm.timeoutS });
   const model = spec?.model ?? llm.models.policy ?? llm.model;
   const sampling = samplingOf(spec);
 
   async function complete(messages: Message[]): Promise<ChatCompletion> {
     try {
+      const body = {
+        ...(sampling as object),
+        model,
+        messages,
+        tools: ENV_TOOLS,
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming;
+      // Native tool calls unless told the server has none (llama.cpp: ANVIL_LLM_TOOL_CALLS=json); no probe
+      // here, so a policy's first turn is the model's first request.
       const request = () =>
-        openai.chat.completions.create({
-          ...(sampling as object),
-          model,
-          messages,
-          tools: ENV_TOOLS,
-        } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+        llm.toolCalls === 'json'
+          ? completeWithTools(
+              openai,
+              { baseUrl, toolCalls: 'json', responseFormat: llm.responseFormat },
+              {
+                ...body,
+                tools: ENV_TOOLS,
+              },
+            )
+          : openai.chat.completions.create(body);
       const response = await (limits ? limits.run(baseUrl, request) : request());
       if (!response.choices[0]) throw new Error(`the endpoint returned no choices for model ${model}`);
       return response;

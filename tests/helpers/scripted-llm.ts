@@ -13,7 +13,7 @@ export interface ChatRequest {
   /** sampling fields as sent (temperature, top_p, max_tokens, seed, stop, logprobs, extra body keys) */
   [field: string]: unknown;
   messages: { role: string; content?: string | null; tool_call_id?: string; tool_calls?: unknown[] }[];
-  response_format?: { type: string; json_schema?: { name: string; schema: unknown } };
+  response_format?: { type: string; json_schema?: { name: string; schema: unknown }; schema?: unknown };
   tools?: { function: { name: string } }[];
 }
 
@@ -27,6 +27,8 @@ export interface ScriptedReply {
   delayMs?: number;
   /** sampled tokens as `token_id:<n>` with log-probs, sent when the request asked for logprobs */
   logprobs?: { tokenIds: number[]; logprobs: number[] };
+  /** unset: `tool_calls` or `stop` */
+  finishReason?: string;
 }
 
 export type Script = (request: ChatRequest, index: number) => ScriptedReply | Promise<ScriptedReply>;
@@ -87,7 +89,7 @@ export async function startScriptedLlm(script: Script): Promise<ScriptedLlm> {
         choices: [
           {
             index: 0,
-            finish_reason: toolCalls ? 'tool_calls' : 'stop',
+            finish_reason: reply.finishReason ?? (toolCalls ? 'tool_calls' : 'stop'),
             ...(request.logprobs === true && reply.logprobs
               ? {
                   logprobs: {
