@@ -32,6 +32,8 @@ export interface ServerStep {
   /** the step's file inside the container */
   path: string;
   timeoutS: number;
+  /** the step may grow its address space by this much past what it inherits from the server */
+  memoryMb: number;
   outputBytes: number;
   signal?: AbortSignal;
 }
@@ -41,7 +43,7 @@ export interface ServerStep {
  * (if not, it is trusted no more).
  */
 export function runOnServer(step: ServerStep): Promise<{ run: ServerRun; rotated: boolean }> {
-  const { socketPath, token, next, path, timeoutS, outputBytes, signal } = step;
+  const { socketPath, token, next, path, timeoutS, memoryMb, outputBytes, signal } = step;
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     let buffered = '';
@@ -65,7 +67,7 @@ export function runOnServer(step: ServerStep): Promise<{ run: ServerRun; rotated
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('connect', () => {
       connected = true;
-      socket.write(`${JSON.stringify({ token, path, timeoutS, outputBytes })}\n`);
+      socket.write(`${JSON.stringify({ token, path, timeoutS, memoryMb, outputBytes })}\n`);
     });
     socket.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');

@@ -2,11 +2,19 @@
 
 Started by the worker as the sandbox user (python3 -I fork_server.py SOCKET) with ANVIL_STEP_TOKEN in
 its environment. Each step is one connection, newline-delimited JSON:
-  worker -> {"token", "path", "timeoutS", "outputBytes"}     server -> the run's result
+  worker -> {"token", "path", "timeoutS", "memoryMb", "outputBytes"}     server -> the run's result
   worker -> {"next": token for the next step}                server -> {"ok": true}
 
 Step semantics stay those of `python3 main.py`: the child gets a fresh __main__, cwd /workspace, its
 own stdout/stderr, the step's CPU limit, and dies with every process it started; only files persist.
+Memory: the container's cgroup holds the session's limit (the step, not the server, is what its OOM
+killer takes); the child's address space may also grow by at most that limit past what it inherited
+(RLIMIT_AS), so a step that reserves more (a huge np.empty, an mmap) gets a MemoryError, not a host's
+worth of virtual memory. Seeds: `random` and numpy are reseeded per step, but str hashing is not:
+CPython draws its hash secret once, when the server starts, and cannot change it in a child (every
+dict the child inherited is keyed by it). So hash("x") and the iteration order of a set of strings
+are the same in every step the same server runs (as if PYTHONHASHSEED were fixed for it), and change
+when the server is restarted (a reset, a fallback). Code that needs its own seed sets it explicitly.
 
 Why the token (agent code runs as this same uid): the child of step k inherits the server's memory,
 so it may know token k, never token k+1, which the worker sends only after step k's processes are
@@ -84,7 +92,7 @@ def oom_kills():
     return 0
 
 
-def child(path, timeout_s, out_w, err_w):
+def child(path, timeout_s, memory_mb, out_w, err_w):
     """Runs in the forked child: becomes `python3 main.py`, never returns."""
     import builtins
     import io
@@ -103,6 +111,10 @@ def child(path, timeout_s, out_w, err_w):
         os.closerange(3, 65536)  # the server's socket and every other descriptor
         os.chdir("/workspace")
         resource.setrlimit(resource.RLIMIT_CPU, (timeout_s + 1, timeout_s + 1))
+        if memory_mb:  # the address space inherited from the server, plus the step's memory limit
+            inherited = int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            limit = inherited + memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")  # the step, not the server, is what the OOM killer takes
         random.seed()
@@ -175,14 +187,14 @@ def sweep():
 
 
 def run(req, conn):
-    timeout_s, cap = int(req["timeoutS"]), int(req["outputBytes"])
+    timeout_s, cap, memory_mb = int(req["timeoutS"]), int(req["outputBytes"]), int(req.get("memoryMb") or 0)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     ooms = oom_kills()
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
-        child(req["path"], timeout_s, out_w, err_w)
+        child(req["path"], timeout_s, memory_mb, out_w, err_w)
     os.close(out_w)
     os.close(err_w)
     pidfd = os.pidfd_open(pid)
