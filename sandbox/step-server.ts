@@ -13,7 +13,7 @@ export const stepToken = () => randomBytes(32).toString('hex');
 
 /**
  * The fork server could not run the step. `started` says whether the step may have run (the server
- * took the request, then vanished): such a step is over, not to be run again.
+ * said it started it, then vanished): such a step is over, not to be run again.
  */
 export class ServerLost extends Error {
   constructor(
@@ -48,7 +48,7 @@ export function runOnServer(step: ServerStep): Promise<{ run: ServerRun; rotated
     const socket = connect(socketPath);
     let buffered = '';
     let run: ServerRun | undefined;
-    let connected = false;
+    let started = false;
     const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -60,23 +60,27 @@ export function runOnServer(step: ServerStep): Promise<{ run: ServerRun; rotated
     };
     // The server ends every step by its own time limit; past this it is hung (or stopped by agent code).
     const timer = setTimeout(
-      () => fail(new ServerLost('the step server did not answer in time', true)),
+      () => fail(new ServerLost('the step server did not answer in time', started)),
       (timeoutS + 30) * 1000,
     );
     const onAbort = () => fail(signal!.reason instanceof Error ? signal!.reason : new Error('step cancelled'));
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('connect', () => {
-      connected = true;
       socket.write(`${JSON.stringify({ token, path, timeoutS, memoryMb, outputBytes })}\n`);
     });
     socket.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       let newline;
       while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buffered.slice(0, newline)) as ServerRun & { error?: string; ok?: boolean };
+        const line = JSON.parse(buffered.slice(0, newline)) as ServerRun & {
+          error?: string;
+          ok?: boolean;
+          started?: boolean;
+        };
         buffered = buffered.slice(newline + 1);
         if (line.error) return fail(new ServerLost(`the step server refused the step: ${line.error}`, false));
-        if (run === undefined) {
+        if (line.started) started = true;
+        else if (run === undefined) {
           run = line;
           socket.write(`${JSON.stringify({ next })}\n`);
         } else if (line.ok) {
@@ -90,7 +94,7 @@ export function runOnServer(step: ServerStep): Promise<{ run: ServerRun; rotated
     socket.on('close', () => {
       done();
       if (run) resolve({ run, rotated: false });
-      else reject(new ServerLost('the step server is gone', connected));
+      else reject(new ServerLost('the step server is gone', started));
     });
   });
 }

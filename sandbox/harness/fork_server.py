@@ -2,8 +2,10 @@
 
 Started by the worker as the sandbox user (python3 -I fork_server.py SOCKET) with ANVIL_STEP_TOKEN in
 its environment. Each step is one connection, newline-delimited JSON:
-  worker -> {"token", "path", "timeoutS", "memoryMb", "outputBytes"}     server -> the run's result
+  worker -> {"token", "path", "timeoutS", "memoryMb", "outputBytes"}
+                                     server -> {"started": true} (or {"error"}), then the run's result
   worker -> {"next": token for the next step}                server -> {"ok": true}
+A connection that never says "started" ran nothing: the worker may run the step another way.
 
 Step semantics stay those of `python3 main.py`: the child gets a fresh __main__, cwd /workspace, its
 own stdout/stderr, the step's CPU limit, and dies with every process it started; only files persist.
@@ -346,6 +348,7 @@ def serve(conn, listener):
         conn.sendall(b'{"error": "bad token"}\n')
         return
     TOKEN[0] = None  # void until the worker rotates it, after this step's processes are gone
+    conn.sendall(b'{"started": true}\n')
     result = run(req, conn, listener)
     if result is None:
         return
