@@ -170,8 +170,10 @@ def child(path, timeout_s, memory_mb, out_w, err_w, done_w):
             os._exit(status & 0xFF)
 
 
-def others():
-    """Live processes of the sandbox user other than this server."""
+def others(keep=(), exiting=False):
+    """Processes of the sandbox user other than this server (and `keep`) that are not zombies; with
+    `exiting`, not those past the point of exiting where their memory goes either (no VmSize): they
+    can never run code again, the kernel is only freeing them."""
     me, left = os.getpid(), []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -179,31 +181,44 @@ def others():
         except OSError:
             continue
         uid = int(status.split("Uid:")[1].split()[0])
-        # A zombie, or a process past the point of exiting where its memory goes (no VmSize): it
-        # can never run code again, the kernel is only freeing it.
-        gone = "\nState:\tZ" in status or "\nVmSize:" not in status
-        if uid == SANDBOX_UID and int(pid) != me and not gone:
+        gone = "\nState:\tZ" in status or (exiting and "\nVmSize:" not in status)
+        if uid == SANDBOX_UID and int(pid) not in (me, *keep) and not gone:
             left.append(pid)
     return left
 
 
+def reap():
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
 def sweep():
-    """Kills every other process of the sandbox user: the step's, and any daemon it left."""
+    """Kills every other process of the sandbox user: the step's, and any daemon it left. Those still
+    exiting are left to finish while the result goes out: `settle` waits for them before the next step."""
     for _ in range(200):
         try:
             os.kill(-1, signal.SIGKILL)
         except OSError:
             pass
-        while True:
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
-        if not others():
+        reap()
+        if not others(exiting=True):
             return
         time.sleep(0.005)
     sys.exit("fork_server: could not end the step's processes")  # the worker then sweeps and restarts
+
+
+def settle(spare):
+    """Before a step: nothing of the last one is left, not even exiting (usually long done by now)."""
+    for _ in range(2000):
+        reap()
+        if not others(keep=(spare,)):
+            return
+        time.sleep(0.005)
+    sys.exit("fork_server: the last step's processes did not exit")
 
 
 SPARE = []  # the child of the next step, forked ahead of it
@@ -268,6 +283,7 @@ def start(req, listener):
 def run(req, conn, listener):
     timeout_s, cap = int(req["timeoutS"]), int(req["outputBytes"])
     ooms = oom_kills()
+    settle(SPARE[0]["pid"] if SPARE else None)
     started = time.monotonic()
     spare = start(req, listener)
     pid, pidfd, done = spare["pid"], spare["pidfd"], spare["done"]
