@@ -283,7 +283,6 @@ def start(req, listener):
 def run(req, conn, listener):
     timeout_s, cap = int(req["timeoutS"]), int(req["outputBytes"])
     ooms = oom_kills()
-    settle(SPARE[0]["pid"] if SPARE else None)
     started = time.monotonic()
     spare = start(req, listener)
     pid, pidfd, done = spare["pid"], spare["pidfd"], spare["done"]
@@ -364,6 +363,7 @@ def serve(conn, listener):
         conn.sendall(b'{"error": "bad token"}\n')
         return
     TOKEN[0] = None  # void until the worker rotates it, after this step's processes are gone
+    settle(SPARE[0]["pid"] if SPARE else None)  # if it cannot, the server exits: the step never started
     conn.sendall(b'{"started": true}\n')
     result = run(req, conn, listener)
     if result is None:
