@@ -8,7 +8,8 @@ export function runKey(suffix = ''): string {
 
 /**
  * Runs `work` while heartbeating every second with its current phase, so a lost worker is noticed
- * within the heartbeat timeout; `signal` aborts when Temporal cancels the activity.
+ * within the heartbeat timeout; `signal` aborts when Temporal cancels the activity. The first beat
+ * comes after a second (each beat is a write on the server): work that ends sooner sends none.
  */
 export async function withHeartbeat<T>(
   work: (signal: AbortSignal, phase: (name: string) => void) => Promise<T>,
@@ -17,12 +18,11 @@ export async function withHeartbeat<T>(
   const started = Date.now();
   let current = 'starting';
   const beat = () => ctx.heartbeat({ phase: current, elapsedS: Math.round((Date.now() - started) / 1000) });
-  beat();
   const timer = setInterval(beat, 1000);
   try {
     return await work(ctx.cancellationSignal, (name) => {
       current = name;
-      beat();
+      if (Date.now() - started >= 1000) beat();
     });
   } catch (err) {
     // A cancelled activity ends as the cancellation Temporal asked for, not as a sandbox error.

@@ -48,7 +48,12 @@ export async function startEmbedded(kinds: QueueKind[], env: Record<string, stri
       stopWorkers();
       await running;
       await anvil.close();
-      temporal.devServer?.process?.kill('SIGTERM');
+      const server = temporal.devServer?.process;
+      if (server && server.exitCode === null) {
+        const exited = new Promise((done) => server.once('exit', done));
+        server.kill('SIGTERM');
+        await exited; // it writes its database until it has exited
+      }
       rmSync(home, { recursive: true, force: true });
     },
   };

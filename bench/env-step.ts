@@ -11,17 +11,11 @@
  *
  *   npx tsx bench/env-step.ts [iterations] [concurrent rounds]
  */
-import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
-import { taskQueueName } from '../domain/queues';
 import type { RolloutResult } from '../domain/rollouts';
-import { createGateway } from '../gateway/server';
 import { WarmDockerSandbox } from '../sandbox/warm';
-import { materializePackage } from '../tests/helpers/fixture-packages';
-import type { verifyPackage } from '../workflows';
-import { startEmbedded } from './embedded';
+import { startDojoBench } from './dojo-bench';
 import { quantile } from './stats';
 
 const TRIVIAL = 'print("ok")';
@@ -49,9 +43,8 @@ const ratio = (a: number[], b: number[]) =>
 async function main(): Promise<void> {
   const iterations = Number(process.argv[2] ?? 30);
   const rounds = Number(process.argv[3] ?? 8);
-  const embedded = await startEmbedded(['control', 'llm', 'cpu']);
-  const { anvil, client, config } = embedded;
-  const controlQueue = taskQueueName(config.taskQueuePrefix, 'control');
+  const bench = await startDojoBench();
+  const { anvil, client, config } = bench.embedded;
   const docker = new Docker();
   const warm = new WarmDockerSandbox(docker, {
     image: config.sandbox.image,
@@ -59,37 +52,9 @@ async function main(): Promise<void> {
   });
   const plainKeys: string[] = [];
   try {
-    // A real task in the catalog: the iris fixture, verified.
-    const source = await materializePackage('iris-species', join(config.paths.home, 'iris-species'));
-    const report = await client.workflow.execute<typeof verifyPackage>('verifyPackage', {
-      taskQueue: controlQueue,
-      workflowId: `bench-verify-${Date.now()}`,
-      args: [{ sourceDir: source }],
-    });
-    const taskDir = join(config.paths.catalog, 'iris-species');
-    mkdirSync(config.paths.catalog, { recursive: true });
-    cpSync(report.packageDir, taskDir, { recursive: true });
-
-    const app = createGateway({ envs: anvil.envs, auth: { insecureLocalhost: true, limits: config.gateway.limits } });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    const headers = { 'content-type': 'application/json' };
-    // A budget of steps that outlasts every iteration.
-    const request = JSON.stringify({ taskId: 'iris-species', budget: { steps: 1000 } });
-    const open = async () => {
-      const created = await fetch(`${url}/v1/envs`, { method: 'POST', headers, body: request });
-      return ((await created.json()) as { envId: string }).envId;
-    };
-    const dojoStep = (envId: string, code: string) => async () => {
-      const res = await fetch(`${url}/v1/envs/${envId}/step`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ action: 'execute_code', params: { code } }),
-      });
-      const body = (await res.json()) as { observation: { run?: { stdout: string } } };
-      if (body.observation.run?.stdout.trim() !== 'ok') throw new Error(`unexpected step: ${JSON.stringify(body)}`);
-    };
-    const envIds = await Promise.all(Array.from({ length: SESSIONS }, open));
+    const taskDir = bench.taskDir;
+    const dojoStep = (envId: string, code: string) => () => bench.step(envId, code);
+    const envIds = await Promise.all(Array.from({ length: SESSIONS }, () => bench.open()));
 
     // The plain baseline: warm containers of the same image, limits and /data, one docker exec per step.
     const containers = await Promise.all(
@@ -151,8 +116,7 @@ async function main(): Promise<void> {
     report1(`ML step (pandas + sklearn fit), 1 session, ${iterations} iterations each`, await single(ML));
     report1(`trivial step, ${SESSIONS} concurrent sessions, ${rounds} rounds`, await concurrent(TRIVIAL));
     report1(`ML step, ${SESSIONS} concurrent sessions, ${rounds} rounds`, await concurrent(ML));
-    await Promise.all(envIds.map((id) => fetch(`${url}/v1/envs/${id}`, { method: 'DELETE' })));
-    await app.close();
+    await Promise.all(envIds.map((id) => bench.close(id)));
 
     const started = performance.now();
     const { id } = await anvil.rollouts.start({
@@ -168,7 +132,7 @@ async function main(): Promise<void> {
     console.log(`  ${(result.episodes.length / minutes).toFixed(1)} episodes/min (${(minutes * 60).toFixed(1)} s)`);
   } finally {
     await Promise.all(plainKeys.map((key) => warm.stop(key)));
-    await embedded.stop();
+    await bench.stop();
   }
 }
 

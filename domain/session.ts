@@ -56,6 +56,9 @@ export interface SessionTerms {
   task: TaskInfo;
 }
 
+/** What a step is scored by: the session's terms, with only the task facts that scoring reads. */
+export type StepTerms = Omit<SessionTerms, 'task'> & { task: Pick<TaskInfo, 'metric' | 'leaderboards'> };
+
 export interface StepTaken {
   state: SessionState;
   observation: Observation;
@@ -108,7 +111,7 @@ export function step(
   state: SessionState,
   action: EnvAction,
   outcome: Outcome,
-  terms: SessionTerms,
+  terms: StepTerms,
   nowMs: number,
   effects: StepEffects = {},
 ): StepTaken {
@@ -158,6 +161,32 @@ export function finalOf(state: SessionState): FinalResult | undefined {
 function ending(state: SessionState, budget: Budget, nowMs: number) {
   const { doneReason } = state;
   return { budget: budgetLeft(state, budget, nowMs), done: isDone(state), ...(doneReason ? { doneReason } : {}) };
+}
+
+/**
+ * The history after a step that was given `before` without its history (`after` is what the step
+ * left: its own entry, or, for a step given the whole history, all of it).
+ */
+export function mergeHistory(before: HistoryEntry[], after: HistoryEntry[]): HistoryEntry[] {
+  const first = after[0]?.step ?? Infinity;
+  return [...before.filter((e) => e.step < first), ...after].slice(-HISTORY_KEPT);
+}
+
+/**
+ * A code step taken again from its recorded observation (a retried activity finds the step in the
+ * trajectory): the same state, observation and reward, without running anything.
+ */
+export function retake(
+  state: SessionState,
+  recorded: { observation: Observation; reward: number; endedAtMs: number; hidden?: HeldOut },
+  terms: StepTerms,
+): StepTaken {
+  const { observation, reward, endedAtMs, hidden } = recorded;
+  // step() reads the outcome's status, message and score, which the observation holds as they were,
+  // and the private result the record keeps beside it (`hidden`).
+  const effects = hidden ? { held: hidden } : {};
+  const { state: next } = step(state, observation.action as EnvAction, observation, terms, endedAtMs, effects);
+  return { state: next, observation, reward };
 }
 
 /** get_history: the last `last` steps (at most HISTORY_KEPT) and the best score so far. */

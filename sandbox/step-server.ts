@@ -13,7 +13,7 @@ export const stepToken = () => randomBytes(32).toString('hex');
 
 /**
  * The fork server could not run the step. `started` says whether the step may have run (the server
- * took the request, then vanished): such a step is over, not to be run again.
+ * said it started it, then vanished): such a step is over, not to be run again.
  */
 export class ServerLost extends Error {
   constructor(
@@ -32,6 +32,8 @@ export interface ServerStep {
   /** the step's file inside the container */
   path: string;
   timeoutS: number;
+  /** the step may grow its address space by this much past what it inherits from the server */
+  memoryMb: number;
   outputBytes: number;
   signal?: AbortSignal;
 }
@@ -41,12 +43,12 @@ export interface ServerStep {
  * (if not, it is trusted no more).
  */
 export function runOnServer(step: ServerStep): Promise<{ run: ServerRun; rotated: boolean }> {
-  const { socketPath, token, next, path, timeoutS, outputBytes, signal } = step;
+  const { socketPath, token, next, path, timeoutS, memoryMb, outputBytes, signal } = step;
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     let buffered = '';
     let run: ServerRun | undefined;
-    let connected = false;
+    let started = false;
     const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -58,23 +60,27 @@ export function runOnServer(step: ServerStep): Promise<{ run: ServerRun; rotated
     };
     // The server ends every step by its own time limit; past this it is hung (or stopped by agent code).
     const timer = setTimeout(
-      () => fail(new ServerLost('the step server did not answer in time', true)),
+      () => fail(new ServerLost('the step server did not answer in time', started)),
       (timeoutS + 30) * 1000,
     );
     const onAbort = () => fail(signal!.reason instanceof Error ? signal!.reason : new Error('step cancelled'));
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('connect', () => {
-      connected = true;
-      socket.write(`${JSON.stringify({ token, path, timeoutS, outputBytes })}\n`);
+      socket.write(`${JSON.stringify({ token, path, timeoutS, memoryMb, outputBytes })}\n`);
     });
     socket.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       let newline;
       while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buffered.slice(0, newline)) as ServerRun & { error?: string; ok?: boolean };
+        const line = JSON.parse(buffered.slice(0, newline)) as ServerRun & {
+          error?: string;
+          ok?: boolean;
+          started?: boolean;
+        };
         buffered = buffered.slice(newline + 1);
         if (line.error) return fail(new ServerLost(`the step server refused the step: ${line.error}`, false));
-        if (run === undefined) {
+        if (line.started) started = true;
+        else if (run === undefined) {
           run = line;
           socket.write(`${JSON.stringify({ next })}\n`);
         } else if (line.ok) {
@@ -88,7 +94,7 @@ export function runOnServer(step: ServerStep): Promise<{ run: ServerRun; rotated
     socket.on('close', () => {
       done();
       if (run) resolve({ run, rotated: false });
-      else reject(new ServerLost('the step server is gone', connected));
+      else reject(new ServerLost('the step server is gone', started));
     });
   });
 }

@@ -162,17 +162,22 @@ export class WarmDockerSandbox {
     this.servers.set(sessionKey, { token, ready });
   }
 
-  /** Runs one step's code in the session; a step over its time limit is killed, the session lives on. */
+  /**
+   * Runs one step's code in the session; a step over its time limit is killed, the session lives on.
+   * A trusted server stands for a running container: its step asks Docker nothing.
+   */
   async exec(spec: WarmSessionSpec, code: string, signal?: AbortSignal): Promise<RunResult> {
-    const container = await this.ensure(spec);
-    const { codeDir, socketPath } = this.names(spec.sessionKey);
-    await writeFile(join(codeDir, 'main.py'), code);
+    const { name, codeDir, socketPath } = this.names(spec.sessionKey);
+    if (!this.servers.has(spec.sessionKey)) await this.ensure(spec);
     const server = this.servers.get(spec.sessionKey);
     this.servers.delete(spec.sessionKey); // trusted again only once it takes the next token
+    await writeFile(join(codeDir, 'main.py'), code);
     if (server && (await server.ready)) {
+      const container = this.docker.getContainer(name);
       const next = stepToken();
-      const { timeoutS, outputBytes } = spec.limits;
-      const request = { socketPath, token: server.token, next, path: '/code/main.py', timeoutS, outputBytes, signal };
+      const { timeoutS, memoryMb, outputBytes } = spec.limits;
+      const path = '/code/main.py';
+      const request = { socketPath, token: server.token, next, path, timeoutS, memoryMb, outputBytes, signal };
       try {
         const { run, rotated } = await runOnServer(request);
         if (rotated) this.servers.set(spec.sessionKey, { token: next, ready: Promise.resolve(true) });
@@ -181,12 +186,16 @@ export class WarmDockerSandbox {
         if (oomKills !== undefined) this.oomKillsSeen.set(spec.sessionKey, oomKills);
         return { ...result, workspaceDir: resolve(spec.workspaceDir) };
       } catch (err) {
-        await this.restartServer(spec.sessionKey, container);
+        if (!(err instanceof ServerLost) || err.started) await this.restartServer(spec.sessionKey, container);
         if (!(err instanceof ServerLost)) throw err;
         if (err.started) return { ...lostStep(err.message), workspaceDir: resolve(spec.workspaceDir) };
-        // refused or unreachable before the step began: it runs as a plain exec below
+        // refused or unreachable before the step began (the container may be gone too): a plain exec
       }
     }
+    const container = await this.ensure(spec);
+    this.servers.delete(spec.sessionKey);
+    // Nothing runs beside the step: no untrusted server (or one agent code planted), no new one importing.
+    await this.killStepProcesses(container);
     const run = await this.execPlain(spec, container, signal);
     await this.startServer(spec.sessionKey, container);
     return run;

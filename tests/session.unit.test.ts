@@ -19,8 +19,10 @@ import {
   historyOutcome,
   idleDeadlineMs,
   idleOut,
+  mergeHistory,
   openSession,
   overviewObservation,
+  retake,
   runLimits,
   type SessionState,
   scoredSteps,
@@ -201,6 +203,38 @@ describe('a step', () => {
     expect(state.history).toHaveLength(HISTORY_KEPT);
     expect(state.history[0]!.step).toBe(2);
     expect(state.history.at(-1)).toMatchObject({ step: HISTORY_KEPT + 1, summary: 'y'.repeat(300) });
+  });
+});
+
+describe('a step on the sandbox host', () => {
+  it('given the session without its history, leaves a history the workflow merges into the same one', () => {
+    const long = { budget: { ...budget, steps: 1000 } };
+    let whole = openSession(T0);
+    let slim = openSession(T0);
+    for (let i = 1; i <= HISTORY_KEPT + 5; i++) {
+      const outcome = scored(0.8 + (i % 3) / 100);
+      whole = take(whole, outcome, T0 + i, 0, long).state;
+      const taken = take({ ...slim, history: [] }, outcome, T0 + i, 0, long).state;
+      slim = { ...taken, history: mergeHistory(slim.history, taken.history) };
+    }
+    expect(slim).toEqual(whole);
+    expect(slim.history).toHaveLength(HISTORY_KEPT);
+    // A host given the whole history (a run recorded before) answers with all of it: no entry twice.
+    const all = take(whole, ok('again'), T0 + 1000, 0, long);
+    expect(mergeHistory(whole.history, all.state.history)).toEqual(all.state.history);
+  });
+
+  it('taken again from its recorded observation, gives the same state, observation and reward', () => {
+    const before = take(openSession(T0), scored(0.85), T0).state;
+    const started = startStep(before, T0 + 10_000);
+    const first = step(started, 'execute_code', scored(0.95), terms(), T0 + 12_000);
+    const again = retake(
+      started,
+      { observation: first.observation, reward: first.reward, endedAtMs: T0 + 12_000 },
+      terms(),
+    );
+    expect(again).toEqual(first);
+    expect(again.state.best?.raw).toBe(0.95);
   });
 });
 

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendStepOnce } from '../activities/env/trajectory-file';
+import { appendStepOnce, recordedStep } from '../activities/env/trajectory-file';
 import type { TrajectoryEntry } from '../domain/env';
 
 const entry = (step: number, note = '') => ({ step, note }) as unknown as TrajectoryEntry;
@@ -36,5 +36,15 @@ describe('appending to a trajectory', () => {
     await appendStepOnce(file, entry(1));
     await appendStepOnce(file, entry(1));
     expect(steps(file)).toEqual([0, 'cut', 1]);
+  });
+
+  it("finds a step's record from the file's end, and none for a step not recorded", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'anvil-traj-')), 't.jsonl');
+    expect(await recordedStep(file, 1)).toBeUndefined();
+    for (const n of [1, 2, 3]) await appendStepOnce(file, entry(n, 'x'.repeat(40_000)));
+    appendFileSync(file, '{"step": 4, "obs');
+    expect(await recordedStep(file, 2)).toMatchObject({ step: 2 });
+    expect(await recordedStep(file, 3)).toMatchObject({ step: 3 });
+    expect(await recordedStep(file, 4)).toBeUndefined();
   });
 });

@@ -56,6 +56,17 @@ print("colorsys" in sys.modules, "LEFT_BEHIND" in globals(), pandas.read_csv.__n
     expect((await step('import sys\nsys.exit(3)')).exitCode).toBe(3);
   });
 
+  it("caps a step's address space at its memory limit past what it inherits, then runs the next step", async () => {
+    // 1.5× the limit, reserved but never touched: the cgroup alone would not count it.
+    const reserve = (mb: number) =>
+      `import numpy\nx = numpy.empty(${mb} * 1024 * 1024, dtype=numpy.uint8)\nprint("reserved")`;
+    const over = await step(reserve(limits.memoryMb * 1.5));
+    expect(over.exitCode).toBe(1);
+    expect(over.stderr).toMatch(/MemoryError|Unable to allocate/);
+    expect((await step(reserve(limits.memoryMb / 2))).stdout).toBe('reserved\n');
+    expect((await step(WARM)).stdout).toBe('True\n');
+  });
+
   it('leaves no daemon behind a step', async () => {
     const daemon = await step(`
 import os, time

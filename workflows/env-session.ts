@@ -50,6 +50,7 @@ import {
   idleDeadlineMs,
   idleOut,
   isDone,
+  mergeHistory,
   openSession,
   overviewObservation,
   runLimits,
@@ -262,8 +263,11 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
     const { code } = params as ActionParams<typeof action>;
     const limits = runLimits(budget, task);
     const base = { envId, taskId: input.taskId, packageDir: task.packageDir, code, limits, action, params };
-    const record = { ...base, session, terms: terms(task), trajectory, startedAtMs };
-    return (await withHost(task, (host, moved) => host.runAndRecord({ ...record, moved }))).result;
+    // What scoring reads, not the whole task or history: the payload stays small however long the session.
+    const scoring = { budget, rewardMode, task: { metric: task.metric, leaderboards: task.leaderboards } };
+    const record = { ...base, session: { ...session, history: [] }, terms: scoring, trajectory, startedAtMs };
+    const taken = (await withHost(task, (host, moved) => host.runAndRecord({ ...record, moved }))).result;
+    return { ...taken, state: { ...taken.state, history: mergeHistory(session.history, taken.state.history) } };
   }
 
   const recentResult = (updateId: string | undefined) =>

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EnvAction, Observation, RunSummary } from '../../domain/env';
 import { heldOutOf, runOutcome } from '../../domain/outcomes';
-import { type SessionState, type SessionTerms, step, stepTimings } from '../../domain/session';
+import { retake, type SessionState, type StepTerms, step, stepTimings } from '../../domain/session';
 import type { SandboxLimits } from '../../domain/sandbox';
 import { packagePaths } from '../../package/layout';
 import type { Sandbox } from '../../sandbox/sandbox';
@@ -11,7 +11,7 @@ import type { WarmDockerSandbox, WarmSessionSpec } from '../../sandbox/warm';
 import { markClosed, sweepClosed } from '../../sandbox/workspace-quota';
 import { type GradeResult, gradeInSandbox } from '../grading';
 import { runKey, withHeartbeat } from '../heartbeat';
-import { appendStepOnce } from './trajectory-file';
+import { appendStepOnce, recordedStep } from './trajectory-file';
 
 /** What the agent reads of each stream: its last part. */
 const TAIL_CHARS = 8000;
@@ -47,9 +47,9 @@ export interface RecordedStepInput extends StepInput {
   taskId: string;
   action: Extract<EnvAction, 'validate_code' | 'execute_code'>;
   params: Record<string, unknown>;
-  /** the session as `startStep` left it */
+  /** the session as `startStep` left it; its history may be left out (the workflow keeps it) */
   session: SessionState;
-  terms: SessionTerms;
+  terms: StepTerms;
   /** the session moved to this host for this step (its /workspace started empty) */
   moved: boolean;
   trajectory: string;
@@ -127,10 +127,13 @@ export function createEnvSandboxActivities({
 
     /**
      * One code step in one round trip: run, grade, apply the session's rules and append the step to
-     * the trajectory (once by step number: a retried step runs again but is recorded once).
+     * the trajectory. Idempotent by step number: a retry of a step the trajectory already holds (its
+     * attempt was lost after the append) answers from the record and runs nothing again.
      */
     async runAndRecord(input: RecordedStepInput): Promise<RecordedStep> {
       const { envId, taskId, action, params, session, terms, moved, trajectory, startedAtMs } = input;
+      const recorded = await recordedStep(trajectory, session.stepsUsed);
+      if (recorded) return retake(session, { ...recorded, endedAtMs: Date.parse(recorded.timings.endedAt) }, terms);
       const ran = await runStep(input);
       const grade = action === 'validate_code' ? 'check' : 'score';
       const outcome = runOutcome(ran, { grade, limits: input.limits, task: terms.task, moved });

@@ -2,11 +2,26 @@
 
 Started by the worker as the sandbox user (python3 -I fork_server.py SOCKET) with ANVIL_STEP_TOKEN in
 its environment. Each step is one connection, newline-delimited JSON:
-  worker -> {"token", "path", "timeoutS", "outputBytes"}     server -> the run's result
+  worker -> {"token", "path", "timeoutS", "memoryMb", "outputBytes"}
+                                     server -> {"started": true} (or {"error"}), then the run's result
   worker -> {"next": token for the next step}                server -> {"ok": true}
+A connection that never says "started" ran nothing: the worker may run the step another way.
 
 Step semantics stay those of `python3 main.py`: the child gets a fresh __main__, cwd /workspace, its
 own stdout/stderr, the step's CPU limit, and dies with every process it started; only files persist.
+Memory: the container's cgroup holds the session's limit (the step, not the server, is what its OOM
+killer takes); the child's address space may also grow by at most that limit past what it inherited
+(RLIMIT_AS), so a step that reserves more (a huge np.empty, an mmap) gets a MemoryError, not a host's
+worth of virtual memory. Seeds: `random` and numpy are reseeded per step, but str hashing is not:
+CPython draws its hash secret once, when the server starts, and cannot change it in a child (every
+dict the child inherited is keyed by it). So hash("x") and the iteration order of a set of strings
+are the same in every step the same server runs (as if PYTHONHASHSEED were fixed for it), and change
+when the server is restarted (a reset, a fallback). Code that needs its own seed sets it explicitly.
+
+Each step's child is forked ahead (a fork copies the server's page tables, tens of milliseconds on a
+loaded host), once the step before has ended and its token is rotated, and waits for its step; the
+server returns a step's result once the child has sent its exit status, not once the kernel has
+freed the child's memory, and the sweep counts a process that is past freeing it as gone.
 
 Why the token (agent code runs as this same uid): the child of step k inherits the server's memory,
 so it may know token k, never token k+1, which the worker sends only after step k's processes are
@@ -17,6 +32,7 @@ is non-dumpable, so agent code cannot read or patch its memory or file descripto
 """
 
 import ctypes
+import gc
 import hmac
 import json
 import os
@@ -44,6 +60,10 @@ except ImportError:
     numpy = None
 if len(os.listdir("/proc/self/task")) != 1:
     sys.exit("fork_server: a thread started during the imports; forking now would be unsafe")
+# The imported heap leaves the collector's view: a step's garbage collections would otherwise walk
+# (and write to) every object it inherited, copying the server's whole heap page by page.
+gc.collect()
+gc.freeze()
 
 
 class Capped:
@@ -84,8 +104,9 @@ def oom_kills():
     return 0
 
 
-def child(path, timeout_s, out_w, err_w):
-    """Runs in the forked child: becomes `python3 main.py`, never returns."""
+def child(path, timeout_s, memory_mb, out_w, err_w, done_w):
+    """Runs in the forked child: becomes `python3 main.py`, never returns. Its exit status also goes
+    to fd 3 just before it exits, so the server need not wait for the kernel to tear it down."""
     import builtins
     import io
     import random
@@ -100,9 +121,15 @@ def child(path, timeout_s, out_w, err_w):
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
-        os.closerange(3, 65536)  # the server's socket and every other descriptor
+        os.dup2(done_w, 3)
+        os.set_inheritable(3, False)  # a program the step runs never gets it
+        os.closerange(4, 65536)  # the server's socket and every other descriptor
         os.chdir("/workspace")
         resource.setrlimit(resource.RLIMIT_CPU, (timeout_s + 1, timeout_s + 1))
+        if memory_mb:  # the address space inherited from the server, plus the step's memory limit
+            inherited = int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            limit = inherited + memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")  # the step, not the server, is what the OOM killer takes
         random.seed()
@@ -137,11 +164,16 @@ def child(path, timeout_s, out_w, err_w):
     except BaseException as e:  # the step could not start: say why on its stderr
         os.write(2, f"fork_server: the step could not start: {e!r}\n".encode())
     finally:
-        os._exit(status & 0xFF)
+        try:
+            os.write(3, bytes([status & 0xFF]))
+        finally:
+            os._exit(status & 0xFF)
 
 
-def others():
-    """Live processes of the sandbox user other than this server."""
+def others(keep=(), exiting=False):
+    """Processes of the sandbox user other than this server (and `keep`) that are not zombies; with
+    `exiting`, not those past the point of exiting where their memory goes either (no VmSize): they
+    can never run code again, the kernel is only freeing them."""
     me, left = os.getpid(), []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -149,55 +181,131 @@ def others():
         except OSError:
             continue
         uid = int(status.split("Uid:")[1].split()[0])
-        zombie = "\nState:\tZ" in status
-        if uid == SANDBOX_UID and int(pid) != me and not zombie:
+        gone = "\nState:\tZ" in status or (exiting and "\nVmSize:" not in status)
+        if uid == SANDBOX_UID and int(pid) not in (me, *keep) and not gone:
             left.append(pid)
     return left
 
 
+def reap():
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
 def sweep():
-    """Kills every other process of the sandbox user: the step's, and any daemon it left."""
+    """Kills every other process of the sandbox user: the step's, and any daemon it left. Those still
+    exiting are left to finish while the result goes out: `settle` waits for them before the next step."""
     for _ in range(200):
         try:
             os.kill(-1, signal.SIGKILL)
         except OSError:
             pass
-        while True:
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
-        if not others():
+        reap()
+        if not others(exiting=True):
             return
         time.sleep(0.005)
     sys.exit("fork_server: could not end the step's processes")  # the worker then sweeps and restarts
 
 
-def run(req, conn):
-    timeout_s, cap = int(req["timeoutS"]), int(req["outputBytes"])
+def settle(spare):
+    """Before a step: nothing of the last one is left, not even exiting (usually long done by now)."""
+    for _ in range(2000):
+        reap()
+        if not others(keep=(spare,)):
+            return
+        time.sleep(0.005)
+    sys.exit("fork_server: the last step's processes did not exit")
+
+
+SPARE = []  # the child of the next step, forked ahead of it
+
+
+def spawn(listener):
+    """Forks the next step's child while no step runs (a fork copies the server's page tables: this
+    keeps that off the step's time). The child waits on a pipe for its step; it was forked after the
+    token in force was rotated, so it holds no token a later step needs."""
+    ctl_r, ctl_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
+    done_r, done_w = os.pipe()
+    for _ in range(400):  # a step that exhausted its pids: the kernel frees them as they are reaped
+        try:
+            pid = os.fork()
+            break
+        except BlockingIOError:
+            time.sleep(0.005)
+    else:
+        for fd in (ctl_r, ctl_w, out_r, out_w, err_r, err_w, done_r, done_w):
+            os.close(fd)
+        raise OSError("fork_server: no pid left to fork the step's child")
+    if pid == 0:
+        try:
+            for fd in (listener.fileno(), ctl_w, out_r, err_r, done_r):
+                os.close(fd)
+            req = json.loads(os.read(ctl_r, 65536) or b"null")  # one write of < PIPE_BUF: whole
+            if not req:
+                os._exit(0)  # the server is gone
+        except BaseException:
+            os._exit(1)
+        child(req["path"], int(req["timeoutS"]), int(req["memoryMb"]), out_w, err_w, done_w)
+    for fd in (ctl_r, out_w, err_w, done_w):
+        os.close(fd)
+    return {"pid": pid, "pidfd": os.pidfd_open(pid), "ctl": ctl_w, "out": out_r, "err": err_r, "done": done_r}
+
+
+def release(spare):
+    for fd in ("ctl", "pidfd", "out", "err", "done"):
+        try:
+            os.close(spare[fd])
+        except OSError:
+            pass
+
+
+def start(req, listener):
+    """Hands the step to the spare child (a fresh one if there is none, or it died waiting)."""
+    order = json.dumps({"path": req["path"], "timeoutS": req["timeoutS"], "memoryMb": req.get("memoryMb") or 0})
+    for spare in (SPARE.pop() if SPARE else None, None):
+        spare = spare or spawn(listener)
+        try:
+            os.write(spare["ctl"], order.encode())
+            os.close(spare["ctl"])
+            return spare
+        except OSError:
+            os.kill(spare["pid"], signal.SIGKILL)
+            release(spare)
+    raise OSError("no child would take the step")
+
+
+def run(req, conn, listener):
+    timeout_s, cap = int(req["timeoutS"]), int(req["outputBytes"])
     ooms = oom_kills()
     started = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        child(req["path"], timeout_s, out_w, err_w)
-    os.close(out_w)
-    os.close(err_w)
-    pidfd = os.pidfd_open(pid)
-    streams = {out_r: Capped(cap), err_r: Capped(cap)}
+    spare = start(req, listener)
+    pid, pidfd, done = spare["pid"], spare["pidfd"], spare["done"]
+    streams = {spare["out"]: Capped(cap), spare["err"]: Capped(cap)}
     poller = select.poll()
-    for fd in (out_r, err_r, pidfd, conn.fileno()):
+    for fd in (*streams, pidfd, done, conn.fileno()):
         poller.register(fd, select.POLLIN)
     deadline = started + timeout_s
     timed_out = cancelled = False
+    status = None  # the exit status the child sent before it exited
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             timed_out = True
             break
         events = dict(poller.poll(left * 1000))
+        if done in events:
+            status = os.read(done, 1)
+            if status:
+                status = status[0]
+                break
+            status = None
+            poller.unregister(done)
         if pidfd in events:
             break
         if conn.fileno() in events:  # the worker is gone (or cancelled the step)
@@ -212,21 +320,28 @@ def run(req, conn):
                     poller.unregister(fd)
     if timed_out or cancelled:
         os.kill(pid, signal.SIGKILL)
-    _, wstatus = os.waitpid(pid, 0)  # before the sweep, which reaps whatever is left
+    if status is None:
+        _, wstatus = os.waitpid(pid, 0)  # before the sweep, which reaps whatever is left
     wall_ms = round((time.monotonic() - started) * 1000)
-    sweep()
+    sweep()  # the child, if it sent its status, is exiting: the sweep lets the kernel free it meanwhile
     for fd, stream in streams.items():
-        while chunk := os.read(fd, 65536):
-            stream.write(chunk)
-        os.close(fd)
-    os.close(pidfd)
+        os.set_blocking(fd, False)  # every writer is gone or exiting: what they wrote is in the pipe
+        try:
+            while chunk := os.read(fd, 65536):
+                stream.write(chunk)
+        except BlockingIOError:
+            pass
+    release(spare)
     if cancelled:
         return None
-    signalled = os.WIFSIGNALED(wstatus)
+    signalled = status is None and os.WIFSIGNALED(wstatus)
     kills = oom_kills()
     oom = signalled and os.WTERMSIG(wstatus) == signal.SIGKILL and not timed_out and kills > ooms
-    code = 128 + os.WTERMSIG(wstatus) if signalled else os.WEXITSTATUS(wstatus)
-    out, err = streams[out_r], streams[err_r]
+    if status is not None:
+        code = status
+    else:
+        code = 128 + os.WTERMSIG(wstatus) if signalled else os.WEXITSTATUS(wstatus)
+    out, err = streams[spare["out"]], streams[spare["err"]]
     return {
         "exitCode": None if timed_out or oom else code,
         "timedOut": timed_out,
@@ -241,14 +356,16 @@ def run(req, conn):
     }
 
 
-def serve(conn):
+def serve(conn, listener):
     reader = conn.makefile("rb")
     req = json.loads(reader.readline(1 << 16) or b"{}")
     if TOKEN[0] is None or not hmac.compare_digest(str(req.get("token", "")), TOKEN[0]):
         conn.sendall(b'{"error": "bad token"}\n')
         return
     TOKEN[0] = None  # void until the worker rotates it, after this step's processes are gone
-    result = run(req, conn)
+    settle(SPARE[0]["pid"] if SPARE else None)  # if it cannot, the server exits: the step never started
+    conn.sendall(b'{"started": true}\n')
+    result = run(req, conn, listener)
     if result is None:
         return
     conn.sendall(json.dumps(result).encode() + b"\n")
@@ -267,10 +384,15 @@ def main():
     listener.listen(16)
     os.rename(path + ".new", path)
     while True:
+        if not SPARE:
+            try:
+                SPARE.append(spawn(listener))
+            except OSError:
+                pass  # the step forks its child itself
         conn, _ = listener.accept()
         conn.settimeout(30)  # a request, or the rotation after a result: the worker sends both at once
         try:
-            serve(conn)
+            serve(conn, listener)
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a malformed or abandoned connection ends; the next one is served
         finally:
