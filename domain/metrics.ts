@@ -151,6 +151,11 @@ export function knownMetric(name: string): (MetricInfo & { canonical: string }) 
   return canonical ? { ...METRICS[canonical]!, canonical } : undefined;
 }
 
+/** The Forge's own name for a metric it knows under another spelling; any other name as it is. */
+export function canonicalMetricName(name: string): string {
+  return knownMetric(name)?.canonical ?? name;
+}
+
 export function metricSpec(name: keyof typeof METRICS): MetricSpec {
   const info = METRICS[name]!;
   return { name, higherIsBetter: info.higherIsBetter, bounds: info.bounds };

@@ -15,7 +15,7 @@ import { fixtureFile, listBrokenFixtures, listGoodPackages, materializePackage }
 // The assertion stage (sandbox/harness/verify_assertions.py) against the fixture corpus, in real Docker.
 const HARNESS = readFileSync(join(__dirname, '..', 'sandbox', 'harness', 'verify_assertions.py'), 'utf8');
 const HARNESS_CHECKS: readonly string[] = HARNESS_CHECK_NAMES;
-const limits: SandboxLimits = { cpus: 1, memoryMb: 2048, pids: 256, timeoutS: 120, outputBytes: 64 * 1024, tmpMb: 64 };
+const limits: SandboxLimits = { cpus: 1, memoryMb: 2048, pids: 256, timeoutS: 300, outputBytes: 64 * 1024, tmpMb: 64 };
 
 const root = mkdtempSync(join(tmpdir(), 'anvil-verify-test-'));
 const sandbox = new DockerSandbox(new Docker(), { runsDir: join(root, 'runs') });

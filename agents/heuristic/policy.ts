@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Action, InfoKind, PolicyTurn } from '../../domain/env';
+import { canonicalMetricName } from '../../domain/metrics';
 import type { Policy } from '../policy';
 import type { DesignConfig } from './designer';
 
@@ -72,7 +73,7 @@ function baselineScript(facts: Facts): string {
     id: facts.idColumn,
     target: facts.target,
     taskType: facts.taskType,
-    metric: facts.metric.name,
+    metric: canonicalMetricName(facts.metric.name),
     numeric: of('numeric', 'integer'),
     categorical: of('categorical', 'boolean'),
     text: of('text'),
@@ -95,6 +96,7 @@ function fallbackScript(info: Record<string, unknown>): string {
 
 const FALLBACK_BODY = `"""Fallback: one constant prediction per target column, in sample_submission.csv's format."""
 import pandas as pd
+import { canonicalMetricName } from '../../domain/metrics';
 
 train = pd.read_csv("/data/train.csv", low_memory=False)
 submission = pd.read_csv("/data/sample_submission.csv")
