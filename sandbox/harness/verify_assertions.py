@@ -13,7 +13,8 @@ the metric in a grading child that gets submissions over a pipe and answers in J
 pickle). This process re-executes itself isolated (python -I), drops the nonce from the
 environment its children inherit and makes itself undumpable, so package code can neither read
 the nonce (/proc/1/environ, memory) nor write to this process's stdout; whatever it writes into
-/workspace is data, never the report.
+/workspace is data, never the report. As the container's init (pid 1, as DockerSandbox runs it)
+it also ends every process package code left behind (kill(-1)) before reading what it wrote.
 
 The metric receives each submission and the answers as `pd.read_csv` gives them, default options.
 A classification task's sample submission may be [id, target] or [id, one probability column per
@@ -84,6 +85,7 @@ AFFINE_CORRELATION = 0.9999
 # A compressed public file may expand to 4 times raw/, and to at least this much.
 DECOMPRESSED_MIN_MB = int(os.environ.get("ANVIL_DECOMPRESSED_MIN_MB", "64"))
 DECOMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+TABLE_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".json", ".jsonl", ".ndjson"}
 
 # "Trivially derivable": a tiny model (a shallow tree, or a quadratic formula for numbers) on one
 # or two train columns reaches this held-out skill (as for ids) or R².
@@ -792,23 +794,36 @@ def read_bounded(stream, limit):
     return b"".join(chunks)
 
 
+def is_table_name(name):
+    return Path(name).suffix.lower() in TABLE_SUFFIXES
+
+
 def public_members(path, limit):
-    """(name, bytes) of a public file, decompressed: one pair, or one per member of a zip."""
+    """(name, bytes) of the tables in a public file, decompressed: none for what is no table (an
+    image, a model), one pair, or one per table member of a zip. What would expand past `limit`
+    raises TooLarge, having read no further."""
     suffix = path.suffix.lower()
     if suffix in DECOMPRESSORS:
+        if not is_table_name(path.stem):
+            return []
         with DECOMPRESSORS[suffix](path, "rb") as stream:
             return [(path.stem, read_bounded(stream, limit))]
     if suffix == ".zip":
         with zipfile.ZipFile(path) as archive:
-            members = [i for i in archive.infolist() if not i.is_dir()]
-            if sum(i.file_size for i in members) > limit:
-                raise TooLarge(f"declares {sum(i.file_size for i in members) >> 20} MiB unpacked, over {limit >> 20} MiB")
+            members = [i for i in archive.infolist() if not i.is_dir() and is_table_name(i.filename)]
+            declared = sum(i.file_size for i in members)
+            if declared > limit:
+                raise TooLarge(f"its tables declare {declared >> 20} MiB unpacked, over {limit >> 20} MiB")
             out, left = [], limit
             for info in members:
                 with archive.open(info) as stream:
                     out.append((info.filename, read_bounded(stream, left)))
                 left -= len(out[-1][1])
             return out
+    if not is_table_name(path.name):
+        return []
+    if path.stat().st_size > limit:
+        raise TooLarge(f"{path.stat().st_size >> 20} MiB, over {limit >> 20} MiB")
     return [(path.name, path.read_bytes())]
 
 
@@ -908,7 +923,7 @@ def check_public_no_answers(pkg):
                     leaks.append(f"{relative}{'' if name == path.name else ':' + name} column {column!r} {how} ({share:.0%} agreement)")
     evidence = {"leaks": leaks[:20], "refused": refused, "notTables": unread[:20], "tablesChecked": checked}
     if refused:
-        raise Failed(f"refused, not read: {', '.join(refused[:3])}; a public file must not expand past {limit >> 20} MiB", evidence)
+        raise Failed(f"refused, not read: {', '.join(refused[:3])}; a public table must not expand past {limit >> 20} MiB (4 times raw/, at least {DECOMPRESSED_MIN_MB} MiB)", evidence)
     if leaks:
         raise Failed(f"public files give the answers back: {'; '.join(leaks[:3])}", evidence)
     return f"no column of {checked} public tables gives {pkg.target!r} back", evidence
