@@ -5,8 +5,10 @@ import { better, bestScore, improvementOver } from '../domain/metrics';
 import { TASK_SCHEMA, type TaskManifest } from '../domain/task';
 import { CHECKS, type CheckResult } from '../domain/verification';
 import { LAYOUT, packagePaths } from '../package/layout';
+import { linksOfPackage } from '../package/links';
 import { inspectManifest, readManifest } from '../package/manifest';
 import { replacePreparedData } from '../package/prepared-data';
+import { HarnessReport } from '../sandbox/harness-report';
 import type { Sandbox } from '../sandbox/sandbox';
 import { type GradeResult, gradeInSandbox } from './grading';
 import { runKey, withHeartbeat } from './heartbeat';
@@ -20,6 +22,22 @@ const PERFECT = 0.999;
 export interface ExecutionResult {
   checks: CheckResult[];
   scores: { trivial?: number; baseline?: number };
+}
+
+/** The assertion checks the harness reports (the others are made here). */
+export const HARNESS_CHECKS = CHECKS.assertions.filter((n) => n !== 'manifest.valid' && n !== 'files.no_links');
+
+/** `files.no_links`: the package holds only folders and regular files (checked without following any link). */
+async function linksCheck(packageDir: string): Promise<CheckResult> {
+  const links = await linksOfPackage(packageDir);
+  return links.length
+    ? {
+        name: 'files.no_links',
+        passed: false,
+        detail: `the package holds ${links.length} links or special files, never followed: ${links.slice(0, 3).join(', ')}; replace each with the file itself`,
+        evidence: { links: links.slice(0, 20) },
+      }
+    : { name: 'files.no_links', passed: true, detail: 'the package holds only folders and regular files' };
 }
 
 /** The `manifest.valid` check of the package's manifest, and the manifest when it passes. */
@@ -39,33 +57,33 @@ async function manifestCheck(packageDir: string): Promise<{ check: CheckResult; 
 /** CPU-queue activities of verification; they write public/ and private/ into the package. */
 export function createVerificationActivities({ sandbox, scratchDir }: { sandbox: Sandbox; scratchDir: string }) {
   return {
-    /** The deterministic assertions: manifest here, the rest by the harness in the sandbox. */
+    /** The deterministic assertions: links and manifest here, the rest by the harness in the sandbox. */
     async runAssertions({ packageDir }: { packageDir: string }): Promise<CheckResult[]> {
+      const links = await linksCheck(packageDir);
+      if (!links.passed) {
+        // Nothing of the package is read, here or in the sandbox, while a link could lead outside it.
+        const rest = CHECKS.assertions.filter((n) => n !== 'files.no_links');
+        return [links, ...rest.map((name) => ({ name, passed: false, detail: 'not run: files.no_links failed' }))];
+      }
       const { check: manifest, manifest: parsed } = await manifestCheck(packageDir);
       const memoryMb = Math.max(2048, parsed?.resources.memoryMb ?? 0);
+      const report = new HarnessReport();
       const run = await withHeartbeat(async (signal) =>
         sandbox.run(
           {
             code: await readFile(ASSERTIONS_HARNESS, 'utf8'),
             dataDir: packageDir,
+            env: report.env,
             limits: { cpus: 1, memoryMb, pids: 128, timeoutS: 900, outputBytes: 256 * 1024, tmpMb: 256 },
           },
-          { runKey: runKey(), signal },
+          { runKey: runKey(), signal, onStdoutLine: report.onLine },
         ),
       );
-      const reportFile = join(run.workspaceDir, 'report.json');
-      let checks: CheckResult[];
-      if (existsSync(reportFile)) {
-        checks = (JSON.parse(await readFile(reportFile, 'utf8')) as { checks: CheckResult[] }).checks;
-      } else {
-        const why = `the assertion harness did not finish (${run.timedOut ? 'timed out' : run.oomKilled ? 'out of memory' : `exit ${run.exitCode}`}): ${run.stderr.slice(-1000)}`;
-        checks = CHECKS.assertions
-          .filter((n) => n !== 'manifest.valid')
-          .map((name) => ({ name, passed: false, detail: why }));
-      }
+      const how = run.timedOut ? 'timed out' : run.oomKilled ? 'out of memory' : `exit ${run.exitCode}`;
+      const checks = report.checks(HARNESS_CHECKS, `the harness ended (${how}): ${run.stderr.slice(-1000)}`);
       await replacePreparedData(packageDir, run.workspaceDir);
       await rm(run.workspaceDir, { recursive: true, force: true });
-      return [manifest, ...checks].sort(
+      return [links, manifest, ...checks].sort(
         (a, b) => CHECKS.assertions.indexOf(a.name as never) - CHECKS.assertions.indexOf(b.name as never),
       );
     },

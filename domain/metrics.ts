@@ -58,7 +58,103 @@ export const METRICS: Record<string, MetricInfo> = {
     explain:
       'the root mean squared error between log(1 + prediction) and log(1 + truth), which weighs relative rather than absolute errors (lower is better, 0 is perfect)',
   },
+  'micro-f1': {
+    higherIsBetter: true,
+    bounds: [0, 1],
+    fits: CLASSIFICATION,
+    explain: 'the F1 score over all predictions pooled, so common classes weigh most (higher is better, 0 to 1)',
+  },
+  qwk: {
+    higherIsBetter: true,
+    bounds: [-1, 1],
+    fits: ['multiclass-classification', 'regression'],
+    explain:
+      "Cohen's kappa with quadratic weights between predicted and true ordinal grades: agreement beyond chance, where a far miss costs more than a near one (higher is better, 1 is perfect, 0 is chance)",
+  },
+  'map@k': {
+    higherIsBetter: true,
+    bounds: [0, 1],
+    fits: CLASSIFICATION,
+    explain:
+      'mean average precision of your ranked, space-separated guesses per row: a right label at rank r scores 1/r (higher is better, 0 to 1)',
+  },
+  r2: {
+    higherIsBetter: true,
+    bounds: [null, 1],
+    fits: REGRESSION,
+    explain:
+      'the coefficient of determination: the share of the variance of the truth your predictions explain (higher is better, 1 is perfect, 0 is predicting the mean)',
+  },
+  mape: {
+    higherIsBetter: false,
+    bounds: [0, null],
+    fits: REGRESSION,
+    explain: 'the mean absolute error relative to the true value (lower is better, 0 is perfect)',
+  },
+  smape: {
+    higherIsBetter: false,
+    bounds: [0, 2],
+    fits: REGRESSION,
+    explain:
+      'the symmetric mean absolute percentage error, |prediction - truth| / ((|prediction| + |truth|) / 2) averaged over rows (lower is better, 0 to 2)',
+  },
+  mcrmse: {
+    higherIsBetter: false,
+    bounds: [0, null],
+    fits: REGRESSION,
+    explain:
+      'the root mean squared error of each target column, averaged over the columns (lower is better, 0 is perfect)',
+  },
+  'mean-column-auc': {
+    higherIsBetter: true,
+    bounds: [0, 1],
+    fits: ['binary-classification', 'multiclass-classification'],
+    explain: 'the ROC AUC of each target column, averaged over the columns (higher is better, 0.5 is chance)',
+  },
 };
+
+/** Other spellings of the metrics above (scikit-learn's, Kaggle's), after `normalMetricName`. */
+const ALIASES: Record<string, string> = {
+  'roc-auc-score': 'roc-auc',
+  auc: 'roc-auc',
+  rocauc: 'roc-auc',
+  'accuracy-score': 'accuracy',
+  'f1-macro': 'macro-f1',
+  'f1-micro': 'micro-f1',
+  logloss: 'log-loss',
+  'cross-entropy': 'log-loss',
+  'quadratic-weighted-kappa': 'qwk',
+  'cohen-kappa-quadratic': 'qwk',
+  'r2-score': 'r2',
+  'r-squared': 'r2',
+  'root-mean-squared-error': 'rmse',
+  'mean-absolute-error': 'mae',
+  'root-mean-squared-log-error': 'rmsle',
+  'mean-absolute-percentage-error': 'mape',
+  'mean-columnwise-rmse': 'mcrmse',
+  'column-averaged-auc': 'mean-column-auc',
+};
+
+/** A metric name as compared: lower case, `_` and spaces as `-`, `map@5` as `map@k`. */
+export function normalMetricName(name: string): string {
+  const plain = name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, '-');
+  return /^map@\d+$/.test(plain) ? 'map@k' : plain;
+}
+
+/** What the Forge knows of a metric under any of its spellings; undefined for a name it does not know. */
+export function knownMetric(name: string): (MetricInfo & { canonical: string }) | undefined {
+  const plain = normalMetricName(name);
+  const canonical = METRICS[plain] ? plain : ALIASES[plain];
+  return canonical ? { ...METRICS[canonical]!, canonical } : undefined;
+}
+
+/** The Forge's own name for a metric it knows under another spelling; any other name as it is. */
+export function canonicalMetricName(name: string): string {
+  return knownMetric(name)?.canonical ?? name;
+}
 
 export function metricSpec(name: keyof typeof METRICS): MetricSpec {
   const info = METRICS[name]!;

@@ -19,22 +19,27 @@ export interface CheckResult {
 export const CHECKS = {
   assertions: [
     'files.present', // PACKAGE_FILES exist
+    'files.no_links', // no symbolic link or special file anywhere in the package (checked on the host, never followed)
     'manifest.valid', // task.json matches the v1 schema
     'description.sections', // overview, data, evaluation, submission format
     'prepare.runs', // prepare(raw, public, private) finishes and writes PUBLIC_FILES / PRIVATE_FILES
     'prepare.deterministic', // two runs give identical file hashes
     'test.no_target', // the target column is not in test.csv
+    'public.no_answers', // no file under public/ gives the answers back: copies, recoded or renamed columns, id→label maps
     'ids.unique', // ids unique in test, sample submission and answers
     'ids.aligned', // the same ids in test, sample submission and answers
     'split.no_row_leak', // no test row (features) repeated in train, no shared ids
     'id.not_predictive', // the id column does not encode the label
+    'target.not_trivial', // no tiny model on one or two train columns predicts the target near-perfectly
     'sample.columns', // sample submission columns = [idColumn, target]
     'metric.perfect_answers', // answers scored against themselves reach the best bound
     'metric.sample_valid', // the sample submission grades to a finite score
     'metric.direction', // perfect beats the sample submission in the declared direction
+    'metric.behaviour', // shuffled and constant submissions score worse, bounds hold, the metric fits the task type
     'metric.order_invariant', // shuffled rows score the same
     'metric.rejects_malformed', // missing, extra, duplicated, NaN rows and wrong columns raise InvalidSubmission
     'metric.deterministic', // the same submission scores the same twice
+    'package.contained', // package code made no links or special files and left prepare's outputs unchanged
   ],
   review: ['review.description_complete', 'review.metric_fits', 'review.target_meaningful', 'review.no_answer_hints'],
   execution: ['baseline.runs', 'baseline.valid', 'baseline.beats_trivial', 'baseline.not_perfect'],

@@ -39,6 +39,8 @@ export const LAYOUT = {
   verification: 'verification.json',
   /** a draft's design notes for the next repair round; never published */
   designNotes: 'design.json',
+  /** the links and special files staging found in a package and did not copy (package/links.ts) */
+  refusedLinks: 'refused-links.json',
 } as const;
 
 export type PackagePart = keyof typeof LAYOUT;
@@ -72,4 +74,5 @@ export const MADE_BY_VERIFICATION: readonly string[] = [
   LAYOUT.private,
   LAYOUT.verification,
   LAYOUT.designNotes,
+  LAYOUT.refusedLinks,
 ];

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,6 +54,34 @@ describe.concurrent('anvil verify on the package corpus', () => {
       expect(check!.detail.length).toBeGreaterThan(10);
     },
   );
+
+  it('rejects a package linking to host files without reading them (files.no_links), exit 1', async () => {
+    const secret = `anvil-host-secret-${process.pid}-${Date.now()}`;
+    const hostFile = join(mkdtempSync(join(tmpdir(), 'anvil-host-')), 'secret.txt');
+    writeFileSync(hostFile, `${secret}\n`);
+    const dir = await materializePackage('iris-species', join(mkdtempSync(join(tmpdir(), 'anvil-corpus-')), 'hostile'));
+    mkdirSync(join(dir, 'public'));
+    symlinkSync(hostFile, join(dir, 'public', 'train.csv'));
+    rmSync(join(dir, 'solutions', 'baseline.py'));
+    symlinkSync(hostFile, join(dir, 'solutions', 'baseline.py'));
+    const cli = join(__dirname, '..', 'bin', 'anvil.js');
+    const done = await promisify(execFile)(process.execPath, [cli, 'verify', dir, '--json'], { env: t.env }).catch(
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(done).toMatchObject({ code: 1 });
+    const out = JSON.parse(done.stdout) as VerifyOutput & { packageDir?: string };
+    expect(out.checks.find((c) => c.name === 'files.no_links')).toMatchObject({
+      passed: false,
+      detail: expect.stringContaining('solutions/baseline.py -> '),
+    });
+    expect(out.checks.find((c) => c.name === 'prepare.runs')?.detail).toBe('not run: files.no_links failed');
+    expect(done.stdout + done.stderr).not.toContain(secret);
+    // Nothing of the host file reached the artifact store (the staged copy, reports, runs).
+    const grep = await promisify(execFile)('grep', ['-rl', secret, t.config.paths.artifacts]).catch(
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect(grep.stdout).toBe('');
+  });
 
   it('refuses unusable input with exit 2', async () => {
     const cli = join(__dirname, '..', 'bin', 'anvil.js');

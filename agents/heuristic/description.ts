@@ -1,6 +1,6 @@
 import type { ColumnProfile, DatasetProfile } from '../../domain/profile';
 import type { MetricSpec } from '../../domain/task';
-import { METRICS } from '../../domain/metrics';
+import { knownMetric } from '../../domain/metrics';
 import type { TaskProposal } from '../../domain/proposal';
 import type { DesignConfig } from './designer';
 
@@ -55,7 +55,7 @@ ${evaluationAndSubmission(proposal.metric, id, target, example)}`;
 export function evaluationAndSubmission(metric: MetricSpec, id: string, target: string, example: string): string {
   return `## Evaluation
 
-Submissions are scored with ${metric.name}: ${METRICS[metric.name]?.explain ?? (metric.higherIsBetter ? 'higher is better' : 'lower is better')}.
+Submissions are scored with ${metric.name}: ${knownMetric(metric.name)?.explain ?? (metric.higherIsBetter ? 'higher is better' : 'lower is better')}.
 
 ## Submission format
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Action, InfoKind, PolicyTurn } from '../../domain/env';
+import { canonicalMetricName } from '../../domain/metrics';
 import type { Policy } from '../policy';
 import type { PolicyVariant } from '../../domain/policy-space';
 import type { DesignConfig } from './designer';
@@ -95,7 +96,12 @@ const templateBody = (name: string) =>
 
 /** The variant's script (agents/heuristic/templates/variant.py) on the task's columns. */
 function variantScript(facts: Facts, variant: PolicyVariant): string {
-  const task = { id: facts.idColumn, target: facts.target, taskType: facts.taskType, metric: facts.metric.name };
+  const task = {
+    id: facts.idColumn,
+    target: facts.target,
+    taskType: facts.taskType,
+    metric: canonicalMetricName(facts.metric.name),
+  };
   return withConfig({ ...task, ...columnsOf(facts), ...variant }, templateBody('variant.py'));
 }
 
@@ -105,7 +111,7 @@ function baselineScript(facts: Facts): string {
     id: facts.idColumn,
     target: facts.target,
     taskType: facts.taskType,
-    metric: facts.metric.name,
+    metric: canonicalMetricName(facts.metric.name),
     ...columnsOf(facts),
   };
   return withConfig(config, templateBody('baseline.py'));

@@ -1,4 +1,5 @@
-import { METRICS } from '../../domain/metrics';
+import { knownMetric } from '../../domain/metrics';
+import type { TaskManifest } from '../../domain/task';
 import type { CheckResult } from '../../domain/verification';
 import type { ReviewInput } from '../roles';
 
@@ -31,18 +32,7 @@ export function review({
     evidence: { missingSections, undocumented },
   };
 
-  const info = METRICS[manifest.metric.name];
-  const metricFits: CheckResult = {
-    name: 'review.metric_fits',
-    passed: !!info && info.fits.includes(manifest.taskType) && info.higherIsBetter === manifest.metric.higherIsBetter,
-    detail: !info
-      ? `metric ${manifest.metric.name} is not one the reviewer knows (${Object.keys(METRICS).join(', ')}); check it by hand`
-      : !info.fits.includes(manifest.taskType)
-        ? `${manifest.metric.name} does not suit ${manifest.taskType} (it suits ${info.fits.join(', ')})`
-        : info.higherIsBetter !== manifest.metric.higherIsBetter
-          ? `${manifest.metric.name} is ${info.higherIsBetter ? 'higher' : 'lower'}-is-better, but task.json says higherIsBetter=${manifest.metric.higherIsBetter}`
-          : `${manifest.metric.name} suits ${manifest.taskType}`,
-  };
+  const metricFits = metricFitCheck(manifest);
 
   const column = profile?.columns.find((c) => c.name === manifest.target);
   const problems: string[] = [];
@@ -81,4 +71,33 @@ export function review({
     evidence: { columns: leaking.map((s) => s.column) },
   };
   return [descriptionComplete, metricFits, targetMeaningful, noHints];
+}
+
+/**
+ * `review.metric_fits` by what the name says: a metric the Forge knows under any spelling
+ * (`roc_auc`, `QWK`, `map@5`) must suit the task type and direction. Any other name passes here:
+ * the `metric.behaviour` assertion judges what metric.py does, whatever it is called.
+ */
+function metricFitCheck({ metric, taskType }: TaskManifest): CheckResult {
+  const name = 'review.metric_fits';
+  const info = knownMetric(metric.name);
+  if (!info) {
+    return {
+      name,
+      passed: true,
+      detail: `${metric.name} is no name the reviewer knows; metric.behaviour checked what metric.py does on this ${taskType} task`,
+    };
+  }
+  const known = info.canonical === metric.name ? metric.name : `${metric.name} (${info.canonical})`;
+  if (!info.fits.includes(taskType))
+    return { name, passed: false, detail: `${known} does not suit ${taskType} (it suits ${info.fits.join(', ')})` };
+  if (info.higherIsBetter !== metric.higherIsBetter) {
+    const way = info.higherIsBetter ? 'higher' : 'lower';
+    return {
+      name,
+      passed: false,
+      detail: `${known} is ${way}-is-better, but task.json says higherIsBetter=${metric.higherIsBetter}`,
+    };
+  }
+  return { name, passed: true, detail: `${known} suits ${taskType}` };
 }

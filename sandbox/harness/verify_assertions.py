@@ -1,12 +1,20 @@
 """The deterministic assertion checks of a task package (Anvil task v1), run inside the sandbox.
 
-The package is mounted read-only at /data. This script writes /workspace/report.json,
-    {"checks": [{"name", "passed", "detail", "evidence"?}, ...]},
-with one entry per assertion check of domain/verification.ts except `manifest.valid` (Node
-validates task.json), in that order, and leaves what the first prepare run wrote in
-/workspace/public and /workspace/private. It never fails itself: an exception fails only the
-check it happened in, and the report is rewritten after every check, so a run killed half-way
-still names the check it stopped in.
+The package is mounted read-only at /data. The report goes to stdout, one line per check,
+    ANVIL-CHECK <nonce> {"name", "passed", "detail", "evidence"?}
+with one entry per assertion check of domain/verification.ts that runs in here, in that order;
+<nonce> is the per-run secret the host passes in ANVIL_REPORT_NONCE. The harness leaves what the
+first prepare run wrote in /workspace/public and /workspace/private. It never fails itself: an
+exception fails only the check it happened in, and each check is reported as it ends, so a run
+killed half-way still reports the checks before the one it stopped in.
+
+Package code (prepare.py, metric.py) never runs in this process: prepare runs in child processes,
+the metric in a grading child that gets submissions over a pipe and answers in JSON (never
+pickle). This process re-executes itself isolated (python -I), drops the nonce from the
+environment its children inherit and makes itself undumpable, so package code can neither read
+the nonce (/proc/1/environ, memory) nor write to this process's stdout; whatever it writes into
+/workspace is data, never the report. As the container's init (pid 1, as DockerSandbox runs it)
+it also ends every process package code left behind (kill(-1)) before reading what it wrote.
 
 The metric receives each submission and the answers as `pd.read_csv` gives them, default options.
 A classification task's sample submission may be [id, target] or [id, one probability column per
@@ -18,20 +26,25 @@ metric import or grade() call (default 60). The two prepare runs share one deadl
 one grade() call times out the later ones fail at once, so hanging package code costs at most
 ANVIL_PREPARE_TIMEOUT_S + 2 * ANVIL_GRADE_TIMEOUT_S: give the sandbox more than that.
 """
+import bz2
+import gzip
 import hashlib
-import importlib.util
 import io
 import json
+import lzma
 import math
 import os
-import random
+import pickle
 import re
+import select
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
 import traceback
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +79,26 @@ COPY_MIN_ROWS = 20
 ID_SKILL_LIMIT = 0.8
 ID_MODEL_MAX_ROWS = 5000
 
+# A public column "gives the answers back" at COPY_SHARE agreement, or as a linear recoding of a
+# numeric target (|correlation| at least this).
+AFFINE_CORRELATION = 0.9999
+# A compressed public file may expand to 4 times raw/, and to at least this much.
+DECOMPRESSED_MIN_MB = int(os.environ.get("ANVIL_DECOMPRESSED_MIN_MB", "64"))
+DECOMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+TABLE_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".json", ".jsonl", ".ndjson"}
+
+# "Trivially derivable": a tiny model (a shallow tree, or a quadratic formula for numbers) on one
+# or two train columns reaches this held-out skill (as for ids) or R².
+TRIVIAL_SKILL = 0.98
+TRIVIAL_R2 = 0.99
+TRIVIAL_TREE_DEPTH = 5
+TRIVIAL_MAX_ROWS = 3000
+TRIVIAL_PAIR_COLUMNS = 6
+
+# A regression metric must score answers off by SMALL_NOISE of the target's spread better than
+# answers off by LARGE_NOISE.
+SMALL_NOISE, LARGE_NOISE = 0.05, 0.5
+
 
 # ---------------------------------------------------------------- verdicts and the report
 
@@ -95,7 +128,7 @@ class GradingFailed(Exception):
 
     def __init__(self, cause):
         super().__init__(describe(cause))
-        self.evidence = {"traceback": clip("".join(traceback.format_exception(cause)))}
+        self.evidence = getattr(cause, "evidence", None) or {"traceback": clip("".join(traceback.format_exception(cause)))}
 
 
 def one_line(text, limit=300):
@@ -104,8 +137,9 @@ def one_line(text, limit=300):
 
 
 def describe(exc):
+    name = getattr(exc, "type_name", type(exc).__name__)  # a MetricRaised names what grade() raised
     message = str(exc).strip().splitlines()
-    return one_line(f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__)
+    return one_line(f"{name}: {message[0]}" if message else name)
 
 
 def clip(text, limit=1500):
@@ -135,18 +169,53 @@ def bounded(evidence):
 
 
 class Report:
-    def __init__(self, names, path):
-        self.path = path
-        self.results = {n: {"name": n, "passed": False, "detail": "not run: the harness stopped before this check"} for n in names}
+    """Each check's verdict as one stdout line carrying the run's nonce; nothing else goes to stdout."""
+
+    def __init__(self, nonce):
+        self.nonce = nonce
+        self.results = {}
+        self.out = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)  # stray prints (a library's warning) go to stderr, never among the report lines
+        sys.stdout = sys.stderr
 
     def record(self, result):
         self.results[result["name"]] = result
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"checks": list(self.results.values())}, indent=1))
-        os.replace(tmp, self.path)
+        self.out.write(f"ANVIL-CHECK {self.nonce} {json.dumps(result)}\n")
+        self.out.flush()
 
     def passed(self, name):
-        return self.results[name]["passed"]
+        return self.results.get(name, {}).get("passed", False)
+
+
+def isolate():
+    """Re-executes isolated (no user site, no PYTHON* variables, no cwd on sys.path), takes the
+    nonce out of the environment children inherit and makes this process undumpable: processes
+    of the same user can then read neither its memory, environment nor file descriptors."""
+    if not sys.flags.isolated:
+        os.execv(sys.executable, [sys.executable, "-I", *sys.argv])
+    import ctypes
+
+    PR_SET_DUMPABLE = 4
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    return os.environ.pop("ANVIL_REPORT_NONCE", "")
+
+
+def kill_package_processes():
+    """Ends every process package code left behind (as the container's init, kill(-1) reaches all
+    but this one); outside a container (pid != 1) only process groups are killed, by their owners."""
+    if os.getpid() != 1:
+        return
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                time.sleep(0.05)
+        except ChildProcessError:
+            return
 
 
 def run_check(name, fn):
@@ -204,7 +273,7 @@ def start_prepare(run_dir, hash_seed):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     log = open(run_dir / "prepare.log", "wb")
     env = {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
-    return subprocess.Popen([sys.executable, "-c", PREPARE_DRIVER, str(run_dir)], cwd=run_dir, env=env, stdout=log, stderr=subprocess.STDOUT), log
+    return subprocess.Popen([sys.executable, "-c", PREPARE_DRIVER, str(run_dir)], cwd=run_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True), log
 
 
 def finish_prepare(process, log, run_dir, deadline):
@@ -224,17 +293,139 @@ def finish_prepare(process, log, run_dir, deadline):
     return Failed(f"prepare.py {why}", {"output": clip(output)})
 
 
-def with_time_limit(seconds, fn):
-    def expire(*_):
-        raise GradeTimeout(f"took longer than {seconds} s")
+GRADE_WORKER = r"""
+import importlib.util, json, os, pickle, random, sys, traceback
+import numpy as np
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
+replies = os.fdopen(os.dup(1), "w")
+requests = os.fdopen(os.dup(0), "rb")
+os.dup2(2, 1)  # the metric's prints go to the log, not among the replies
+os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+sys.stdout = sys.stderr
+
+
+def send(**reply):
+    replies.write(json.dumps(reply) + "\n")
+    replies.flush()
+
+
+def failure(exc, invalid=False):
+    return dict(ok=False, type=type(exc).__name__, message=str(exc)[:2000], invalid=invalid,
+                traceback="".join(traceback.format_exception(exc))[-1500:])
+
+
+try:
+    spec = importlib.util.spec_from_file_location("task_metric", "/data/metric.py")
+    module = sys.modules["task_metric"] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, "grade", None)):
+        raise AttributeError("metric.py defines no grade(submission, answers) function")
+except BaseException as exc:
+    send(**failure(exc))
+    sys.exit(0)
+invalid = getattr(module, "InvalidSubmission", None)
+invalid = invalid if isinstance(invalid, type) and issubclass(invalid, Exception) else None
+send(ok=True, invalidClass=invalid is not None)
+while True:
     try:
-        return fn()
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+        submission, answers, seed = pickle.load(requests)
+    except EOFError:
+        break
+    if seed is not None:  # fresh global random states, as separate grading processes would have
+        random.seed(seed)
+        np.random.seed(seed)
+    try:
+        score = module.grade(submission, answers)
+        if isinstance(score, bool) or not isinstance(score, (int, float, np.integer, np.floating)):
+            raise TypeError(f"grade() returned {type(score).__name__}, not a number")
+        send(ok=True, score=float(score))
+    except BaseException as exc:
+        send(**failure(exc, invalid is not None and isinstance(exc, invalid)))
+"""
+REPLY_MAX_BYTES = 64 * 1024
+
+
+class MetricRaised(Exception):
+    """What grade() raised in the grading child: its type name, message and traceback."""
+
+    def __init__(self, reply):
+        super().__init__(reply.get("message", ""))
+        self.type_name = str(reply.get("type", "Exception"))
+        self.invalid = reply.get("invalid") is True
+        self.evidence = {"traceback": clip(str(reply.get("traceback", "")))}
+
+
+class MetricWorker:
+    """metric.py in a child process: submissions go in pickled, scores come back as JSON lines."""
+
+    def __init__(self):
+        self.process = None
+        self.has_invalid_class = False
+        self.buffer = b""
+
+    def start(self):
+        """None when metric.py imported, else why not (the NotRun evidence)."""
+        self.log = open(WORK / "metric.log", "wb")
+        self.process = subprocess.Popen([sys.executable, "-c", GRADE_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, cwd=WORK, start_new_session=True)
+        try:
+            reply = self._reply(GRADE_TIMEOUT_S)
+        except BaseException as exc:
+            return {"error": describe(exc)}
+        if not reply.get("ok"):
+            return {"error": one_line(f"{reply.get('type')}: {reply.get('message')}"), "traceback": clip(str(reply.get("traceback", "")))}
+        self.has_invalid_class = reply.get("invalidClass") is True
+        return None
+
+    def grade(self, submission, answers, seed):
+        deadline = time.monotonic() + GRADE_TIMEOUT_S
+        self._send(pickle.dumps((submission.copy(), answers.copy(), seed)), deadline)
+        reply = self._reply(max(0.1, deadline - time.monotonic()))
+        if not reply.get("ok"):
+            raise MetricRaised(reply)
+        score = reply.get("score")
+        if isinstance(score, bool) or not isinstance(score, (int, float)):
+            raise TypeError("the grading process sent no score")
+        return float(score)
+
+    def _send(self, data, deadline):
+        fd = self.process.stdin.fileno()
+        while data:
+            if not select.select([], [fd], [], max(0, deadline - time.monotonic()))[1]:
+                self._expire()
+            try:
+                data = data[os.write(fd, data[:65536]):]
+            except BrokenPipeError:
+                raise RuntimeError("the grading process ended (metric.py exited)") from None
+
+    def _reply(self, seconds):
+        deadline = time.monotonic() + seconds
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self.buffer:
+            if len(self.buffer) > REPLY_MAX_BYTES:
+                raise RuntimeError("the grading process sent an over-long reply")
+            if not select.select([fd], [], [], max(0, deadline - time.monotonic()))[0]:
+                self._expire()
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise RuntimeError("the grading process ended (metric.py exited)")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        reply = json.loads(line)
+        if not isinstance(reply, dict):
+            raise RuntimeError("the grading process sent a malformed reply")
+        return reply
+
+    def _expire(self):
+        self.stop()
+        raise GradeTimeout(f"took longer than {GRADE_TIMEOUT_S} s")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
 
 
 class Package:
@@ -249,6 +440,8 @@ class Package:
         self.scores = {}
         self._imperfect = None
         self.grade_timed_out = False
+        self.links = {}  # by prepare run: the links and special files it made
+        self.sealed = None  # hashes of public/ and private/ once prepare ended
         self._load_manifest()
 
     def _load_manifest(self):
@@ -366,37 +559,25 @@ class Package:
     # -- the metric
 
     def need_metric(self):
+        """The grading child, started on first use; NotRun when metric.py does not import."""
         if self.metric is None and self.metric_error is None:
-            self._load_metric()
+            self.metric = MetricWorker()
+            self.metric_error = self.metric.start()
         if self.metric_error:
             raise NotRun("metric.py import", self.metric_error)
         return self.metric
 
-    def _load_metric(self):
-        try:
-            spec = importlib.util.spec_from_file_location("task_metric", PACKAGE / "metric.py")
-            module = sys.modules["task_metric"] = importlib.util.module_from_spec(spec)
-            with_time_limit(GRADE_TIMEOUT_S, lambda: spec.loader.exec_module(module))
-            if not callable(getattr(module, "grade", None)):
-                raise AttributeError("metric.py defines no grade(submission, answers) function")
-            self.metric = module
-        except BaseException as exc:
-            self.metric_error = {"error": describe(exc), "traceback": clip(traceback.format_exc())}
-
-    def grade(self, submission):
-        """The metric's score for a submission, as a float; exceptions pass through."""
+    def grade(self, submission, seed=None):
+        """The metric's score for a submission, as a float; a MetricRaised when grade() raised."""
         metric, answers = self.need_metric(), self.frames["answers.csv"]
         if self.grade_timed_out:
             # One hang is enough to know; waiting out the limit on every call could outlast the sandbox.
             raise GradeTimeout(f"an earlier grading took longer than {GRADE_TIMEOUT_S} s")
         try:
-            score = with_time_limit(GRADE_TIMEOUT_S, lambda: metric.grade(submission.copy(), answers.copy()))
+            return metric.grade(submission, answers, seed)
         except GradeTimeout:
             self.grade_timed_out = True
             raise
-        if isinstance(score, bool) or not isinstance(score, (int, float, np.integer, np.floating)):
-            raise TypeError(f"grade() returned {type(score).__name__}, not a number")
-        return float(score)
 
     def score(self, which):
         """The score of 'perfect' (the answers) or 'sample', graded once; a GradingFailed if it raised."""
@@ -503,6 +684,8 @@ def check_prepare_runs(pkg):
     deadline = time.monotonic() + PREPARE_TIMEOUT_S
     for n, (process, log) in started.items():
         pkg.prepare_runs[n] = finish_prepare(process, log, WORK / f"run{n}", deadline)
+    kill_package_processes()  # nothing prepare started may still be writing while we read
+    pkg.links = {n: remove_links(WORK / f"run{n}") for n in (1, 2)}
     for sub in ("public", "private"):
         shutil.rmtree(WORK / sub, ignore_errors=True)
         if (WORK / "run1" / sub).is_dir():
@@ -515,6 +698,7 @@ def check_prepare_runs(pkg):
     except BaseException:
         shutil.rmtree(WORK / "run2", ignore_errors=True)
         raise
+    pkg.sealed = output_hashes(WORK)
     sizes = {name: len(frame) for name, frame in pkg.frames.items()}
     return f"prepare.py wrote {', '.join(f'{n} ({r} rows)' for n, r in sizes.items())}", {"rows": sizes}
 
@@ -525,6 +709,22 @@ def first_difference(a, b):
         if x != y:
             return {"line": i + 1, "run1": x[:200], "run2": y[:200]}
     return {"line": min(len(lines_a), len(lines_b)) + 1, "lines": [len(lines_a), len(lines_b)]}
+
+
+def remove_links(root):
+    """Removes every symbolic link and special file (fifo, socket, device) under root without
+    following any; returns them as 'path -> target' (or 'path (kind)'), relative to root."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(folder) / name
+            mode = path.lstat().st_mode
+            if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+                continue
+            relative = str(path.relative_to(root))
+            found.append(f"{relative} -> {os.readlink(path)}" if stat.S_ISLNK(mode) else f"{relative} (special file)")
+            path.unlink()
+    return sorted(found)
 
 
 def check_prepare_deterministic(pkg):
@@ -571,6 +771,162 @@ def check_test_no_target(pkg):
                     examples = joined[[column, "__target__"]].drop_duplicates().head(5).to_numpy().tolist()
                     raise Failed(f"test.csv column {column!r} gives away the target {pkg.target!r} (agreement {share:.0%} on {len(joined)} test rows)", {"column": column, "agreement": share, "examples": examples})
     return f"test.csv has no {pkg.target!r} column and no column that copies it"
+
+
+def decompressed_limit():
+    """Bytes a compressed public file may expand to: 4 times raw/, and at least ANVIL_DECOMPRESSED_MIN_MB."""
+    raw = sum(p.stat().st_size for p in (PACKAGE / "raw").rglob("*") if p.is_file()) if (PACKAGE / "raw").is_dir() else 0
+    return max(DECOMPRESSED_MIN_MB * 1024 * 1024, 4 * raw)
+
+
+class TooLarge(Exception):
+    pass
+
+
+def read_bounded(stream, limit):
+    """At most `limit` bytes of a stream; TooLarge, having read no further, when there are more."""
+    chunks, total = [], 0
+    while chunk := stream.read(1 << 20):
+        total += len(chunk)
+        if total > limit:
+            raise TooLarge(f"decompresses past {limit >> 20} MiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def is_table_name(name):
+    return Path(name).suffix.lower() in TABLE_SUFFIXES
+
+
+def public_members(path, limit):
+    """(name, bytes) of the tables in a public file, decompressed: none for what is no table (an
+    image, a model), one pair, or one per table member of a zip. What would expand past `limit`
+    raises TooLarge, having read no further."""
+    suffix = path.suffix.lower()
+    if suffix in DECOMPRESSORS:
+        if not is_table_name(path.stem):
+            return []
+        with DECOMPRESSORS[suffix](path, "rb") as stream:
+            return [(path.stem, read_bounded(stream, limit))]
+    if suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            members = [i for i in archive.infolist() if not i.is_dir() and is_table_name(i.filename)]
+            declared = sum(i.file_size for i in members)
+            if declared > limit:
+                raise TooLarge(f"its tables declare {declared >> 20} MiB unpacked, over {limit >> 20} MiB")
+            out, left = [], limit
+            for info in members:
+                with archive.open(info) as stream:
+                    out.append((info.filename, read_bounded(stream, left)))
+                left -= len(out[-1][1])
+            return out
+    if not is_table_name(path.name):
+        return []
+    if path.stat().st_size > limit:
+        raise TooLarge(f"{path.stat().st_size >> 20} MiB, over {limit >> 20} MiB")
+    return [(path.name, path.read_bytes())]
+
+
+def json_tables(value):
+    """Tables a JSON document holds: records, columns, or key → value(s) pairs."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [pd.DataFrame(value)]
+    if isinstance(value, dict) and value:
+        values = list(value.values())
+        if all(isinstance(v, dict) for v in values):
+            return [pd.DataFrame.from_dict(value, orient="index").reset_index()]
+        pairs = [(k, item) for k, v in value.items() for item in (v if isinstance(v, list) else [v]) if not isinstance(item, (dict, list))]
+        tables = [pd.DataFrame(pairs, columns=["key", "value"])] if pairs else []
+        if all(isinstance(v, list) for v in values) and len({len(v) for v in values}) == 1:
+            tables.append(pd.DataFrame(value))
+        return tables + [t for v in values if isinstance(v, (dict, list)) for t in json_tables(v)][:20]
+    if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+        return [pd.DataFrame(value)]
+    return []
+
+
+def parse_tables(name, data):
+    """Every table in a public file's bytes (as text cells); [] for what is not a table."""
+    suffix = Path(name).suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv", ".txt", ".tab"):
+            sep = {".csv": ",", ".tsv": "\t", ".tab": "\t"}.get(suffix)
+            return [pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, sep=sep, engine="python" if sep is None else "c")]
+        if suffix == ".json":
+            return json_tables(json.loads(data))
+        if suffix in (".jsonl", ".ndjson"):
+            return [pd.read_json(io.BytesIO(data), lines=True)]
+    except Exception:
+        return []
+    return []
+
+
+def leaking_columns(table, answers, id_column, target, classify, test_order):
+    """(column, how, agreement) for each column of `table` that gives the answers back, joined by a
+    column holding the test ids or in the answers' (or test's) row order."""
+    table = table.astype(str)
+    ids, truth = answers[id_column], answers[target]
+    found = []
+
+    def judge(values, reference, how, column):
+        if len(values) < COPY_MIN_ROWS or values.nunique() < 2:
+            return
+        share = copy_share(values.reset_index(drop=True), reference.reset_index(drop=True), classify)
+        a, b = pd.to_numeric(values, errors="coerce"), pd.to_numeric(reference, errors="coerce")
+        if not classify and a.notna().all() and b.notna().all() and a.nunique() >= COPY_MIN_ROWS and a.std() > 0 and b.std() > 0:
+            share = max(share, abs(float(np.corrcoef(a, b)[0, 1])) >= AFFINE_CORRELATION)
+        if share >= COPY_SHARE:
+            found.append((column, how, round(float(share), 4)))
+
+    wanted = set(ids)
+    for key in table.columns:
+        column = table[key]
+        present = column[column.isin(wanted)]
+        if len(present) < max(COPY_MIN_ROWS, len(wanted) // 2) or not present.is_unique:
+            continue
+        joined = table[column.isin(wanted)].merge(answers[[id_column, target]].rename(columns={id_column: "__id__", target: "__target__"}), left_on=key, right_on="__id__")
+        for other in (c for c in table.columns if c != key):
+            judge(joined[other], joined["__target__"], f"joined on {key!r}", other)
+    if len(table) == len(answers):
+        for order, reference in (("in the answers' row order", truth), ("in test.csv's row order", test_order)):
+            if reference is None:
+                continue
+            for other in table.columns:
+                judge(table[other], reference, order, other)
+    return sorted(set(found))
+
+
+def check_public_no_answers(pkg):
+    answers, test = pkg.frame("answers.csv", True), pkg.frame("test.csv", True)
+    if pkg.id not in answers.columns or pkg.target not in answers.columns or not answers[pkg.id].is_unique:
+        raise NotRun("ids.unique")
+    test_order = None
+    if pkg.id in test.columns and set(test[pkg.id]) == set(answers[pkg.id]) and test[pkg.id].is_unique:
+        test_order = answers.set_index(pkg.id)[pkg.target].loc[test[pkg.id]]
+    classify, limit = pkg.kind() == "classification", decompressed_limit()
+    leaks, refused, unread, checked = [], [], [], 0
+    for path in sorted(p for p in (WORK / "public").rglob("*") if p.is_file()):
+        relative = str(path.relative_to(WORK))
+        try:
+            members = [(path.name, None)] if path.name in PUBLIC_FILES and path.parent == WORK / "public" else public_members(path, limit)
+        except TooLarge as exc:
+            refused.append(f"{relative} ({exc})")
+            continue
+        except Exception as exc:
+            unread.append(f"{relative} ({describe(exc)})")
+            continue
+        for name, data in members:
+            tables = [pkg.frame(name, True)] if data is None else parse_tables(name, data)
+            for table in tables:
+                checked += 1
+                for column, how, share in leaking_columns(table, answers, pkg.id, pkg.target, classify, test_order):
+                    leaks.append(f"{relative}{'' if name == path.name else ':' + name} column {column!r} {how} ({share:.0%} agreement)")
+    evidence = {"leaks": leaks[:20], "refused": refused, "notTables": unread[:20], "tablesChecked": checked}
+    if refused:
+        raise Failed(f"refused, not read: {', '.join(refused[:3])}; a public table must not expand past {limit >> 20} MiB (4 times raw/, at least {DECOMPRESSED_MIN_MB} MiB)", evidence)
+    if leaks:
+        raise Failed(f"public files give the answers back: {'; '.join(leaks[:3])}", evidence)
+    return f"no column of {checked} public tables gives {pkg.target!r} back", evidence
 
 
 def need_id_column(pkg, files):
@@ -701,6 +1057,113 @@ def check_id_not_predictive(pkg):
     return f"the id does not predict {pkg.target!r}: best held-out {measure} {skills[best]:.2f} < {ID_SKILL_LIMIT}", evidence
 
 
+def feature_table(train, columns):
+    """Train's columns as numbers: numeric ones as they are, few-valued text ones as codes."""
+    features = {}
+    for column in columns:
+        values = pd.to_numeric(train[column], errors="coerce")
+        if values.notna().mean() >= 0.95:
+            features[column] = values.fillna(values.median())
+        elif train[column].nunique() <= 50:
+            features[column] = pd.Series(pd.factorize(train[column])[0], index=train.index)
+    return pd.DataFrame(features)
+
+
+def check_target_not_trivial(pkg):
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    train = pkg.frames["train.csv"]
+    train = train[train[pkg.target].notna()]
+    if len(train) > TRIVIAL_MAX_ROWS:
+        train = train.sample(TRIVIAL_MAX_ROWS, random_state=0)
+    classify = pkg.kind() == "classification"
+    y = train[pkg.target].astype(str) if classify else pd.to_numeric(train[pkg.target], errors="coerce")
+    x = feature_table(train, [c for c in train.columns if c not in (pkg.id, pkg.target)])
+    keep = y.notna().to_numpy()
+    x, y = x[keep], y[keep]
+    if len(y) < 30 or y.nunique() < 2 or x.empty:
+        return f"{len(y)} train rows and {x.shape[1]} usable columns: too few to test"
+    tree = (DecisionTreeClassifier if classify else DecisionTreeRegressor)(max_depth=TRIVIAL_TREE_DEPTH, random_state=0)
+    models = {f"a depth-{TRIVIAL_TREE_DEPTH} tree": tree}
+    if not classify:
+        models["a quadratic formula"] = make_pipeline(StandardScaler(), PolynomialFeatures(2), LinearRegression())
+    skills = {}
+    for column in x.columns:
+        skills[(column,)] = max((held_out_skill(m, x[[column]], y, classify), n) for n, m in models.items())
+    top = sorted(skills, key=lambda c: -skills[c][0])[:TRIVIAL_PAIR_COLUMNS]
+    for i, a in enumerate(top):
+        for b in top[i + 1 :]:
+            pair = (a[0], b[0])
+            skills[pair] = max((held_out_skill(m, x[list(pair)], y, classify), n) for n, m in models.items())
+    best = max(skills, key=lambda c: skills[c][0])
+    skill, model = skills[best]
+    measure, limit = ("skill (accuracy above the majority class, scaled to 1)", TRIVIAL_SKILL) if classify else ("R²", TRIVIAL_R2)
+    ranked = sorted(skills.items(), key=lambda kv: -kv[1][0])[:5]
+    evidence = {"rows": len(y), "measure": measure, "limit": limit, "best": [{"columns": list(c), "model": n, "skill": round(s, 4)} for c, (s, n) in ranked]}
+    if skill >= limit:
+        raise Failed(f"{pkg.target!r} is trivially derivable from {', '.join(map(repr, best))}: {model} on them reaches held-out {measure} {skill:.3f} (limit {limit}); drop them or choose another target", evidence)
+    return f"no one or two columns determine {pkg.target!r}: best held-out {measure} {skill:.2f} ({', '.join(best)}) < {limit}", evidence
+
+
+def constant_prediction(pkg):
+    """Everyone's first guess: the most common training label, or the training mean."""
+    train = pkg.frames["train.csv"][pkg.target].dropna()
+    n = len(pkg.frames["answers.csv"])
+    if pkg.kind() == "classification":
+        return pkg.submission(np.full(n, train.mode().iloc[0], dtype=object))
+    return pkg.submission(np.full(n, float(pd.to_numeric(train, errors="coerce").mean())))
+
+
+def noisy_answers(pkg, share, seed):
+    """The answers with every value off by noise of `share` of their spread (kept within their range)."""
+    y = pd.to_numeric(pkg.frames["answers.csv"][pkg.target], errors="coerce").to_numpy(dtype=float)
+    spread = float(np.nanstd(y)) or 1.0
+    noise = np.random.default_rng(seed).normal(0, share * spread, len(y))
+    return pkg.submission(np.clip(y + noise, np.nanmin(y), np.nanmax(y)))
+
+
+def check_metric_behaviour(pkg):
+    pkg.need_metric_spec()
+    perfect = pkg.need_score("perfect", "metric.perfect_answers")
+    if not math.isfinite(perfect):
+        raise NotRun("metric.perfect_answers")
+    if pkg.frames["answers.csv"][pkg.target].nunique() < 2:
+        return "the answers hold a single value: nothing to compare them with"
+    variants = {"the answers shuffled": pkg.permuted, "a constant prediction": lambda: constant_prediction(pkg), "a quarter of the rows wrong": pkg.imperfect}
+    regression = pkg.kind() == "regression"
+    if regression:
+        variants["every value off by 5% of the spread"] = lambda: noisy_answers(pkg, SMALL_NOISE, 3)
+        variants["every value off by 50% of the spread"] = lambda: noisy_answers(pkg, LARGE_NOISE, 3)
+    scores, rejected = {"the answers": perfect}, {}
+    for name, build in variants.items():
+        try:
+            scores[name] = pkg.grade(build())
+        except (NotRun, GradeTimeout):
+            raise
+        except Exception as exc:
+            rejected[name] = describe(exc)
+    evidence = {"scores": scores, "rejected": rejected, **({"bounds": pkg.bounds} if any(b is not None for b in pkg.bounds) else {})}
+    problems = []
+    if "the answers shuffled" in rejected:
+        problems.append(f"the answers shuffled (a valid submission) do not grade: {rejected['the answers shuffled']}")
+    for name in ("the answers shuffled", "a constant prediction", "a quarter of the rows wrong"):
+        if name in scores and not better(pkg, perfect, scores[name]):
+            problems.append(f"{name} scores {fmt(scores[name])}, no worse than the answers ({fmt(perfect)})")
+    low, high = pkg.bounds
+    outside = [f"{n} {fmt(s)}" for n, s in scores.items() if not math.isfinite(s) or (low is not None and s < low and not close(s, low)) or (high is not None and s > high and not close(s, high))]
+    if outside:
+        problems.append(f"scores outside the declared bounds {json.dumps(pkg.bounds)}: {', '.join(outside)}")
+    small, large = (scores.get(f"every value off by {p}% of the spread") for p in (5, 50))
+    if regression and small is not None and large is not None and not better(pkg, small, large):
+        problems.append(f"it does not reward smaller errors (5% off scores {fmt(small)}, 50% off {fmt(large)}): it does not fit a regression task")
+    if problems:
+        raise Failed("; ".join(problems), evidence)
+    return f"the answers ({fmt(perfect)}) beat every worse submission ({', '.join(f'{n} {fmt(s)}' for n, s in scores.items() if n != 'the answers')}) within the declared bounds", evidence
+
+
 def check_sample_columns(pkg):
     columns = list(pkg.frame("sample_submission.csv").columns)
     expected = [pkg.id, pkg.target]
@@ -826,16 +1289,16 @@ def malformed_variants(pkg, base):
 
 
 def check_metric_rejects_malformed(pkg):
-    invalid = getattr(pkg.need_metric(), "InvalidSubmission", None)
-    if not (isinstance(invalid, type) and issubclass(invalid, Exception)):
+    if not pkg.need_metric().has_invalid_class:
         raise Failed("metric.py defines no InvalidSubmission exception class")
     outcomes, accepted = {}, []
     for name, variant in malformed_variants(pkg, pkg.perfect()).items():
         try:
             outcomes[name] = f"scored {fmt(pkg.grade(as_read(variant)))}"
-        except invalid as exc:
-            outcomes[name] = f"rejected: {one_line(exc, 120)}"
-            continue
+        except MetricRaised as exc:
+            outcomes[name] = f"rejected: {one_line(exc, 120)}" if exc.invalid else describe(exc)
+            if exc.invalid:
+                continue
         except BaseException as exc:  # the wrong exception is as bad as a score
             outcomes[name] = describe(exc)
         accepted.append(f"{name} ({outcomes[name]})")
@@ -853,16 +1316,33 @@ def check_metric_deterministic(pkg):
     for name, (submission, first) in bases.items():
         scores = [first]
         for seed in (1, 2):
-            # Fresh global random states, as separate grading processes would have.
-            random.seed(seed)
-            np.random.seed(seed)
-            scores.append(pkg.grade(submission))
+            scores.append(pkg.grade(submission, seed))
         seen[name] = scores
         if not all(close(scores[0], s) for s in scores[1:]):
             differ.append(f"{name}: {', '.join(fmt(s) for s in scores)}")
     if differ:
         raise Failed(f"the same submission scored differently: {'; '.join(differ)}", seen)
     return f"three gradings of each submission scored the same ({', '.join(bases)})", seen
+
+
+def check_package_contained(pkg):
+    if not pkg.links:
+        raise NotRun("prepare.runs")
+    made = sorted(set(pkg.links[1]) | set(pkg.links[2]))
+    if made:
+        raise Failed(f"prepare.py made {len(made)} links or special files (removed, never followed): {', '.join(made[:5])}", {"made": made[:20]})
+    if pkg.sealed is None:
+        return "prepare.py made no links or special files"
+    if pkg.metric:
+        pkg.metric.stop()  # the grading child ends first: what it left is then final
+    kill_package_processes()
+    for sub in ("public", "private"):
+        remove_links(WORK / sub)  # a link package code made later must not reach the host either
+    now = output_hashes(WORK)
+    changed = sorted(f for f in set(pkg.sealed) | set(now) if pkg.sealed.get(f) != now.get(f))
+    if changed:
+        raise Failed(f"package code changed prepare.py's outputs after it ended: {', '.join(changed[:5])}", {"changed": changed[:20]})
+    return "prepare.py made no links or special files, and nothing changed its outputs afterwards"
 
 
 # ---------------------------------------------------------------- main
@@ -874,31 +1354,40 @@ CHECKS = [
     ("prepare.runs", check_prepare_runs, False),
     ("prepare.deterministic", check_prepare_deterministic, True),
     ("test.no_target", check_test_no_target, True),
+    ("public.no_answers", check_public_no_answers, True),
     ("ids.unique", check_ids_unique, True),
     ("ids.aligned", check_ids_aligned, True),
     ("split.no_row_leak", check_split_no_row_leak, True),
     ("id.not_predictive", check_id_not_predictive, True),
+    ("target.not_trivial", check_target_not_trivial, True),
     ("sample.columns", check_sample_columns, True),
     ("metric.perfect_answers", check_metric_perfect_answers, True),
     ("metric.sample_valid", check_metric_sample_valid, True),
     ("metric.direction", check_metric_direction, True),
+    ("metric.behaviour", check_metric_behaviour, True),
     ("metric.order_invariant", check_metric_order_invariant, True),
     ("metric.rejects_malformed", check_metric_rejects_malformed, True),
     ("metric.deterministic", check_metric_deterministic, True),
+    ("package.contained", check_package_contained, False),
 ]
 
 
 def main():
-    report = Report([name for name, _, _ in CHECKS], WORK / "report.json")
+    report = Report(isolate())
     pkg = Package()
-    for name, check, needs_prepared in CHECKS:
+    try:
+        for name, check, needs_prepared in CHECKS:
 
-        def attempt(check=check, needs_prepared=needs_prepared):
-            if needs_prepared and not report.passed("prepare.runs"):
-                raise NotRun("prepare.runs")
-            return check(pkg)
+            def attempt(check=check, needs_prepared=needs_prepared):
+                if needs_prepared and not report.passed("prepare.runs"):
+                    raise NotRun("prepare.runs")
+                return check(pkg)
 
-        report.record(run_check(name, attempt))
+            report.record(run_check(name, attempt))
+    finally:
+        if pkg.metric:
+            pkg.metric.stop()
+        kill_package_processes()
 
 
 if __name__ == "__main__":

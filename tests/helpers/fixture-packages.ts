@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { CHECKS } from '../../domain/verification';
@@ -85,7 +85,7 @@ export async function materializePackage(nameOrDefect: string, intoDir: string):
         await rm(join(intoDir, path.slice(0, -DELETE_SUFFIX.length)), { force: false });
       } else {
         await mkdir(dirname(join(intoDir, path)), { recursive: true });
-        await cp(join(BROKEN_DIR, nameOrDefect, path), join(intoDir, path));
+        await cp(join(BROKEN_DIR, nameOrDefect, path), join(intoDir, path), { verbatimSymlinks: true });
       }
     }
   }
@@ -93,9 +93,10 @@ export async function materializePackage(nameOrDefect: string, intoDir: string):
   return intoDir;
 }
 
-/** chmod -R a+rX */
+/** chmod -R a+rX, leaving links (a hostile fixture's) unfollowed */
 async function makeWorldReadable(path: string): Promise<void> {
-  const info = await stat(path);
+  const info = await lstat(path);
+  if (info.isSymbolicLink()) return;
   await chmod(path, info.mode | (info.isDirectory() ? 0o555 : 0o444));
   if (info.isDirectory()) {
     for (const entry of await readdir(path)) await makeWorldReadable(join(path, entry));

@@ -4,6 +4,7 @@ import { LAYOUT } from '../../../package/layout';
 import type { DevelopInput, PublicSchema, SynthDesign } from '../../synth-roles';
 import { fromTemplate } from '../designer';
 import { seededRandom, shuffled } from './random';
+import { canonicalMetricName } from '../../../domain/metrics';
 
 /** Everything generator.py reads from its CONFIG line. */
 export interface GeneratorConfig {
@@ -80,13 +81,13 @@ function firstConfig(dna: TaskDna, input: DevelopInput, seed: number): Generator
   const terms = [...text, ...others].map((f) => ({ feature: f.name, weight: weight() }));
   const numeric = others.filter((f) => f.kind === 'numeric' || f.kind === 'integer');
   const classes = dna.label?.classes;
-  const binaryAuc = dna.taskType === 'binary-classification' && dna.metric.name === 'roc-auc';
+  const binaryAuc = dna.taskType === 'binary-classification' && canonicalMetricName(dna.metric.name) === 'roc-auc';
   return {
     seed,
     trainRows: input.rows.train,
     testRows: input.rows.test,
     taskType: dna.taskType,
-    metric: dna.metric.name,
+    metric: canonicalMetricName(dna.metric.name),
     id: ID,
     target: TARGET,
     features,

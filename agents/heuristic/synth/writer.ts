@@ -1,6 +1,7 @@
 import { evaluationAndSubmission } from '../description';
 import type { WriteInput, Writing } from '../../synth-roles';
 import { seededRandom } from './random';
+import { canonicalMetricName } from '../../../domain/metrics';
 
 /** Settings a micro task can be told in: what a row is, what its columns and its target are. */
 const DOMAINS = [
@@ -56,7 +57,7 @@ export function write({ taskId, taskType, metric, schema, rows }: WriteInput): W
   const domain = DOMAINS[Math.floor(seededRandom(taskId)() * DOMAINS.length)]!;
   const { idColumn: id, target } = schema;
   const classify = taskType.endsWith('classification');
-  const probability = metric.name === 'roc-auc';
+  const probability = canonicalMetricName(metric.name) === 'roc-auc';
   const what = probability
     ? `the probability that \`${target}\` is 1`
     : classify
