@@ -108,6 +108,7 @@ class EpisodeOutcome:
     status: str
     reward: float
     steps: int
+    finalStep: Optional[int] = None
     envId: Optional[str] = None
     trajectory: Optional[str] = None
     transcript: Optional[str] = None
