@@ -166,7 +166,7 @@ export class WarmDockerSandbox {
    * Runs one step's code in the session; a step over its time limit is killed, the session lives on.
    * A trusted server stands for a running container: its step asks Docker nothing.
    */
-  async exec(spec: WarmSessionSpec, code: string, signal?: AbortSignal): Promise<RunResult> {
+  async exec(spec: WarmSessionSpec, code: string, signal?: AbortSignal, recreated = false): Promise<RunResult> {
     const { name, codeDir, socketPath } = this.names(spec.sessionKey);
     if (!this.servers.has(spec.sessionKey)) await this.ensure(spec);
     const server = this.servers.get(spec.sessionKey);
@@ -195,7 +195,12 @@ export class WarmDockerSandbox {
     const container = await this.ensure(spec);
     this.servers.delete(spec.sessionKey);
     // Nothing runs beside the step: no untrusted server (or one agent code planted), no new one importing.
-    await this.killStepProcesses(container);
+    if (!(await this.killStepProcesses(container))) {
+      // What survived went with the container: a new one, with a fresh server, runs the step (once).
+      if (recreated) throw new Error(`the session's container ${name} lost its processes twice in a row`);
+      await this.ensure(spec);
+      return this.exec(spec, code, signal, true);
+    }
     const run = await this.execPlain(spec, container, signal);
     await this.startServer(spec.sessionKey, container);
     return run;
@@ -203,8 +208,8 @@ export class WarmDockerSandbox {
 
   /** Ends every process of the sandbox user (the server's too), then starts a fresh server. */
   private async restartServer(sessionKey: string, container: Docker.Container): Promise<void> {
-    await this.killStepProcesses(container);
-    await this.startServer(sessionKey, container);
+    // A removed container (processes survived) comes back, with a server, on the next step.
+    if (await this.killStepProcesses(container)) await this.startServer(sessionKey, container);
   }
 
   /** The step's /code/main.py in a new `python3` by `docker exec`; every process of the sandbox user ends with it. */
@@ -234,7 +239,8 @@ export class WarmDockerSandbox {
     }
     signal?.throwIfAborted();
     const wallMs = Date.now() - started;
-    const { ExitCode } = await exec.inspect();
+    // Gone when its processes outlived the kill (the container was removed with them): killed.
+    const { ExitCode } = await exec.inspect().catch(() => ({ ExitCode: 137 }));
     // `timeout -s KILL` exits 137 at the limit; the kernel's OOM killer also sends SIGKILL, and
     // counts it in the container's cgroup.
     const killed = ExitCode === 137;
@@ -287,7 +293,11 @@ export class WarmDockerSandbox {
    */
   private async killStepProcesses(container: Docker.Container): Promise<boolean> {
     await this.run(container, ['kill', '-9', '-1'], '10001:10001');
-    if ((await this.sandboxProcesses(container)) === 0) return true;
+    // Killed processes take a moment to exit and be reaped by the container's init.
+    for (let i = 0; i < KILL_SETTLE_POLLS; i++) {
+      if ((await this.sandboxProcesses(container)) === 0) return true;
+      await sleep(KILL_SETTLE_MS);
+    }
     await container.remove({ force: true }).catch(() => undefined);
     return false;
   }
@@ -325,6 +335,10 @@ export class WarmDockerSandbox {
       });
   }
 }
+
+/** How long killed processes may take to be gone before the container is removed with them: 20 × 25 ms. */
+const KILL_SETTLE_POLLS = 20;
+const KILL_SETTLE_MS = 25;
 
 /** A step whose server vanished while it ran (its code ended the server): it is over, its output lost. */
 function lostStep(why: string): ServerRun {

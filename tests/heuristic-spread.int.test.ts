@@ -36,21 +36,25 @@ describe('the heuristic policy on forged tasks: spread rewards, and a fidelity r
   beforeAll(async () => {
     t = await createTestEnv({ ANVIL_SESSION_CONCURRENCY: '16' });
     for (const kind of ['control', 'llm', 'cpu'] as const) await t.startWorker(kind);
-    const forged = await t.client.workflow.execute<typeof forgeDataset>('forgeDataset', {
-      taskQueue: t.controlQueue,
-      workflowId: `forge-penguins-${Date.now()}`,
-      args: [
-        {
-          dataset: await exampleDatasetPath('penguins', join(t.config.paths.home, 'examples')),
-          name: 'penguins',
-          catalogDir: t.config.paths.catalog,
-          maxTasks: 3,
-          repairRounds: 1,
-          concurrency: 2,
-        },
-      ],
-    });
-    tasks = (forged as ForgeResult).tasks.filter((x) => x.status === 'verified').map((x) => x.id);
+    // Two datasets, one task each (a classification and a regression): what each was collected to predict.
+    tasks = [];
+    for (const name of ['penguins', 'boston-housing']) {
+      const forged = await t.client.workflow.execute<typeof forgeDataset>('forgeDataset', {
+        taskQueue: t.controlQueue,
+        workflowId: `forge-${name}-${Date.now()}`,
+        args: [
+          {
+            dataset: await exampleDatasetPath(name, join(t.config.paths.home, 'examples')),
+            name,
+            catalogDir: t.config.paths.catalog,
+            maxTasks: 1,
+            repairRounds: 1,
+            concurrency: 1,
+          },
+        ],
+      });
+      tasks.push(...(forged as ForgeResult).tasks.filter((x) => x.status === 'verified').map((x) => x.id));
+    }
     expect(tasks.length).toBeGreaterThanOrEqual(2);
   }, 900_000);
   afterAll(async () => t?.close());

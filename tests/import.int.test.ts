@@ -191,7 +191,8 @@ describe.each(CASES)('importing the $name fixture', (c) => {
     expect(sample.valid, sample.error).toBe(true);
     expect(sample.score).not.toBe(c.best);
     const perfect = await grade(join(workspaceDir, 'private', 'answers.csv'));
-    expect(perfect).toEqual({ valid: true, score: c.best });
+    // The answers score best on every row, the public share and the private one alike.
+    expect(perfect).toEqual({ valid: true, score: c.best, public: c.best, private: c.best });
 
     const target = c.manifest.target;
     const renamed = await grade(
@@ -331,7 +332,10 @@ describe('importer errors and variants', () => {
         runKey: runKey(),
       });
     };
-    expect(await gradeIt('PenguinId,Species\n1,Adelie\n2,Adelie\n')).toEqual({ valid: true, score: 0.5 });
+    // One of two rows right: 0.5 on all rows; each row falls in one of the public and private shares.
+    const half = await gradeIt('PenguinId,Species\n1,Adelie\n2,Adelie\n');
+    expect(half).toMatchObject({ valid: true, score: 0.5 });
+    expect([half.public, half.private].sort()).toEqual([0, 1]);
     expect(await gradeIt('PenguinId,Species\n1,Adelie\n2,Emperor\n')).toEqual({
       valid: false,
       error: "Species must be one of ['Adelie', 'Chinstrap', 'Gentoo']",

@@ -398,7 +398,7 @@ describe('scale-out: one server, every worker kind its own process', () => {
         ranBy('control').map((a) => a.activityType),
         type,
       ).toContain(type);
-    for (const type of ['brainstorm', 'design', 'review', 'policyNext'])
+    for (const type of ['brainstorm', 'design', 'review', 'policyTurn'])
       expect(
         ranBy('llm').map((a) => a.activityType),
         type,
