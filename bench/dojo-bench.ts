@@ -21,6 +21,8 @@ export interface DojoBench {
 }
 
 export async function startDojoBench(): Promise<DojoBench> {
+  // No loop-mounted workspace quota: the bench's sessions outlive its run (their mounts would too).
+  process.env.ANVIL_WORKSPACE_QUOTA_MB ??= '0';
   const embedded = await startEmbedded(['control', 'llm', 'cpu']);
   const { anvil, client, config } = embedded;
   const source = await materializePackage('iris-species', join(config.paths.home, 'iris-species'));
