@@ -22,8 +22,7 @@ export interface DojoBench {
 
 export async function startDojoBench(): Promise<DojoBench> {
   // No loop-mounted workspace quota: the bench's sessions outlive its run (their mounts would too).
-  process.env.ANVIL_WORKSPACE_QUOTA_MB ??= '0';
-  const embedded = await startEmbedded(['control', 'llm', 'cpu']);
+  const embedded = await startEmbedded(['control', 'llm', 'cpu'], { ANVIL_WORKSPACE_QUOTA_MB: '0' });
   const { anvil, client, config } = embedded;
   const source = await materializePackage('iris-species', join(config.paths.home, 'iris-species'));
   const report = await client.workflow.execute<typeof verifyPackage>('verifyPackage', {
