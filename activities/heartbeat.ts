@@ -32,3 +32,19 @@ export async function withHeartbeat<T>(
     clearInterval(timer);
   }
 }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AsyncFunctions = Record<string, (...args: any[]) => Promise<unknown>>;
+
+/**
+ * The same activities, each heartbeating while it runs (`withHeartbeat`): for the LLM queue, whose
+ * activities wait on a model endpoint for minutes and would otherwise look alive until startToClose.
+ */
+export function heartbeating<T extends AsyncFunctions>(activities: T): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      (...args: unknown[]) => withHeartbeat((_signal, phase) => (phase(name), fn(...args))),
+    ]),
+  ) as T;
+}

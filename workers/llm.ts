@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
+import { heartbeating } from '../activities/heartbeat';
 import { createRoleActivities } from '../activities/roles';
 import { createSynthRoleActivities } from '../activities/synth-roles';
 import { createPolicyActivities } from '../activities/rollouts';
@@ -13,14 +14,15 @@ export async function createLlmWorker({ connection, config }: WorkerDeps): Promi
     connection,
     namespace: config.temporal.namespace,
     taskQueue: taskQueueName(config.taskQueuePrefix, 'llm'),
-    activities: {
+    // Every model call heartbeats while it waits, so a lost worker's call is retried elsewhere.
+    activities: heartbeating({
       ...createRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
       ...createSynthRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
       ...createPolicyActivities({
         policyFor: createPolicyFactory(config),
         transcriptsDir: join(config.paths.artifacts, 'transcripts'),
       }),
-    },
+    }),
     maxConcurrentActivityTaskExecutions: config.workers.llmConcurrency,
   });
   return [worker];

@@ -3,6 +3,7 @@ import type { CatalogActivities } from '../activities/catalog';
 import type { IntakeActivities } from '../activities/intake';
 import type { LadderActivities } from '../activities/ladder';
 import type { RoleActivities } from '../activities/roles';
+import type { PolicyActivities } from '../activities/rollouts';
 import type { SandboxActivities } from '../activities/sandbox';
 import type { SmokeActivities } from '../activities/smoke';
 import type { SynthPackageActivities } from '../activities/synth-package';
@@ -51,31 +52,39 @@ export const trainingActivities = (kind: 'cpu' | 'gpu', timeoutS: number) =>
     },
   });
 
-/** Agent roles on the LLM queue; a role output that fails its schema is not retried. */
-export const roleActivities = () =>
-  proxyActivities<RoleActivities>({
+/**
+ * Model calls on the LLM queue. They are the longest waits there are, so every llm activity
+ * heartbeats while it waits on the endpoint (`workers/llm.ts`): a lost worker is noticed within
+ * the heartbeat timeout and the call is retried on another, instead of sitting "Started" until
+ * startToClose.
+ */
+function onLlmQueue<T extends object>(
+  nonRetryable: string[],
+  startToCloseTimeout: ActivityOptions['startToCloseTimeout'] = '15 minutes',
+) {
+  return proxyActivities<T>({
     taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
-    startToCloseTimeout: '15 minutes',
+    startToCloseTimeout,
+    heartbeatTimeout: '20 seconds',
     retry: {
       maximumAttempts: 4,
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
-      nonRetryableErrorTypes: ['InvalidRoleOutput'],
+      nonRetryableErrorTypes: nonRetryable,
     },
   });
+}
 
-/** Synth's roles on the LLM queue, with the same options as the Forge's. */
-export const synthRoleActivities = () =>
-  proxyActivities<SynthRoleActivities>({
-    taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
-    startToCloseTimeout: '15 minutes',
-    retry: {
-      maximumAttempts: 4,
-      initialInterval: '2 seconds',
-      backoffCoefficient: 2,
-      nonRetryableErrorTypes: ['InvalidRoleOutput'],
-    },
-  });
+/** Agent roles; a role output that fails its schema is not retried. */
+export const roleActivities = () => onLlmQueue<RoleActivities>(['InvalidRoleOutput']);
+/** Synth's roles, with the same options as the Forge's. */
+export const synthRoleActivities = () => onLlmQueue<SynthRoleActivities>(['InvalidRoleOutput']);
+/** A rollout policy's turns. */
+export const policyActivities = () =>
+  onLlmQueue<PolicyActivities>(['InvalidPolicyOutput', 'UnknownPolicy', 'EndpointRefused', 'UnknownApiKey']);
+/** The check of a batch's policy before it starts: quick, so a short startToClose. */
+export const policyCheckActivities = () =>
+  onLlmQueue<PolicyActivities>(['UnknownPolicy', 'EndpointRefused', 'UnknownApiKey'], '1 minute');
 
 /** Cheap file work on the control queue itself. */
 const onControlQueue: ActivityOptions = {

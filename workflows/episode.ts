@@ -7,13 +7,13 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { EpisodeEnvActivities, PolicyActivities } from '../activities/rollouts';
+import type { EpisodeEnvActivities } from '../activities/rollouts';
 import type { Action, PolicyTurn } from '../domain/env';
 import type { PolicySpecInput } from '../domain/policy-spec';
 import type { RewardMode } from '../domain/rewards';
 import type { PolicyVariant } from '../domain/policy-space';
 import type { EpisodeOutcome } from '../domain/rollouts';
-import { siblingQueue } from '../domain/queues';
+import { policyActivities } from './activity-proxies';
 
 export interface EpisodeInput {
   task: string;
@@ -41,18 +41,6 @@ const env = proxyActivities<EpisodeEnvActivities>({
   },
 });
 
-const policyOn = () =>
-  proxyActivities<PolicyActivities>({
-    taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
-    startToCloseTimeout: '15 minutes',
-    retry: {
-      maximumAttempts: 4,
-      initialInterval: '2 seconds',
-      backoffCoefficient: 2,
-      nonRetryableErrorTypes: ['InvalidPolicyOutput', 'UnknownPolicy', 'EndpointRefused', 'UnknownApiKey'],
-    },
-  });
-
 const messageOf = (err: unknown) =>
   err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
 
@@ -79,7 +67,7 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
   }
   const { envId } = opened;
   turns.push({ observation: opened.observation, reward: 0, done: opened.observation.done });
-  const policy = policyOn();
+  const policy = policyActivities();
   // policyTurn also writes the model's transcript and says where; older histories ran policyNext.
   const withTranscripts = patched('policy-turn-transcripts');
   let transcript: string | undefined;

@@ -4,7 +4,6 @@ import {
   continueAsNew,
   defineQuery,
   patched,
-  proxyActivities,
   setHandler,
   startChild,
   TimeoutFailure,
@@ -22,8 +21,7 @@ import { describeIssues } from '../domain/env';
 import { episodeVariant } from '../domain/policy-space';
 import { policyOf } from '../domain/policy-spec';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
-import type { PolicyActivities } from '../activities/rollouts';
-import { siblingQueue } from '../domain/queues';
+import { policyCheckActivities } from './activity-proxies';
 import { episode } from './episode';
 
 export const rolloutProgressQuery = defineQuery<RolloutProgress>('rolloutProgress');
@@ -32,11 +30,7 @@ export const rolloutProgressQuery = defineQuery<RolloutProgress>('rolloutProgres
 const EPISODES_PER_RUN = 200;
 
 async function checkPolicy(policy: RolloutInput['policy']): Promise<void> {
-  const { checkPolicy } = proxyActivities<PolicyActivities>({
-    taskQueue: siblingQueue(workflowInfo().taskQueue, 'llm'),
-    startToCloseTimeout: '1 minute',
-    retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['UnknownPolicy', 'EndpointRefused', 'UnknownApiKey'] },
-  });
+  const { checkPolicy } = policyCheckActivities();
   try {
     await checkPolicy({ policy });
   } catch (err) {
