@@ -27,6 +27,22 @@ export const configSchema = z.strictObject({
     artifacts: z.string().min(1),
     catalog: z.string().min(1),
   }),
+  /**
+   * Where the catalog, trajectories, run artifacts and session snapshots live for every host
+   * (package/store/): `fs` = the `paths` folders on a volume all hosts mount; `s3` = an
+   * S3-compatible object store (credentials from the AWS SDK's usual sources, never from here).
+   */
+  store: z.strictObject({
+    backend: z.enum(['fs', 's3']),
+    s3: z.strictObject({
+      /** unset = AWS itself; a MinIO/Ceph/other S3-compatible server's URL otherwise */
+      endpoint: z.string().url().optional(),
+      bucket: z.string().min(1).optional(),
+      region: z.string().min(1),
+      /** every key starts with this (one bucket, several Anvil installations) */
+      prefix: z.string(),
+    }),
+  }),
   sandbox: z.strictObject({
     /** `local`: plain processes, for hosts without Docker — trusted code only, weaker isolation (sandbox/local.ts) */
     backend: z.enum(['docker', 'local']),
@@ -186,6 +202,11 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_HOME: 'paths.home',
   ANVIL_ARTIFACTS: 'paths.artifacts',
   ANVIL_CATALOG: 'paths.catalog',
+  ANVIL_STORE: 'store.backend',
+  ANVIL_S3_ENDPOINT: 'store.s3.endpoint',
+  ANVIL_S3_BUCKET: 'store.s3.bucket',
+  ANVIL_S3_REGION: 'store.s3.region',
+  ANVIL_S3_PREFIX: 'store.s3.prefix',
   ANVIL_SANDBOX_BACKEND: 'sandbox.backend',
   ANVIL_SANDBOX_IMAGE: 'sandbox.image',
   ANVIL_SANDBOX_PYTHON: 'sandbox.python',

@@ -89,6 +89,10 @@ export const FAILURE_KINDS: Record<string, Kind> = {
     class: 'input',
     hint: 'paths in workflow inputs must lie under paths.home, paths.artifacts or paths.catalog',
   },
+  FencedOut: {
+    class: 'infrastructure',
+    hint: 'the session moved to another host; the lost host stops writing and the new owner carries on',
+  },
   InvalidRunSpec: { class: 'input', hint: 'fix the run spec fields named in the message' },
   InvalidTrainingSpec: { class: 'input', hint: 'fix the training spec fields named in the message' },
   BadSynthInput: { class: 'input', hint: 'fix the Synth options named in the message' },

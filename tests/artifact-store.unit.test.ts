@@ -1,0 +1,41 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config';
+import { openStore } from '../package/store';
+import { createFsStore } from '../package/store/fs-store';
+import { storeContract } from './helpers/store-contract';
+
+describe('the artifact store on a shared folder (fs)', () => {
+  storeContract(() => createFsStore(mkdtempSync(join(tmpdir(), 'anvil-fs-store-'))));
+
+  it('leaves no staging file behind a write', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'anvil-fs-store-'));
+    const store = createFsStore(root);
+    for (let i = 0; i < 5; i++) await store.put('a/b', `v${i}`);
+    expect(readdirSync(join(root, 'a'))).toEqual(['b']);
+  });
+});
+
+describe('openStore', () => {
+  const config = (env: Record<string, string>) =>
+    loadConfig({ ANVIL_HOME: '/srv/anvil', ANVIL_CONFIG: join(__dirname, 'helpers', 'empty-config.json'), ...env });
+
+  it('is the ANVIL_HOME folder by default', () => {
+    expect(openStore(config({})).describe).toBe('fs:/srv/anvil');
+  });
+
+  it('is an S3 bucket with ANVIL_STORE=s3, and says which setting is missing without a bucket', () => {
+    expect(() => openStore(config({ ANVIL_STORE: 's3' }))).toThrow(/store.s3.bucket is unset/);
+    const store = openStore(
+      config({
+        ANVIL_STORE: 's3',
+        ANVIL_S3_BUCKET: 'runs',
+        ANVIL_S3_ENDPOINT: 'http://minio:9000',
+        ANVIL_S3_PREFIX: 'a/',
+      }),
+    );
+    expect(store.describe).toBe('s3://runs/a/ at http://minio:9000');
+  });
+});
