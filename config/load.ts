@@ -14,7 +14,7 @@ function defaults(home: string): Tree {
     temporal: { namespace: 'default', devServer: { port: 7233, uiPort: 8233, dbFile: join(home, 'temporal.db') } },
     taskQueuePrefix: 'anvil',
     paths: { home, artifacts: join(home, 'artifacts'), catalog: join(home, 'catalog') },
-    store: { backend: 'fs', s3: { region: 'us-east-1', prefix: 'anvil/' } },
+    store: { backend: 'fs', snapshots: false, s3: { region: 'us-east-1', prefix: 'anvil/' } },
     sandbox: {
       backend: 'docker',
       limits: { cpus: 1, memoryMb: 2048, pids: 256, timeoutS: 600, outputBytes: 1 << 20, tmpMb: 256 },

@@ -34,6 +34,15 @@ export const configSchema = z.strictObject({
    */
   store: z.strictObject({
     backend: z.enum(['fs', 's3']),
+    /**
+     * Dojo sessions snapshot their workspace to the store after each code step, and a session moved
+     * to another host starts from the last one (its lost host fenced out): for clusters with several
+     * sandbox hosts; off = a moved session's /workspace restarts empty.
+     */
+    snapshots: z.preprocess(
+      (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v),
+      z.boolean(),
+    ),
     s3: z.strictObject({
       /** unset = AWS itself; a MinIO/Ceph/other S3-compatible server's URL otherwise */
       endpoint: z.string().url().optional(),
@@ -203,6 +212,7 @@ export const ENV_KEYS: Record<string, string> = {
   ANVIL_ARTIFACTS: 'paths.artifacts',
   ANVIL_CATALOG: 'paths.catalog',
   ANVIL_STORE: 'store.backend',
+  ANVIL_STORE_SNAPSHOTS: 'store.snapshots',
   ANVIL_S3_ENDPOINT: 'store.s3.endpoint',
   ANVIL_S3_BUCKET: 'store.s3.bucket',
   ANVIL_S3_REGION: 'store.s3.region',

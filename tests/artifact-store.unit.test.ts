@@ -22,13 +22,14 @@ describe('openStore', () => {
   const config = (env: Record<string, string>) =>
     loadConfig({ ANVIL_HOME: '/srv/anvil', ANVIL_CONFIG: join(__dirname, 'helpers', 'empty-config.json'), ...env });
 
-  it('is the ANVIL_HOME folder by default', () => {
-    expect(openStore(config({})).describe).toBe('fs:/srv/anvil');
+  it('is the ANVIL_HOME folder by default, without session snapshots', async () => {
+    expect((await openStore(config({}))).describe).toBe('fs:/srv/anvil');
+    expect(config({}).store.snapshots).toBe(false);
   });
 
-  it('is an S3 bucket with ANVIL_STORE=s3, and says which setting is missing without a bucket', () => {
-    expect(() => openStore(config({ ANVIL_STORE: 's3' }))).toThrow(/store.s3.bucket is unset/);
-    const store = openStore(
+  it('is an S3 bucket with ANVIL_STORE=s3, and says which setting is missing without a bucket', async () => {
+    await expect(openStore(config({ ANVIL_STORE: 's3' }))).rejects.toThrow(/store.s3.bucket is unset/);
+    const store = await openStore(
       config({
         ANVIL_STORE: 's3',
         ANVIL_S3_BUCKET: 'runs',

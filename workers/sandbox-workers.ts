@@ -9,6 +9,7 @@ import { createSynthSandboxActivities } from '../activities/synth-sandbox';
 import { createTrainingActivities } from '../activities/training';
 import { createVerificationActivities } from '../activities/verification';
 import { hostQueue, taskQueueName } from '../domain/queues';
+import { openStore } from '../package/store';
 import { GpuSlots, withGpuSlots } from '../sandbox/gpu-slots';
 import { WarmDockerSandbox } from '../sandbox/warm';
 import { inputRoots, readySandbox, scratchDir, type WorkerDeps } from './deps';
@@ -61,6 +62,8 @@ export async function createSandboxWorkers(
     scratchDir: scratchDir(config),
     hostQueue: ownQueue,
     workspaceRetentionS: config.sandbox.workspaceRetentionS,
+    // Sessions' ownership epochs and workspace snapshots, so a session moved here resumes its workspace.
+    store: config.store.snapshots ? await openStore(config) : undefined,
   });
   const common = {
     connection,

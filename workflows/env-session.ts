@@ -81,6 +81,8 @@ interface Carried extends SessionState {
   task: TaskInfo;
   trajectory: string;
   placement?: string;
+  /** how many times the session was placed: the epoch its host writes to the store as */
+  placements?: number;
   /** the last steps' results by update id: a client retrying a step (even into a new run) gets the result */
   recent?: Recent[];
 }
@@ -155,6 +157,7 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
   /** the task and its trajectory file, once the session has opened them */
   let opened = carried && { task: carried.task, trajectory: carried.trajectory };
   let placement = carried?.placement;
+  let placements = carried?.placements ?? (placement ? 1 : 0);
   let recent = carried?.recent ?? [];
   let busy = false;
   let actionsSeen = 0;
@@ -179,6 +182,7 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
       retry: { maximumAttempts: 5 },
     });
     placement = (await placer.placeSession()).queue;
+    placements += 1;
   }
 
   /**
@@ -266,7 +270,8 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
     // What scoring reads, not the whole task or history: the payload stays small however long the session.
     const scoring = { budget, rewardMode, task: { metric: task.metric, leaderboards: task.leaderboards } };
     const record = { ...base, session: { ...session, history: [] }, terms: scoring, trajectory, startedAtMs };
-    const taken = (await withHost(task, (host, moved) => host.runAndRecord({ ...record, moved }))).result;
+    const taken = (await withHost(task, (host, moved) => host.runAndRecord({ ...record, moved, epoch: placements })))
+      .result;
     return { ...taken, state: { ...taken.state, history: mergeHistory(session.history, taken.state.history) } };
   }
 
@@ -364,7 +369,7 @@ export async function envSession(input: EnvSessionInput): Promise<EnvState> {
     opened = await control.openTask({ envId, taskId: input.taskId, catalogDir: input.catalogDir });
   }
 
-  const carry = (): Carried => ({ ...session, ...opened!, placement, recent });
+  const carry = (): Carried => ({ ...session, ...opened!, placement, placements, recent });
   const rollover = () =>
     workflowInfo().continueAsNewSuggested || (input.stepsPerRun !== undefined && stepsThisRun >= input.stepsPerRun);
   while (!isDone(session)) {

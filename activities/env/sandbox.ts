@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { ApplicationFailure } from '@temporalio/activity';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EnvAction, Observation, RunSummary } from '../../domain/env';
@@ -6,11 +7,13 @@ import { heldOutOf, runOutcome } from '../../domain/outcomes';
 import { retake, type SessionState, type StepTerms, step, stepTimings } from '../../domain/session';
 import type { SandboxLimits } from '../../domain/sandbox';
 import { packagePaths } from '../../package/layout';
+import type { ArtifactStore } from '../../package/store';
 import type { Sandbox } from '../../sandbox/sandbox';
 import type { WarmDockerSandbox, WarmSessionSpec } from '../../sandbox/warm';
 import { markClosed, sweepClosed } from '../../sandbox/workspace-quota';
 import { type GradeResult, gradeInSandbox } from '../grading';
 import { runKey, withHeartbeat } from '../heartbeat';
+import { snapshotSession, takeSession } from './session-store';
 import { appendStepOnce, recordedStep } from './trajectory-file';
 
 /** What the agent reads of each stream: its last part. */
@@ -40,6 +43,8 @@ export interface EnvSandboxDeps {
   hostQueue: string;
   /** a closed session's workspace is removed this long after the close */
   workspaceRetentionS: number;
+  /** the shared store: session ownership (epochs) and workspace snapshots; unset = host-local only */
+  store?: ArtifactStore;
 }
 
 /** A code step to run and record in one activity: what the workflow knows before it runs. */
@@ -52,6 +57,8 @@ export interface RecordedStepInput extends StepInput {
   terms: StepTerms;
   /** the session moved to this host for this step (its /workspace started empty) */
   moved: boolean;
+  /** the session's placement count: this host owns the session as this epoch (unset in older histories) */
+  epoch?: number;
   trajectory: string;
   startedAtMs: number;
 }
@@ -75,6 +82,7 @@ export function createEnvSandboxActivities({
   scratchDir,
   hostQueue,
   workspaceRetentionS,
+  store,
 }: EnvSandboxDeps) {
   const workspaceOf = (envId: string) => join(sessionsDir, envId.replace(/[^A-Za-z0-9_.-]+/g, '_'), 'workspace');
   const spec = (envId: string, packageDir: string, limits: StepInput['limits']): WarmSessionSpec => ({
@@ -118,6 +126,22 @@ export function createEnvSandboxActivities({
     });
   }
 
+  /** The session's container exists (its workspace mounted), then this host takes the session as `epoch`. */
+  async function takeOver(store: ArtifactStore, session: WarmSessionSpec, owned: Parameters<typeof takeSession>[1]) {
+    await warm.ensure(session);
+    await takeSession(store, owned);
+  }
+
+  /** Runs `work`; when the store says another host owns the session, this host's container is stopped first. */
+  async function fenced(envId: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      if (err instanceof ApplicationFailure && err.type === 'FencedOut') await warm.stop(envId);
+      throw err;
+    }
+  }
+
   return {
     async placeSession(): Promise<{ queue: string }> {
       return { queue: hostQueue };
@@ -134,7 +158,11 @@ export function createEnvSandboxActivities({
       const { envId, taskId, action, params, session, terms, moved, trajectory, startedAtMs } = input;
       const recorded = await recordedStep(trajectory, session.stepsUsed);
       if (recorded) return retake(session, { ...recorded, endedAtMs: Date.parse(recorded.timings.endedAt) }, terms);
+      const owned = store && input.epoch ? { envId, epoch: input.epoch, workspaceDir: workspaceOf(envId) } : undefined;
+      if (owned) await fenced(envId, () => takeOver(store!, spec(envId, input.packageDir, input.limits), owned));
       const ran = await runStep(input);
+      // The workspace as this step left it, for a host the session may move to; a lost host is refused here.
+      if (owned) await fenced(envId, () => snapshotSession(store!, owned));
       const grade = action === 'validate_code' ? 'check' : 'score';
       const outcome = runOutcome(ran, { grade, limits: input.limits, task: terms.task, moved });
       const held = outcome.score ? heldOutOf(ran, terms) : undefined;
