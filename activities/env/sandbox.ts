@@ -129,13 +129,13 @@ export function createEnvSandboxActivities({
   /** The session's container exists (its workspace mounted), then this host takes the session as `epoch`. */
   async function takeOver(store: ArtifactStore, session: WarmSessionSpec, owned: Parameters<typeof takeSession>[1]) {
     await warm.ensure(session);
-    await takeSession(store, owned);
+    return takeSession(store, owned);
   }
 
   /** Runs `work`; when the store says another host owns the session, this host's container is stopped first. */
-  async function fenced(envId: string, work: () => Promise<unknown>): Promise<void> {
+  async function fenced<T>(envId: string, work: () => Promise<T>): Promise<T> {
     try {
-      await work();
+      return await work();
     } catch (err) {
       if (err instanceof ApplicationFailure && err.type === 'FencedOut') await warm.stop(envId);
       throw err;
@@ -159,12 +159,16 @@ export function createEnvSandboxActivities({
       const recorded = await recordedStep(trajectory, session.stepsUsed);
       if (recorded) return retake(session, { ...recorded, endedAtMs: Date.parse(recorded.timings.endedAt) }, terms);
       const owned = store && input.epoch ? { envId, epoch: input.epoch, workspaceDir: workspaceOf(envId) } : undefined;
-      if (owned) await fenced(envId, () => takeOver(store!, spec(envId, input.packageDir, input.limits), owned));
+      const taken = owned
+        ? await fenced(envId, () => takeOver(store!, spec(envId, input.packageDir, input.limits), owned))
+        : undefined;
       const ran = await runStep(input);
       // The workspace as this step left it, for a host the session may move to; a lost host is refused here.
       if (owned) await fenced(envId, () => snapshotSession(store!, owned));
       const grade = action === 'validate_code' ? 'check' : 'score';
-      const outcome = runOutcome(ran, { grade, limits: input.limits, task: terms.task, moved });
+      // A moved session whose workspace came back from its snapshot lost nothing the agent must hear of.
+      const emptied = moved && (taken === undefined || taken === 'fresh');
+      const outcome = runOutcome(ran, { grade, limits: input.limits, task: terms.task, moved: emptied });
       const held = outcome.score ? heldOutOf(ran, terms) : undefined;
       const endedAtMs = Date.now();
       const { state, observation, reward } = step(session, action, outcome, terms, endedAtMs, { held });
