@@ -111,13 +111,16 @@ async function main(): Promise<void> {
 
     // The noisy key is another client, as if on another machine: a process of its own, at the lowest
     // CPU priority, so that on a shared host what it costs the others is its requests, not its own CPU.
+    let noisySeconds = 0;
     const beside = async <T>(work: () => Promise<T>): Promise<[T, NoisyCounts]> => {
       const hammer = fork(__filename, ['--noisy', url, noisy[0]!.key.token, ...noisy.map((s) => s.envId)], {
         execPath: 'nice',
         execArgv: ['-n', '19', process.execPath, ...process.execArgv],
       });
       await once(hammer, 'message'); // started
+      const started = performance.now();
       const result = await work();
+      noisySeconds += (performance.now() - started) / 1000;
       hammer.send('stop');
       const [counts] = (await once(hammer, 'message')) as [NoisyCounts];
       return [result, counts];
@@ -134,6 +137,7 @@ async function main(): Promise<void> {
     // Warm-up, with the noisy key firing: it spends its burst (a full minute's steps) here, so the
     // phases measure a key over its limit, not one within it.
     const [, warmup] = await beside(quietRounds);
+    const warmupSeconds = noisySeconds;
     console.log(`warm-up: the noisy key got ${tally(new Map(warmup.answers))}`);
     const alone: number[] = [];
     const withNoise: number[] = [];
@@ -157,6 +161,7 @@ async function main(): Promise<void> {
       noRetryAfter += counts.noRetryAfter;
     }
     const warmupAnswers = new Map(warmup.answers);
+    const phaseSeconds = noisySeconds - warmupSeconds;
 
     console.log(
       `quiet keys' steps (${quiet.length} sessions × ${rounds} rounds × ${phases} phases each way, alternating)`,
@@ -172,7 +177,8 @@ async function main(): Promise<void> {
     );
     console.log(
       `noisy key (limits ${NOISY_LIMIT_PER_MINUTE} steps/min and ${SESSIONS_PER_KEY} sessions; fired ` +
-        `${NOISY_STEPS_PER_S} steps/s and ${NOISY_OPENS_PER_S} opens/s) in the phases: ${tally(noisyAnswers)}; ` +
+        `${NOISY_STEPS_PER_S} steps/s and ${NOISY_OPENS_PER_S} opens/s) in the phases: ${tally(noisyAnswers)} ` +
+        `(${([...noisyAnswers.values()].reduce((a, b) => a + b, 0) / phaseSeconds).toFixed(1)} answers/s); ` +
         `Retry-After up to ${retryAfter} s`,
     );
     await Promise.all(sessions.map((s) => call(s.key.token, 'DELETE', `/v1/envs/${s.envId}`)));

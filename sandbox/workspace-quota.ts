@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, realpath, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -96,7 +96,8 @@ export async function sweepClosed(sessionsDir: string, retentionS: number, now =
  * there (a tmpfs, another image, an operator's) is not one of them.
  */
 export async function workspaceMounts(sessionsDir: string): Promise<string[]> {
-  const root = resolve(sessionsDir);
+  // The kernel lists mount points by their real path.
+  const root = await realpath(sessionsDir).catch(() => resolve(sessionsDir));
   let lines: string[];
   try {
     lines = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n');
@@ -131,8 +132,9 @@ export async function sweepLeakedMounts(
   { graceMs = 60_000, now = Date.now() }: { graceMs?: number; now?: number } = {},
 ): Promise<string[]> {
   const swept: string[] = [];
+  const used = new Set(await Promise.all([...inUse].map((dir) => realpath(dir).catch(() => resolve(dir)))));
   for (const dir of await workspaceMounts(sessionsDir)) {
-    if (inUse.has(dir)) continue;
+    if (used.has(dir)) continue;
     const written = await stat(imageOf(dir)).then(
       (s) => s.mtimeMs,
       () => 0,
