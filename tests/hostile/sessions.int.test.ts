@@ -12,7 +12,7 @@ import { publishPreparedIris } from '../helpers/prepared-iris';
 
 /**
  * Hostile clients against the real Dojo (Temporal, the control worker): sessions of five keys side
- * by side, ids of other workflows, and catalogs that a workflow input names outside the served
+ * by side, a key over its limits beside another, ids of other workflows, and catalogs that a workflow input names outside the served
  * folders. No code step runs, so no sandbox is needed. bench/gateway-isolation.ts does the same
  * at 50 sessions with steps, and measures the latency a key over its limit costs the others.
  */
