@@ -36,11 +36,16 @@ export function createEpisodeEnvActivities({ envsFor }: { envsFor: (catalogDir?:
     async openEnv({
       request,
       catalogDir,
+      owner,
     }: {
       request: CreateEnvRequest;
       catalogDir?: string;
+      /** the API key that started the rollout, recorded as the session's owner */
+      owner?: string;
     }): Promise<{ envId: string; observation: Observation }> {
-      return envsFor(catalogDir).create(request).catch(final);
+      return envsFor(catalogDir)
+        .create(request, owner ? { owner } : {})
+        .catch(final);
     },
     async stepEnv({
       envId,

@@ -37,8 +37,7 @@ export interface EnvService {
   owner(envId: string): Promise<string | undefined>;
 }
 
-/** The memo field that records which API key started a workflow (sessions and rollouts). */
-export const OWNER_MEMO = 'anvilOwner';
+export { OWNER_MEMO } from '../domain/search-attributes';
 
 /** The one not-found message for an id that is not a session (or not one the caller may see). */
 export const noEnvironment = (envId: string) =>

@@ -8,4 +8,10 @@ export const SEARCH = {
   verdict: defineSearchAttributeKey('AnvilVerdict', SearchAttributeType.KEYWORD),
 };
 
+/**
+ * The memo field that records which API key started a workflow (sessions and rollouts; a rollout's
+ * episodes open their sessions under it too). The gateway shows a workflow only to that key.
+ */
+export const OWNER_MEMO = 'anvilOwner';
+
 export const SEARCH_ATTRIBUTES = Object.values(SEARCH).map((key) => key.name);

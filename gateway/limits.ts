@@ -3,8 +3,12 @@ import { EnvError } from '../client';
 /**
  * Per-key limits of the gateway, kept in this process: a token bucket for steps per minute, and
  * the ids of what each key has open (sessions, rollouts) with their weight. An id counted as open
- * is asked about again (`stillOpen`) only when its key is at its limit, so ended ones stop counting.
+ * is asked about again (`stillOpen`) only when its key is at its limit, so ended ones stop counting;
+ * and at most once per PRUNE_EVERY_MS for a key, so a client hammering past its cap costs the
+ * engine nothing more than a well-behaved one.
  */
+
+const PRUNE_EVERY_MS = 2000;
 
 export class StepRate {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -39,6 +43,8 @@ export class OpenSet {
   ) {}
 
   private reservations = 0;
+  /** each key's last look at what is still open: when, and the look itself (shared while it runs) */
+  private readonly pruned = new Map<string, { at: number; done: Promise<void> }>();
 
   /**
    * Holds `weight` for `key`, or throws a 429 if that would take it over `limit` (after dropping
@@ -63,7 +69,15 @@ export class OpenSet {
     };
   }
 
-  private async prune(key: string): Promise<void> {
+  private prune(key: string): Promise<void> {
+    const last = this.pruned.get(key);
+    if (last && Date.now() - last.at < PRUNE_EVERY_MS) return last.done;
+    const done = this.pruneNow(key);
+    this.pruned.set(key, { at: Date.now(), done });
+    return done;
+  }
+
+  private async pruneNow(key: string): Promise<void> {
     const ids = [...(this.open.get(key)?.keys() ?? [])].filter((id) => !id.startsWith('\0'));
     const open = await Promise.all(ids.map((id) => this.stillOpen(id).catch(() => true)));
     ids.forEach((id, i) => open[i] || this.close(key, id));

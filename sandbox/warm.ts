@@ -9,7 +9,7 @@ import { CappedOutput, outputOf } from './capped-output';
 import { ANVIL_LABEL, assertReadableByOthers, containerOwner, gpuDevices, isolatedHostConfig } from './docker';
 import { sandboxImageTag } from './image';
 import { runOnServer, ServerLost, type ServerRun, stepToken } from './step-server';
-import { mountWorkspace } from './workspace-quota';
+import { mountWorkspace, sweepLeakedMounts } from './workspace-quota';
 
 const FORK_SERVER = resolve(__dirname, 'harness', 'fork_server.py');
 /** the sandbox user made by sandbox/image */
@@ -322,6 +322,20 @@ export class WarmDockerSandbox {
     // As the sandbox user, who owns what the steps wrote (the worker may not be root).
     await this.run(container, ['find', '/workspace', '-mindepth', '1', '-delete'], '10001:10001');
     if (kept) await this.startServer(spec.sessionKey, container);
+  }
+
+  /**
+   * At a worker's start (after reaping the containers of workers gone from this host): unmounts the
+   * workspace filesystems under `sessionsDir` that no Anvil container binds, left by a crashed
+   * worker. Returns the folders unmounted.
+   */
+  async sweepLeakedWorkspaces(sessionsDir: string, options?: { graceMs?: number }): Promise<string[]> {
+    // Any state counts: a container created but not yet started holds its workspace already.
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [ANVIL_LABEL] } });
+    const inUse = new Set(
+      containers.flatMap((c) => c.Mounts.filter((m) => m.Destination === '/workspace').map((m) => resolve(m.Source))),
+    );
+    return sweepLeakedMounts(sessionsDir, inUse, options);
   }
 
   /** Ends the session's container; its workspace stays on the host. */

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { chmod, mkdir, readFile, readdir, realpath, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -88,4 +88,64 @@ export async function sweepClosed(sessionsDir: string, retentionS: number, now =
     removed += 1;
   }
   return removed;
+}
+
+/**
+ * Anvil's own workspace filesystems under `sessionsDir`: mount points `<sessionsDir>/<session>/workspace`
+ * on a loop device whose backing file is the image beside them (`workspace.img`). Any other mount
+ * there (a tmpfs, another image, an operator's) is not one of them.
+ */
+export async function workspaceMounts(sessionsDir: string): Promise<string[]> {
+  // The kernel lists mount points by their real path.
+  const root = await realpath(sessionsDir).catch(() => resolve(sessionsDir));
+  let lines: string[];
+  try {
+    lines = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n');
+  } catch {
+    return [];
+  }
+  const mounts: string[] = [];
+  for (const line of lines) {
+    const [left, right] = line.split(' - ');
+    const dir = left?.split(' ')[4];
+    const source = right?.split(' ')[1];
+    if (!dir || !source || basename(dir) !== 'workspace' || dirname(dirname(dir)) !== root) continue;
+    const loop = /^\/dev\/(loop\d+)$/.exec(source)?.[1];
+    if (!loop) continue;
+    const backing = await readFile(`/sys/block/${loop}/loop/backing_file`, 'utf8').catch(() => '');
+    // " (deleted)": the image was removed while still mounted, a leak all the same.
+    if (backing.trim().replace(/ \(deleted\)$/, '') === imageOf(dir)) mounts.push(dir);
+  }
+  return mounts;
+}
+
+/**
+ * Unmounts the workspace filesystems under `sessionsDir` that no container uses (`inUse`): those a
+ * crashed worker left behind. Their images stay, so a session that is still alive gets its files
+ * back when its next step mounts the image again; removing them is `sweepClosed`'s job. A mount
+ * younger than `graceMs` (by its image's last write) is kept: another worker may be about to start
+ * its container. Returns the folders unmounted.
+ */
+export async function sweepLeakedMounts(
+  sessionsDir: string,
+  inUse: ReadonlySet<string>,
+  { graceMs = 60_000, now = Date.now() }: { graceMs?: number; now?: number } = {},
+): Promise<string[]> {
+  const swept: string[] = [];
+  const used = new Set(await Promise.all([...inUse].map((dir) => realpath(dir).catch(() => resolve(dir)))));
+  for (const dir of await workspaceMounts(sessionsDir)) {
+    if (used.has(dir)) continue;
+    const written = await stat(imageOf(dir)).then(
+      (s) => s.mtimeMs,
+      () => 0,
+    );
+    if (now - written < graceMs) continue;
+    try {
+      await run('umount', [dir]);
+      swept.push(dir);
+    } catch (err) {
+      console.warn(`anvil: kept the workspace mount ${dir}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  return swept;
 }

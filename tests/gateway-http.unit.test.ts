@@ -491,6 +491,19 @@ describe('API keys and ownership', () => {
     expect((await open()).statusCode).toBe(201);
   });
 
+  it('opens hammered past the cap are 429s that cost the engine one look at the open sessions, not one each', async () => {
+    const one = testKey('one', 'user', { sessions: 1 });
+    await app.close();
+    app = createGateway({ envs, auth: { keys: testKeyRing([one, user]) } });
+    const open = (token: string) => inject({ method: 'POST', url: '/v1/envs', payload: { taskId: 'iris' } }, token);
+    expect((await open(one.token)).statusCode).toBe(201);
+    const refused = await Promise.all(Array.from({ length: 20 }, () => open(one.token)));
+    expect(refused.map((r) => r.statusCode)).toEqual(Array(20).fill(429));
+    expect(refused.every((r) => Number(r.headers['retry-after']) >= 1)).toBe(true);
+    expect(envs.calls.filter((c) => c.method === 'get')).toHaveLength(1);
+    expect((await open(user.token)).statusCode).toBe(201); // another key is served meanwhile
+  });
+
   it('a route that takes an id must say what it names, or the gateway refuses to start', () => {
     const gateway = createGateway({ envs, auth: { keys: testKeyRing([user]) } });
     expect(() => gateway.get('/v1/things/:id', async () => ({}))).toThrow(/takes an id .* config: \{owns/);

@@ -9,6 +9,7 @@ import { envService, http, publishFixture, startGateway, trajectorySteps } from 
 import { type ScriptedLlm, startScriptedLlm } from './helpers/scripted-llm';
 import { policyScript } from './helpers/scripted-policy';
 import { createTestEnv, type TestEnv } from './helpers/env';
+import { testKey } from './helpers/keys';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 
 const exec = promisify(execFile);
@@ -42,6 +43,7 @@ describe('rolloutBatch', () => {
   let gateway: { app: FastifyInstance; url: string };
   let llm: ScriptedLlm;
   const cpuWorkers: WorkerProcess[] = [];
+  const [owner, other] = [testKey('trainer'), testKey('other')];
 
   beforeAll(async () => {
     llm = await startScriptedLlm(policyScript());
@@ -60,7 +62,7 @@ describe('rolloutBatch', () => {
       controlQueue: t.controlQueue,
       catalogDir: t.config.paths.catalog,
     });
-    gateway = await startGateway(envService(t), rollouts);
+    gateway = await startGateway(envService(t), rollouts, { keys: [owner, other] });
   }, 300_000);
   afterAll(async () => {
     for (const w of cpuWorkers) w.child.kill('SIGKILL');
@@ -148,6 +150,32 @@ describe('rolloutBatch', () => {
     expect(llm.requests.length - before).toBeGreaterThanOrEqual(16 * 4);
     expectGroupsConsistent(result);
   }, 600_000);
+
+  it("an episode's session belongs to the key that started the rollout: another key gets 404s, also from a fresh gateway", async () => {
+    const started = await http<{ id: string }>(gateway.url, 'POST', '/v1/rollouts', {
+      tasks: ['iris-species'],
+      policy: 'heuristic',
+      samplesPerTask: 1,
+      maxSteps: 2,
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const result = (await t.client.workflow.getHandle(started.body.id).result()) as RolloutResult;
+    const envIds = result.episodes.map((e) => e.envId!);
+    expect(envIds).toHaveLength(1);
+    // A fresh gateway has no owner cached: it reads each session's owner from Temporal.
+    const fresh = await startGateway(envService(t), undefined, { keys: [owner, other] });
+    try {
+      for (const envId of envIds) {
+        expect((await http(fresh.url, 'GET', `/v1/envs/${envId}`, undefined, owner.token)).status).toBe(200);
+        const read = await http(fresh.url, 'GET', `/v1/envs/${envId}`, undefined, other.token);
+        const step = await http(fresh.url, 'POST', `/v1/envs/${envId}/step`, { action: 'reset' }, other.token);
+        const close = await http(fresh.url, 'DELETE', `/v1/envs/${envId}`, undefined, other.token);
+        expect([read.status, step.status, close.status]).toEqual([404, 404, 404]);
+      }
+    } finally {
+      await fresh.app.close();
+    }
+  }, 300_000);
 
   it('starts from the Temporal CLI as the README shows, flags an episode that cannot start, and refuses bad input', async () => {
     const input = JSON.stringify({

@@ -50,15 +50,22 @@ export async function createSandboxWorkers(
     Runtime.instance().logger.warn(
       `the ${kind} worker uses the local sandbox backend: it runs one-shot sandbox work only, no Dojo sessions (they need a Docker sandbox host)`,
     );
+  const warm = new WarmDockerSandbox(docker, {
+    image: config.sandbox.image,
+    runsDir,
+    gpus,
+    workspaceQuotaMb: config.sandbox.workspaceQuotaMb,
+  });
+  const sessionsDir = join(config.paths.artifacts, 'sessions');
+  if (sessions) {
+    const swept = await warm.sweepLeakedWorkspaces(sessionsDir);
+    if (swept.length)
+      Runtime.instance().logger.warn(`unmounted ${swept.length} leaked session workspace(s)`, { swept });
+  }
   const env = createEnvSandboxActivities({
     sandbox: hostSandbox, // grading a step needs no GPU slot: the session's container holds the GPUs
-    warm: new WarmDockerSandbox(docker, {
-      image: config.sandbox.image,
-      runsDir,
-      gpus,
-      workspaceQuotaMb: config.sandbox.workspaceQuotaMb,
-    }),
-    sessionsDir: join(config.paths.artifacts, 'sessions'),
+    warm,
+    sessionsDir,
     scratchDir: scratchDir(config),
     hostQueue: ownQueue,
     workspaceRetentionS: config.sandbox.workspaceRetentionS,

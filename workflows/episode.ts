@@ -25,6 +25,8 @@ export interface EpisodeInput {
   /** the heuristic policy's variant (a seeded draw, or a fidelity rung); unset = its baseline */
   variant?: PolicyVariant;
   catalogDir?: string;
+  /** the API key that started the rollout: the episode's session is its too */
+  owner?: string;
 }
 
 /** The turns so far, the opening observation first (`anvil env run` prints them as they come). */
@@ -58,6 +60,7 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
     opened = await env.openEnv({
       request: { taskId: input.task, budget: { steps: input.maxSteps }, rewardMode: input.rewardMode },
       catalogDir: input.catalogDir,
+      ...(input.owner ? { owner: input.owner } : {}),
     });
   } catch (err) {
     throw ApplicationFailure.nonRetryable(

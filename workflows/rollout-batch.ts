@@ -21,6 +21,7 @@ import { describeIssues } from '../domain/env';
 import { episodeVariant } from '../domain/policy-space';
 import { policyOf } from '../domain/policy-spec';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { OWNER_MEMO } from '../domain/search-attributes';
 import { policyCheckActivities } from './activity-proxies';
 import { episode } from './episode';
 
@@ -55,6 +56,8 @@ export async function rolloutBatch(input: RolloutInput, carried?: Carried): Prom
     throw ApplicationFailure.nonRetryable(`bad rollout input: ${describeIssues(parsed.error)}`, 'BadRolloutInput');
   const spec = parsed.data;
   const batchId = carried?.batchId ?? workflowInfo().workflowId;
+  // The key that started the batch (its memo; continue-as-new keeps it) owns its episodes' sessions.
+  const owner = workflowInfo().memo?.[OWNER_MEMO];
   const done: EpisodeOutcome[] = [...(carried?.done ?? [])];
   const all = spec.tasks.flatMap((task) =>
     Array.from({ length: spec.samplesPerTask }, (_, sample) => ({ task, sample })),
@@ -88,6 +91,7 @@ export async function rolloutBatch(input: RolloutInput, carried?: Carried): Prom
             rewardMode: spec.rewardMode,
             ...variantOf(sample),
             ...(spec.catalogDir ? { catalogDir: spec.catalogDir } : {}),
+            ...(typeof owner === 'string' ? { owner } : {}),
           },
         ],
         workflowExecutionTimeout: `${spec.episodeTimeoutS} seconds`,

@@ -12,7 +12,7 @@ import { publishPreparedIris } from '../helpers/prepared-iris';
 
 /**
  * Hostile clients against the real Dojo (Temporal, the control worker): sessions of five keys side
- * by side, ids of other workflows, and catalogs that a workflow input names outside the served
+ * by side, a key over its limits beside another, ids of other workflows, and catalogs that a workflow input names outside the served
  * folders. No code step runs, so no sandbox is needed. bench/gateway-isolation.ts does the same
  * at 50 sessions with steps, and measures the latency a key over its limit costs the others.
  */
@@ -22,6 +22,7 @@ describe('hostile clients against the Dojo', () => {
   let gateway: { app: FastifyInstance; url: string };
   const keys = Array.from({ length: 5 }, (_, i) => testKey(`trainer-${i}`));
   const admin = testKey('admin', 'admin');
+  const noisy = testKey('noisy', 'user', { stepsPerMinute: 5, sessions: 2 });
 
   beforeAll(async () => {
     t = await createTestEnv();
@@ -36,7 +37,7 @@ describe('hostile clients against the Dojo', () => {
       maxBudget: t.config.env.max,
       stepsPerRun: 2, // sessions continue as new often: ownership must survive it
     });
-    gateway = await startGateway(envs, undefined, { keys: [...keys, admin] });
+    gateway = await startGateway(envs, undefined, { keys: [...keys, admin, noisy] });
   }, 300_000);
   afterAll(async () => {
     await gateway?.app.close();
@@ -103,6 +104,58 @@ describe('hostile clients against the Dojo', () => {
       expect(state.body).toMatchObject({ stepsUsed: 3, done: false }); // nobody else's step landed
       expect((await http(gateway.url, 'DELETE', `/v1/envs/${envId}`, undefined, key.token)).status).toBe(200);
     }
+  });
+
+  it('a key over its limits — tries: a third session past a cap of 2, and 20 steps at once past 5 a minute, while another key steps; holds: 429s with Retry-After for the extra ones only, the other key served, no refused step recorded', async () => {
+    const open = () =>
+      http<{ envId: string }>(gateway.url, 'POST', '/v1/envs', { taskId: 'iris-species' }, noisy.token);
+    const mine = [await open(), await open()];
+    expect(mine.map((r) => r.status)).toEqual([201, 201]);
+    const third = await open();
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const quiet = await http<{ envId: string }>(
+      gateway.url,
+      'POST',
+      '/v1/envs',
+      { taskId: 'iris-species' },
+      keys[0]!.token,
+    );
+    expect(quiet.status).toBe(201);
+
+    const stepAs = (token: string, envId: string) =>
+      http(gateway.url, 'POST', `/v1/envs/${envId}/step`, { action: 'request_info' }, token);
+    const [burst, served] = await Promise.all([
+      Promise.all(Array.from({ length: 20 }, (_, i) => stepAs(noisy.token, mine[i % 2]!.body.envId))),
+      stepAs(keys[0]!.token, quiet.body.envId),
+    ]);
+    expect(served.status).toBe(200);
+    const ok = burst.filter((r) => r.status === 200).length;
+    // 5 tokens at once, one more every 12 s: a burst on a loaded machine may see one refilled.
+    expect(ok).toBeGreaterThanOrEqual(5);
+    expect(ok).toBeLessThanOrEqual(6);
+    const refused = burst.filter((r) => r.status !== 200);
+    expect(refused.map((r) => r.status)).toEqual(Array(20 - ok).fill(429));
+    expect(refused.every((r) => Number(r.headers.get('retry-after')) >= 1)).toBe(true);
+
+    let recorded = 0;
+    for (const { body } of mine) {
+      const state = await http<{ stepsUsed: number }>(
+        gateway.url,
+        'GET',
+        `/v1/envs/${body.envId}`,
+        undefined,
+        noisy.token,
+      );
+      recorded += state.body.stepsUsed;
+      expect((await http(gateway.url, 'DELETE', `/v1/envs/${body.envId}`, undefined, noisy.token)).status).toBe(200);
+    }
+    expect(recorded).toBe(ok); // a refused step never reached the session
+    const again = await open(); // closing freed the cap
+    expect(again.status).toBe(201);
+    expect((await stepAs(keys[0]!.token, quiet.body.envId)).status).toBe(200);
+    await http(gateway.url, 'DELETE', `/v1/envs/${again.body.envId}`, undefined, noisy.token);
+    await http(gateway.url, 'DELETE', `/v1/envs/${quiet.body.envId}`, undefined, keys[0]!.token);
   });
 
   it('ids of other workflows — tries: read a running verify workflow through /v1/envs/:id with an admin key; holds: 404, nothing of it shown', async () => {
