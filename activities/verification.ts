@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { better, bestScore, improvementOver } from '../domain/metrics';
-import { TASK_SCHEMA, type TaskManifest } from '../domain/task';
+import { sandboxProfileOf, TASK_SCHEMA, type TaskManifest } from '../domain/task';
 import { CHECKS, type CheckResult } from '../domain/verification';
 import { LAYOUT, packagePaths } from '../package/layout';
 import { linksOfPackage } from '../package/links';
@@ -106,7 +106,8 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
      * public/ mounted and within the task's budget, each graded in a separate container.
      */
     async runExecution({ packageDir }: { packageDir: string }): Promise<ExecutionResult> {
-      const { metric, resources } = await readManifest(packageDir);
+      const manifest = await readManifest(packageDir);
+      const { metric, resources } = manifest;
       const files = packagePaths(packageDir);
       return withHeartbeat(async (signal, phase) => {
         const grade = (file: string, key: string): Promise<GradeResult> =>
@@ -128,7 +129,7 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
               tmpMb: 512,
             },
           },
-          { runKey: runKey('baseline'), signal },
+          { runKey: runKey('baseline'), signal, profile: sandboxProfileOf(manifest) },
         );
         const submission = join(run.workspaceDir, 'submission.csv');
         const ran = run.exitCode === 0 && existsSync(submission);
