@@ -8,6 +8,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * for its last four minutes. The rest keep vitest's order.
  */
 const SLOWEST = [
+  'torch-profile', // builds the python-torch image first (minutes, once: cached by recipe hash)
+  'forge-images',
   'local-llm',
   'python-client',
   'heuristic-spread',

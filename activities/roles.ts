@@ -1,5 +1,5 @@
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { parse } from 'csv-parse/sync';
 import { providerFor } from '../agents/providers';
@@ -14,6 +14,7 @@ import type { CheckResult } from '../domain/verification';
 import { readPackageFiles, writePackageFiles } from '../package/files';
 import { LAYOUT, packagePaths } from '../package/layout';
 import { readManifest } from '../package/manifest';
+import { IMAGES_DIR } from './intake/images';
 
 async function readProfile(profileFile: string): Promise<DatasetProfile> {
   return JSON.parse(await readFile(profileFile, 'utf8')) as DatasetProfile;
@@ -148,6 +149,9 @@ export function createRoleActivities({ artifactsDir, llm }: { artifactsDir: stri
       const draft = packagePaths(dir);
       await mkdir(draft.raw, { recursive: true });
       await copyFile(profile.dataFile, draft.rawTable);
+      // an image dataset's images lie beside its data.csv, which names them by relative path
+      if (profile.images)
+        await cp(join(dirname(profile.dataFile), IMAGES_DIR), join(draft.raw, IMAGES_DIR), { recursive: true });
       await writePackageFiles(dir, design.files);
       await writeFile(draft.designNotes, JSON.stringify(design.notes, null, 2));
       return {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { better, bestScore, improvementOver } from '../domain/metrics';
-import { TASK_SCHEMA, type TaskManifest } from '../domain/task';
+import { sandboxProfileOf, TASK_SCHEMA, type TaskManifest } from '../domain/task';
 import { CHECKS, type CheckResult } from '../domain/verification';
 import { LAYOUT, packagePaths } from '../package/layout';
 import { linksOfPackage } from '../package/links';
@@ -12,6 +12,7 @@ import { HarnessReport } from '../sandbox/harness-report';
 import type { Sandbox } from '../sandbox/sandbox';
 import { type GradeResult, gradeInSandbox } from './grading';
 import { runKey, withHeartbeat } from './heartbeat';
+import { IMAGE_CHECKS, runImageChecks } from './verification-images';
 
 const ASSERTIONS_HARNESS = join(__dirname, '..', 'sandbox', 'harness', 'verify_assertions.py');
 /** The baseline must close at least this share of the gap between trivial and perfect. */
@@ -25,7 +26,9 @@ export interface ExecutionResult {
 }
 
 /** The assertion checks the harness reports (the others are made here). */
-export const HARNESS_CHECKS = CHECKS.assertions.filter((n) => n !== 'manifest.valid' && n !== 'files.no_links');
+export const HARNESS_CHECKS = CHECKS.assertions.filter(
+  (n) => n !== 'manifest.valid' && n !== 'files.no_links' && !(IMAGE_CHECKS as readonly string[]).includes(n),
+);
 
 /** `files.no_links`: the package holds only folders and regular files (checked without following any link). */
 async function linksCheck(packageDir: string): Promise<CheckResult> {
@@ -83,7 +86,17 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
       const checks = report.checks(HARNESS_CHECKS, `the harness ended (${how}): ${run.stderr.slice(-1000)}`);
       await replacePreparedData(packageDir, run.workspaceDir);
       await rm(run.workspaceDir, { recursive: true, force: true });
-      return [links, manifest, ...checks].sort(
+      const prepared = checks.find((c) => c.name === 'prepare.runs')?.passed && parsed;
+      const images = prepared
+        ? await runImageChecks(packageDir, parsed.idColumn, parsed.target).catch((err: Error) =>
+            IMAGE_CHECKS.map((name) => ({
+              name,
+              passed: false,
+              detail: `public/ or the answers unreadable: ${err.message}`,
+            })),
+          )
+        : IMAGE_CHECKS.map((name) => ({ name, passed: false, detail: 'not run: prepare.runs failed' }));
+      return [links, manifest, ...checks, ...images].sort(
         (a, b) => CHECKS.assertions.indexOf(a.name as never) - CHECKS.assertions.indexOf(b.name as never),
       );
     },
@@ -93,7 +106,8 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
      * public/ mounted and within the task's budget, each graded in a separate container.
      */
     async runExecution({ packageDir }: { packageDir: string }): Promise<ExecutionResult> {
-      const { metric, resources } = await readManifest(packageDir);
+      const manifest = await readManifest(packageDir);
+      const { metric, resources } = manifest;
       const files = packagePaths(packageDir);
       return withHeartbeat(async (signal, phase) => {
         const grade = (file: string, key: string): Promise<GradeResult> =>
@@ -115,7 +129,7 @@ export function createVerificationActivities({ sandbox, scratchDir }: { sandbox:
               tmpMb: 512,
             },
           },
-          { runKey: runKey('baseline'), signal },
+          { runKey: runKey('baseline'), signal, profile: sandboxProfileOf(manifest) },
         );
         const submission = join(run.workspaceDir, 'submission.csv');
         const ran = run.exitCode === 0 && existsSync(submission);

@@ -38,13 +38,23 @@ export interface LeakageSuspect {
   reason: string;
 }
 
+/** An image dataset: data.csv names each image (a path relative to it) and its label. */
+export interface ImageSet {
+  /** the column of data.csv holding each image's path */
+  column: string;
+  /** distinct images (content-addressed: exact duplicates are one file) */
+  count: number;
+  /** how the input gave the labels */
+  layout: 'labels-table' | 'class-folders';
+}
+
 /** What intake learns about a dataset; `dataFile` is the canonical CSV every package's raw/ holds. */
 export interface DatasetProfile {
   /** a slug from the dataset's name, for task ids */
   name: string;
   source: {
     files: { path: string; sha256: string; bytes: number }[];
-    format: 'csv' | 'tsv' | 'json' | 'jsonl' | 'parquet' | 'folder';
+    format: 'csv' | 'tsv' | 'json' | 'jsonl' | 'parquet' | 'folder' | 'images';
   };
   /** canonical CSV (comma, header, UTF-8) in the artifact store */
   dataFile: string;
@@ -59,6 +69,8 @@ export interface DatasetProfile {
   keyColumns: string[];
   /** the time column the rows are indexed by (alone or with keyColumns): numeric series are forecast along it */
   timeIndex?: string;
+  /** set when the dataset is a folder of labelled images (data.csv then holds image paths and labels) */
+  images?: ImageSet;
   /** the dataset's own README or description (from the input folder), cut to a few thousand characters */
   documentation?: string;
 }

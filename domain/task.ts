@@ -13,6 +13,14 @@ export const TASK_TYPES = [
 export const MODALITIES = ['tabular', 'text', 'image', 'time-series', 'audio', 'multimodal'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 export type Modality = (typeof MODALITIES)[number];
+/**
+ * The sandbox image a task's code runs in (sandbox/image/): python-ml (scikit-learn, XGBoost, Pillow)
+ * by default; python-torch adds Debian's CPU PyTorch. Each builds offline, once, when a task needs it.
+ */
+export const SANDBOX_PROFILES = ['python-ml', 'python-torch'] as const;
+export type SandboxProfile = (typeof SANDBOX_PROFILES)[number];
+export const DEFAULT_SANDBOX_PROFILE: SandboxProfile = 'python-ml';
+
 /** A task id: also its folder name in the catalog. */
 export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,79}$/;
 
@@ -60,6 +68,8 @@ export const taskManifestSchema = z.looseObject({
   idColumn: z.string().min(1),
   metric: metricSpecSchema,
   resources: resourcesSchema,
+  /** the sandbox image profile its code runs in; absent = DEFAULT_SANDBOX_PROFILE */
+  sandbox: z.looseObject({ profile: z.enum(SANDBOX_PROFILES) }).optional(),
   /** the public share of the test ids and its seed; absent = DEFAULT_TEST_SPLIT */
   testSplit: testSplitSchema.optional(),
   /** a task made by Synth: its seed task, row counts, and the generator that wrote raw/ */
@@ -72,6 +82,10 @@ export const taskManifestSchema = z.looseObject({
     .optional(),
 });
 export type TaskManifest = z.infer<typeof taskManifestSchema>;
+
+/** The sandbox profile a manifest names (the default when it names none). */
+export const sandboxProfileOf = (manifest: Pick<TaskManifest, 'sandbox'>): SandboxProfile =>
+  manifest.sandbox?.profile ?? DEFAULT_SANDBOX_PROFILE;
 
 /** A package as files: path relative to the package root → content (its data folders aside). */
 export const packageFilesSchema = z.record(z.string().min(1), z.string());

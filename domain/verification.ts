@@ -40,6 +40,10 @@ export const CHECKS = {
     'metric.rejects_malformed', // missing, extra, duplicated, NaN rows and wrong columns raise InvalidSubmission
     'metric.deterministic', // the same submission scores the same twice
     'package.contained', // package code made no links or special files and left prepare's outputs unchanged
+    // image files under public/, checked on the host (activities/verification-images.ts)
+    'images.no_test_in_train', // no test image repeated byte for byte among the other public images
+    'images.no_label_in_names', // test images' file names do not spell their answers
+    'images.no_label_in_metadata', // nor do their PNG text chunks, EXIF or JPEG comments
   ],
   review: ['review.description_complete', 'review.metric_fits', 'review.target_meaningful', 'review.no_answer_hints'],
   execution: ['baseline.runs', 'baseline.valid', 'baseline.beats_trivial', 'baseline.not_perfect'],

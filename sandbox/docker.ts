@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
 import { CappedOutput, outputOf } from './capped-output';
 import { LineSplitter } from './line-splitter';
+import { DEFAULT_SANDBOX_PROFILE, type SandboxProfile } from '../domain/task';
 import { sandboxImageTag } from './image';
 import type { ResolvedRunSpec, RunOptions, Sandbox } from './sandbox';
 
@@ -135,8 +136,25 @@ export class DockerSandbox implements Sandbox {
     }
   }
 
-  async run(spec: ResolvedRunSpec, { runKey, signal, onStdoutLine, gpus }: RunOptions): Promise<RunResult> {
+  /** The image of a profile: this sandbox's own for the default one, else the profile's, which must be built. */
+  private async imageOf(profile: SandboxProfile | undefined): Promise<string> {
+    if (!profile || profile === DEFAULT_SANDBOX_PROFILE) return this.image;
+    const image = sandboxImageTag(undefined, profile);
+    try {
+      await this.docker.getImage(image).inspect();
+    } catch (err) {
+      if (isNotFound(err))
+        throw new Error(
+          `sandbox image ${image} of profile ${profile} is missing on this host; build it once with \`scripts/ensure-sandbox-image.sh ${profile}\``,
+        );
+      throw err;
+    }
+    return image;
+  }
+
+  async run(spec: ResolvedRunSpec, { runKey, signal, onStdoutLine, gpus, profile }: RunOptions): Promise<RunResult> {
     signal?.throwIfAborted();
+    const image = await this.imageOf(profile);
     if (spec.dataDir) await assertReadableByOthers(spec.dataDir);
     const key = createHash('sha256').update(runKey).digest('hex').slice(0, 16);
     const name = `anvil-run-${key}`;
@@ -158,7 +176,7 @@ export class DockerSandbox implements Sandbox {
     if (spec.dataDir) binds.push(`${resolve(spec.dataDir)}:/data:ro`);
     const container = await this.docker.createContainer({
       name,
-      Image: this.image,
+      Image: image,
       Cmd: ['python3', '/code/main.py'],
       User: SANDBOX_USER,
       WorkingDir: '/workspace',

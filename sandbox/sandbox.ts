@@ -1,3 +1,4 @@
+import type { SandboxProfile } from '../domain/task';
 import type { RunResult, RunSpec, SandboxLimits } from '../domain/sandbox';
 
 export interface RunOptions {
@@ -12,6 +13,8 @@ export interface RunOptions {
   onStdoutLine?: (line: string) => void;
   /** host GPU indices this run may use (`nvidia-smi` numbering); unset or empty = no GPU */
   gpus?: string[];
+  /** the task's sandbox image profile (domain/task.ts); unset = the default image */
+  profile?: SandboxProfile;
 }
 
 /** A run with every limit resolved. */

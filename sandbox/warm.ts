@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import type { RunResult, SandboxLimits } from '../domain/sandbox';
 import { CappedOutput, outputOf } from './capped-output';
 import { ANVIL_LABEL, assertReadableByOthers, containerOwner, gpuDevices, isolatedHostConfig } from './docker';
+import { DEFAULT_SANDBOX_PROFILE, type SandboxProfile } from '../domain/task';
 import { sandboxImageTag } from './image';
 import { runOnServer, ServerLost, type ServerRun, stepToken } from './step-server';
 import { mountWorkspace, sweepLeakedMounts } from './workspace-quota';
@@ -38,6 +39,8 @@ export interface WarmSessionSpec {
   /** host folder mounted at /workspace; it outlives the container, so steps keep their files */
   workspaceDir: string;
   limits: SandboxLimits;
+  /** the task's sandbox image profile; unset = this sandbox's image */
+  profile?: SandboxProfile;
 }
 
 /** Resolves when a hijacked exec stream ends, however it ends. */
@@ -120,7 +123,10 @@ export class WarmDockerSandbox {
     if (spec.dataDir) binds.push(`${resolve(spec.dataDir)}:/data:ro`);
     const container = await this.docker.createContainer({
       name,
-      Image: this.image,
+      Image:
+        spec.profile && spec.profile !== DEFAULT_SANDBOX_PROFILE
+          ? sandboxImageTag(undefined, spec.profile)
+          : this.image,
       Cmd: ['sleep', 'infinity'],
       User: '0:0',
       Labels: { [ANVIL_LABEL]: '1', 'anvil.owner': this.owner, 'anvil.session': spec.sessionKey.slice(0, 200) },

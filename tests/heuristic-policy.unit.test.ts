@@ -249,4 +249,38 @@ describe('heuristic policy', () => {
     expect(actionsOf(turns)).toEqual(['request_info:overview', 'request_info:data', 'execute_code']);
     expect(configOf(codeOf(turns[3]))).toMatchObject({ family: 'selected', strict: true });
   });
+
+  it('on an image task (train.csv names images, test/ beside it) validates the image baseline, even with a variant', async () => {
+    const imageData = {
+      ...data,
+      target: 'label',
+      files: [...task.files, { name: 'test', bytes: 4096 }, { name: 'train', bytes: 4096 }],
+      columns: [
+        { name: 'id', kind: 'id', missing: 0, distinct: 240 },
+        { name: 'image', kind: 'id', missing: 0, distinct: 240 },
+        { name: 'label', kind: 'categorical', missing: 0, distinct: 10 },
+      ],
+    };
+    const imageOverview = {
+      ...overview,
+      target: 'label',
+      taskType: 'multiclass-classification',
+      metric: { name: 'accuracy', higherIsBetter: true },
+    };
+    const respond: Responder = (action, step) =>
+      action.action === 'request_info'
+        ? { info: { kind: action.params.kind, ...(action.params.kind === 'overview' ? imageOverview : imageData) } }
+        : answers(action, step);
+    const turns = await drive(createHeuristicPolicy({ variant: drawVariant(0, 1) }), respond);
+    expect(actionsOf(turns)).toEqual(['request_info:overview', 'request_info:data', 'validate_code', 'execute_code']);
+    expect(configOf(codeOf(turns[3]))).toEqual({
+      id: 'id',
+      target: 'label',
+      image: 'image',
+      taskType: 'multiclass-classification',
+      metric: 'accuracy',
+      size: 16,
+    });
+    expect(codeOf(turns[3])).toContain('def pixels(');
+  });
 });

@@ -7,6 +7,8 @@ import type { RunResult, SandboxLimits } from '../domain/sandbox';
 import { taskManifestSchema } from '../domain/task';
 import { type CheckResult } from '../domain/verification';
 import { HARNESS_CHECKS as HARNESS_CHECK_NAMES } from '../activities/verification';
+import { runImageChecks } from '../activities/verification-images';
+import { replacePreparedData } from '../package/prepared-data';
 import { PRIVATE_FILES, PUBLIC_FILES } from '../package/layout';
 import { DockerSandbox } from '../sandbox/docker';
 import { HarnessReport } from '../sandbox/harness-report';
@@ -148,6 +150,13 @@ describe('verify_assertions harness in the Docker sandbox', () => {
         expect(taskManifestSchema.safeParse(JSON.parse(readFileSync(join(dir, 'task.json'), 'utf8'))).success).toBe(
           false,
         );
+      }
+      if (failingCheck.startsWith('images.')) {
+        // made on the host from what prepare wrote (activities/verification.ts does the same)
+        await replacePreparedData(dir, workspaceDir);
+        const { idColumn, target } = JSON.parse(readFileSync(join(dir, 'task.json'), 'utf8'));
+        const images = await runImageChecks(dir, idColumn, target);
+        expect(images.filter((c) => !c.passed).map((c) => c.name)).toEqual([failingCheck]);
       }
       if (failingCheck === 'baseline.runs') {
         const baseline = await run(

@@ -35,12 +35,16 @@ describe.concurrent('anvil verify on the package corpus', () => {
     return { code: done.code, out: JSON.parse(done.stdout) as VerifyOutput, stderr: done.stderr };
   }
 
-  it.each(listGoodPackages())('verifies the correct package %s: every check passes, exit 0', async (name) => {
-    const { code, out } = await verify(name);
-    expect(out.checks.filter((c) => !c.passed)).toEqual([]);
-    expect(out.status).toBe('verified');
-    expect(code).toBe(0);
-  });
+  it.each(listGoodPackages())(
+    'verifies the correct package %s: every check passes, exit 0',
+    async (name) => {
+      const { code, out } = await verify(name);
+      expect(out.checks.filter((c) => !c.passed)).toEqual([]);
+      expect(out.status).toBe('verified');
+      expect(code).toBe(0);
+    },
+    600_000,
+  ); // an image package prepares and learns from hundreds of files: minutes on a loaded host
 
   it.each(listBrokenFixtures().map((f) => [f.defect, f.failingCheck, f.base] as const))(
     'rejects %s, naming %s (twin: %s), exit 1',
@@ -53,6 +57,7 @@ describe.concurrent('anvil verify on the package corpus', () => {
       expect(check!.passed, check!.detail).toBe(false);
       expect(check!.detail.length).toBeGreaterThan(10);
     },
+    600_000,
   );
 
   it('rejects a package linking to host files without reading them (files.no_links), exit 1', async () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/activity';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import type { EnvAction, Observation, RunSummary } from '../../domain/env';
 import { heldOutOf, runOutcome } from '../../domain/outcomes';
 import { retake, type SessionState, type StepTerms, step, stepTimings } from '../../domain/session';
 import type { SandboxLimits } from '../../domain/sandbox';
+import { DEFAULT_SANDBOX_PROFILE, type SandboxProfile, sandboxProfileOf, taskManifestSchema } from '../../domain/task';
 import { packagePaths } from '../../package/layout';
 import type { ArtifactStore } from '../../package/store';
 import type { Sandbox } from '../../sandbox/sandbox';
@@ -75,6 +76,17 @@ const tail = (text: string) => (text.length > TAIL_CHARS ? `…${text.slice(-TAI
  * Sandbox activities of a Dojo session. `placeSession` runs on the shared CPU/GPU queue and
  * answers with this host's queue; the session's steps then run there, beside its warm container.
  */
+/** The sandbox profile the task's manifest names (the default when it names none or cannot be read). */
+function profileOfPackage(packageDir: string): SandboxProfile {
+  try {
+    const manifest = JSON.parse(readFileSync(packagePaths(packageDir).manifest, 'utf8')) as { sandbox?: unknown };
+    const sandbox = taskManifestSchema.shape.sandbox.safeParse(manifest.sandbox);
+    return sandboxProfileOf({ sandbox: sandbox.success ? sandbox.data : undefined });
+  } catch {
+    return DEFAULT_SANDBOX_PROFILE; // no readable manifest: the step fails on its own terms, in the default image
+  }
+}
+
 export function createEnvSandboxActivities({
   sandbox,
   warm,
@@ -90,6 +102,7 @@ export function createEnvSandboxActivities({
     dataDir: packagePaths(packageDir).public,
     workspaceDir: workspaceOf(envId),
     limits: { ...limits, pids: 256, outputBytes: 256 * 1024, tmpMb: 256 },
+    profile: profileOfPackage(packageDir),
   });
 
   /**

@@ -3,8 +3,9 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { ColumnProfile, DatasetProfile, IntakeResult } from '../../domain/profile';
+import type { ColumnProfile, DatasetProfile, ImageSet, IntakeResult } from '../../domain/profile';
 import { readDocumentation } from './documentation';
+import { canonicalImages, copyImages, type LabelledImage, readImageFolder } from './images';
 import { profileTable } from './profile';
 import { BadDatasetError, type Cell, readTable, resolveDataFiles, type Table } from './read-table';
 
@@ -36,6 +37,11 @@ async function intake(
   artifactsDir: string,
   maxDatasetMb: number,
 ): Promise<IntakeResult> {
+  const images = await readImageFolder(path).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // resolveDataFiles says it better
+    throw err;
+  });
+  if (images) return intakeImages({ path, name }, images, artifactsDir, maxDatasetMb);
   const { files } = await resolveDataFiles(path);
   const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
   const bytes = sizes.reduce((a, b) => a + b, 0);
@@ -74,6 +80,63 @@ async function intake(
     ...(documentation ? { documentation } : {}),
   };
   await mkdir(dir, { recursive: true });
+  await writeAtomically(dataFile, csvChunks(table));
+  await writeAtomically(profileFile, [JSON.stringify(profile, null, 2) + '\n']);
+  return result;
+}
+
+/** An image folder: the images stored content-addressed beside data.csv (image, label), and its profile. */
+async function intakeImages(
+  { path, name }: { path: string; name?: string },
+  { images, layout }: { images: LabelledImage[]; layout: ImageSet['layout'] },
+  artifactsDir: string,
+  maxDatasetMb: number,
+): Promise<IntakeResult> {
+  const { table, sources, bytes } = await canonicalImages(path, images);
+  if (bytes > maxDatasetMb * 1024 * 1024)
+    throw new BadDatasetError(
+      `${path} holds ${(bytes / 1024 / 1024).toFixed(1)} MB of images, over the ${maxDatasetMb} MB limit (forge.maxDatasetMb); raise ANVIL_FORGE_MAX_DATASET_MB or give a sample of the images`,
+    );
+  const documentation = await readDocumentation(path);
+  const labels = profileTable(table, documentation).columns.find((c) => c.name === 'label')!;
+  if (labels.distinct < 2)
+    throw new NoUsableTargetError(path, [{ ...labels, notTarget: 'a single label for every image' }]);
+  const slug = slugify(name ?? basename(path, extname(path)));
+  const hash = createHash('sha256');
+  for (const chunk of csvChunks(table)) hash.update(chunk);
+  const digest = hash.digest('hex');
+  const dir = join(artifactsDir, 'datasets', `${slug}-${digest.slice(0, 12)}`);
+  const dataFile = join(dir, 'data.csv');
+  const profileFile = join(dir, 'profile.json');
+  const result: IntakeResult = { name: slug, profileFile, rows: table.rows, columns: 2, candidateTargets: 1 };
+  if ((await exists(dataFile)) && (await exists(profileFile))) return result;
+  const profile: DatasetProfile = {
+    name: slug,
+    source: { files: [{ path, sha256: digest, bytes }], format: 'images' },
+    dataFile,
+    rows: table.rows,
+    columns: [
+      { name: 'image', kind: 'id', missing: 0, distinct: sources.size, notTarget: 'the image file' },
+      { ...labels, kind: 'categorical' },
+    ],
+    candidateTargets: [
+      {
+        column: 'label',
+        taskType: labels.distinct === 2 ? 'binary-classification' : 'multiclass-classification',
+        score: 1,
+        reason: layout === 'class-folders' ? 'the class folder each image lies in' : "the labels table's label",
+        outcome: true,
+      },
+    ],
+    idColumns: [],
+    timeColumns: [],
+    textColumns: [],
+    leakageSuspects: [],
+    keyColumns: [],
+    images: { column: 'image', count: sources.size, layout },
+    ...(documentation ? { documentation } : {}),
+  };
+  await copyImages(sources, dir);
   await writeAtomically(dataFile, csvChunks(table));
   await writeAtomically(profileFile, [JSON.stringify(profile, null, 2) + '\n']);
   return result;

@@ -26,7 +26,7 @@ export class BadDatasetError extends Error {
   override name = 'BadDatasetError';
 }
 
-type FileFormat = Exclude<DatasetFormat, 'tsv' | 'folder'>;
+type FileFormat = Exclude<DatasetFormat, 'tsv' | 'folder' | 'images'>;
 const EXTENSIONS: Record<string, FileFormat> = {
   '.csv': 'csv',
   '.tsv': 'csv',

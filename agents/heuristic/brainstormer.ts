@@ -58,6 +58,7 @@ function metricFor(c: CandidateTarget, profile: DatasetProfile): { metric: Metri
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 function modalityOf(c: CandidateTarget, profile: DatasetProfile): Modality {
+  if (profile.images) return 'image';
   if (profile.textColumns.length > 0) return 'text';
   if (profile.timeColumns.length > 0 && c.taskType === 'forecasting') return 'time-series';
   return 'tabular';

@@ -6,6 +6,7 @@ import type { TaskProposal } from '../../domain/proposal';
 import { LAYOUT } from '../../package/layout';
 import type { Design, DesignInput } from '../roles';
 import { writeDescription } from './description';
+import { designImageTask } from './image-designer';
 
 /** Everything the templates read from their CONFIG line. */
 export interface DesignConfig {
@@ -122,6 +123,12 @@ function repaired(
 }
 
 export function design({ profile, proposal, previous }: DesignInput): Design {
+  if (profile.images) {
+    // the image design has no repair of its own: a second round would write the same files
+    if (previous)
+      return { ...previous.design, notes: { ...previous.design.notes, giveUp: 'no repair known for an image task' } };
+    return designImageTask(profile, proposal);
+  }
   let config = firstConfig(profile, proposal);
   if (previous) {
     const next = repaired(profile, previous.design.notes.config as DesignConfig, previous.failed);

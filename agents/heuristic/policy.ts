@@ -60,8 +60,9 @@ function nextAction(turns: PolicyTurn[], variant: PolicyVariant | undefined): Ac
     if (!facts.success) return null;
     return { action: 'execute_code', params: { code: variantScript(facts.data, variant) } };
   }
+  const images = facts.success && isImageTask(facts.data, info) ? [imageScript(facts.data)] : undefined;
   const fitted = facts.success
-    ? [...(variant ? [variantScript(facts.data, variant)] : []), baselineScript(facts.data)]
+    ? (images ?? [...(variant ? [variantScript(facts.data, variant)] : []), baselineScript(facts.data)])
     : [];
   const scripts = [...fitted, fallbackScript(info)];
   const code = scripts[tried.length];
@@ -115,6 +116,28 @@ function baselineScript(facts: Facts): string {
     ...columnsOf(facts),
   };
   return withConfig(config, templateBody('baseline.py'));
+}
+
+/** The column of train.csv that names each image, as the Designer's image tasks have it. */
+const IMAGE_COLUMN = 'image';
+
+/** An image task: train.csv names an image per row and public/ holds a test/ folder beside test.csv. */
+function isImageTask(facts: Facts, info: Record<string, unknown>): boolean {
+  const files = Array.isArray(info.files) ? (info.files as { name?: unknown }[]) : [];
+  return facts.columns.some((c) => c.name === IMAGE_COLUMN) && files.some((f) => f.name === 'test');
+}
+
+/** The Designer's image baseline (pixels and a linear model, or a small CNN where torch is). */
+function imageScript(facts: Facts): string {
+  const config = {
+    id: facts.idColumn,
+    target: facts.target,
+    image: IMAGE_COLUMN,
+    taskType: facts.taskType,
+    metric: canonicalMetricName(facts.metric.name),
+    size: 16,
+  };
+  return withConfig(config, templateBody('baseline_images.py'));
 }
 
 /**

@@ -13,7 +13,8 @@ import { workflowResult } from '../workflow-result';
 
 export const help = `anvil forge <dataset> [--max-tasks N] [--catalog DIR] [--provider heuristic|openai] [--repair-rounds K] [--name NAME] [--json]
   Forges verified competition-style tasks from a dataset (a CSV/TSV/JSON/JSONL/Parquet file or a
-  folder of them, or example:<name> for ${Object.keys(EXAMPLE_FORGE_DATASETS).join(', ')}).
+  folder of them, a folder of labelled images: a labels table beside them or one sub-folder per
+  class, or example:<name> for ${Object.keys(EXAMPLE_FORGE_DATASETS).join(', ')}).
   Prints each task's id, verdict and reference scores; --json prints one JSON object.
   Exit 0 some task verified, 1 none verified, 2 unusable dataset or flags, 3 infrastructure.`;
 

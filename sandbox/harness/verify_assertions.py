@@ -1066,7 +1066,7 @@ def feature_table(train, columns):
             features[column] = values.fillna(values.median())
         elif train[column].nunique() <= 50:
             features[column] = pd.Series(pd.factorize(train[column])[0], index=train.index)
-    return pd.DataFrame(features)
+    return pd.DataFrame(features, index=train.index)  # no usable column: still one row per train row
 
 
 def check_target_not_trivial(pkg):
