@@ -59,10 +59,11 @@ build() { # NAME TAG: builds deploy/offline/NAME.Dockerfile from the staged cont
   local name=$1 tag=$2 ctx=$work/ctx/$1 sum
   cp "deploy/offline/$name.Dockerfile" "$ctx/Dockerfile"
   sum=$( (echo "$base" && cd "$ctx" && find . -type f ! -path './app/*' -print0 | sort -z | xargs -0 sha256sum &&
-    cat "$work/ctx/$name.app-hash" 2>/dev/null) | hash_of)
+    { cat "$work/ctx/$name.app-hash" 2>/dev/null || true; }) | hash_of)
   if present_with "$tag" "$sum"; then echo "cluster images: $tag present"; return; fi
   echo "cluster images: building $tag"
-  docker build -q --build-arg "BASE=$base" --label "anvil.recipe=$sum" -t "$tag" "$ctx" >/dev/null
+  docker build -q --build-arg "BASE=$base" --label "anvil.recipe=$sum" -t "$tag" "$ctx" >"$work/build-$name.log" 2>&1 ||
+    { echo "cluster images: building $tag failed; see $work/build-$name.log" >&2 && tail -20 "$work/build-$name.log" >&2 && exit 1; }
   echo "cluster images: $tag built"
 }
 stage() { rm -rf "$work/ctx/$1" && mkdir -p "$work/ctx/$1" && echo "$work/ctx/$1"; }
