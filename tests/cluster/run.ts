@@ -9,7 +9,16 @@
  * CLUSTER_KEEP=1 leaves the stack up afterwards (then: docker-compose -p anvilcl ... down -v).
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,6 +33,11 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 const log = (msg: string) => console.log(`[cluster ${elapsed()}] ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Node's fetch holds no reference on the event loop while it waits: without this, a request to a
+// port Docker publishes for a container that is not listening yet would let the process end mid-test.
+const keepAlive = setInterval(() => undefined, 60_000);
+/** fetch with a deadline (a published port can accept and then never answer while its container starts) */
+const get = (url: string, init: RequestInit = {}) => fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
 
 interface Fault {
   fault: string;
@@ -110,7 +124,7 @@ async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T 
 
 let key = '';
 async function gateway(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`http://127.0.0.1:${ports.gateway}${path}`, {
+  const res = await get(`http://127.0.0.1:${ports.gateway}${path}`, {
     method,
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -194,14 +208,15 @@ async function main(): Promise<void> {
   ports.temporal = await freePort();
   ports.gateway = await freePort();
   ports.ui = await freePort();
+  await compose('down', '-v', '--remove-orphans').catch(() => undefined);
+  rmSync(data, { recursive: true, force: true }); // a previous run's catalog and trajectories
   mkdirSync(data, { recursive: true });
   log(`compose project ${PROJECT}, store ${data}, ports ${JSON.stringify(ports)}`);
-  await compose('down', '-v', '--remove-orphans').catch(() => undefined);
 
   const t0 = Date.now();
   await compose('up', '-d', '--scale', 'worker-cpu=2');
   await waitFor('the gateway', 600, async () =>
-    (await fetch(`http://127.0.0.1:${ports.gateway}/healthz`)).ok ? true : undefined,
+    (await get(`http://127.0.0.1:${ports.gateway}/healthz`)).ok ? true : undefined,
   );
   log(`cluster up in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   key = (
@@ -223,12 +238,18 @@ async function main(): Promise<void> {
     '2',
     '--json',
   ]);
-  const sandboxes = async () => (await run('docker', ['ps', '-q', '--filter', 'label=anvil'])).stdout.trim();
-  await waitFor('a sandbox run of the forge', 600, async () => ((await sandboxes()) ? true : undefined));
-  const [victim] = await containerOf('worker-cpu');
-  log(`fault: docker kill worker-cpu ${victim!.slice(0, 12)} while the forge runs sandboxes`);
+  // The victim: a cpu worker of this stack with a sandbox container of its own running (the engine is
+  // shared, so other sandboxes are told apart by their owner label, `<worker hostname>:<pid>:<token>`).
+  const workers = await containerOf('worker-cpu');
+  const victim = await waitFor('a sandbox run of the forge', 900, async () => {
+    const owners = (await run('docker', ['ps', '--filter', 'label=anvil', '--format', '{{.Label "anvil.owner"}}']))
+      .stdout;
+    const hosts = owners.split('\n').map((o) => o.split(':')[0]);
+    return workers.find((id) => hosts.includes(id.slice(0, 12)));
+  });
+  log(`fault: docker kill worker-cpu ${victim.slice(0, 12)} while it runs a sandbox of the forge`);
   const killedAt = Date.now();
-  await run('docker', ['kill', victim!]);
+  await run('docker', ['kill', victim]);
   const forgeCode = await forge.done;
   const forgeJson = forge
     .out()
@@ -245,7 +266,7 @@ async function main(): Promise<void> {
     observed: `forge finished ${((Date.now() - killedAt) / 1000).toFixed(0)} s later, exit ${forgeCode}`,
     lost: verified.length ? 'nothing (tasks verified)' : 'the forge',
   });
-  await run('docker', ['start', victim!]);
+  await run('docker', ['start', victim]);
   const taskId = verified[0] ?? 'none';
 
   // 2. A Dojo session through the gateway; the Temporal server restarts between its steps.
@@ -303,8 +324,8 @@ async function main(): Promise<void> {
   check(!failures.some((f) => f.startsWith('trajectory')), `${steps_} trajectory steps, each written once`);
   const tasks = checkCatalog();
   check(!failures.some((f) => f.startsWith('catalog')), `catalog holds whole tasks only: ${tasks.join(', ')}`);
-  const ui = await fetch(`http://127.0.0.1:${ports.ui}/`);
-  const api = await fetch(`http://127.0.0.1:${ports.ui}/api/v1/namespaces/default/workflows/${rolloutId}`);
+  const ui = await get(`http://127.0.0.1:${ports.ui}/`);
+  const api = await get(`http://127.0.0.1:${ports.ui}/api/v1/namespaces/default/workflows/${rolloutId}`);
   check(
     ui.ok && (await ui.text()).includes('<html') && api.ok,
     `Web UI answers (page ${ui.status}, API ${api.status})`,
@@ -321,5 +342,6 @@ main()
     if (process.env.CLUSTER_KEEP !== '1') {
       await compose('down', '-v', '--remove-orphans').catch((e: Error) => log(`down failed: ${e.message}`));
     }
+    clearInterval(keepAlive);
     process.exit(failures.length ? 1 : 0);
   });
