@@ -34,7 +34,7 @@ sandbox-image: node_modules/.installed docker
 cluster-images: docker .tools/bin/temporal
 	@scripts/build-cluster-images.sh
 
-# The compose cluster for real, with faults injected (tests/cluster/run.ts; ~N min, not part of `make test`).
+# The compose cluster for real, with faults injected (tests/cluster/run.ts; ≈20 min, not part of `make test`).
 test-cluster: setup cluster-images
 	npx tsx tests/cluster/run.ts
 
