@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export NPM_CONFIG_UPDATE_NOTIFIER := false
 
-.PHONY: setup demo test test-unit test-int test-llm typecheck lint bench bench-ladder bench-llm docker compose sandbox-image llm s3-server
+.PHONY: setup demo test test-unit test-int test-llm test-cluster cluster-images typecheck lint bench bench-ladder bench-llm docker compose sandbox-image llm s3-server
 
 setup: node_modules/.installed .tools/bin/temporal docker compose sandbox-image
 
@@ -33,6 +33,14 @@ compose:
 
 sandbox-image: node_modules/.installed docker
 	@scripts/ensure-sandbox-image.sh
+
+# Images for docker-compose.offline.yml, built without a registry (Debian packages, Go modules; minutes, once).
+cluster-images: docker .tools/bin/temporal
+	@scripts/build-cluster-images.sh
+
+# The compose cluster for real, with faults injected (tests/cluster/run.ts; ≈20 min, not part of `make test`).
+test-cluster: setup cluster-images
+	npx tsx tests/cluster/run.ts
 
 demo: setup
 	./bin/anvil.js forge example:penguins

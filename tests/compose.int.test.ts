@@ -55,12 +55,15 @@ function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input
 }
 
 /** Compose's own reading of the file, as JSON, with only the given variables set (no shell, no .env). */
-function composeConfig(vars: Record<string, string> = { POSTGRES_PASSWORD: 'from-the-env-file' }): ComposeFile {
+function composeConfig(
+  vars: Record<string, string> = { POSTGRES_PASSWORD: 'from-the-env-file' },
+  files = ['docker-compose.yml'],
+): ComposeFile {
   const envFile = join(mkdtempSync(join(tmpdir(), 'anvil-compose-')), 'empty.env');
   writeFileSync(envFile, '');
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...vars };
   const version = run('docker-compose', ['version', '--short'], { env }).trim();
-  const args = ['-f', 'docker-compose.yml', '--env-file', envFile, 'config'];
+  const args = [...files.flatMap((f) => ['-f', f]), '--env-file', envFile, 'config'];
   if (Number(version.replace(/^v/, '').split('.')[0]) >= 2)
     return JSON.parse(run('docker-compose', [...args, '--format', 'json'], { env })) as ComposeFile;
   // v1 prints YAML only; it is a Python program, and PyYAML (its dependency) turns that into JSON.
@@ -324,6 +327,19 @@ describe('docker-compose.yml', () => {
     expect(env(ui).TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
     const opened = composeConfig({ POSTGRES_PASSWORD: 'x', ANVIL_BIND_ADDRESS: '0.0.0.0' });
     expect(String(opened.services.gateway!.ports![0])).toMatch(/^0\.0\.0\.0:/);
+  });
+});
+
+describe('docker-compose.offline.yml', () => {
+  it('gives every service an image that scripts/build-cluster-images.sh builds, none from a registry', () => {
+    const file = composeConfig(undefined, ['docker-compose.yml', 'docker-compose.offline.yml']);
+    const script = readFileSync(join(ROOT, 'scripts/build-cluster-images.sh'), 'utf8');
+    expect(Object.keys(file.services).sort()).toEqual(Object.keys(config().services).sort());
+    for (const [name, service] of Object.entries(file.services)) {
+      const [repo = '', tag = ''] = (service.image ?? '').split(':');
+      expect(repo, name).toMatch(/^anvil-offline\//);
+      expect(script, `${name}: the script builds ${repo}`).toMatch(new RegExp(`${repo}:(${tag}|\\$\\w+)\\b`));
+    }
   });
 });
 
