@@ -62,13 +62,11 @@ describe('heuristic roles on real profiles', () => {
     expect(proposalFor(seattle, 'temp_max')).toMatchObject({
       taskType: 'forecasting',
       modality: 'time-series',
-      metric: { name: 'mae' },
+      metric: { name: 'mase' },
     });
-    // rain: mostly dry days and a few downpours, a positive amount judged on relative error
-    expect(proposalFor(seattle, 'precipitation').metric.name).toBe('rmsle');
-    expect(proposalFor(seattle, 'precipitation').rationale).toMatch(
-      /RMSLE, because "precipitation" is a positive amount/,
-    );
+    // a forecast is judged against repeating the last value, whatever the series' scale
+    expect(proposalFor(seattle, 'precipitation').metric.name).toBe('mase');
+    expect(proposalFor(seattle, 'precipitation').rationale).toMatch(/MASE, because it judges a forecast against/);
     expect(brainstorm({ profile: seattle, maxTasks: 1 })).toHaveLength(1);
   });
 
@@ -95,11 +93,14 @@ describe('heuristic roles on real profiles', () => {
     // the description says why the metric fits
     expect(sex.files['description.md']).toMatch(/## Overview\n\n.*Scored with ROC-AUC, because /);
 
-    const temp = configOf(
-      design({ profile: seattle, proposal: proposalFor(seattle, 'temp_max'), round: 0 }).files['prepare.py']!,
-    );
-    expect(temp).toMatchObject({ time: 'date', stratify: false });
-    expect(temp.datetime).toEqual(['date']);
+    const forecast = design({ profile: seattle, proposal: proposalFor(seattle, 'temp_max'), round: 0 });
+    // a forecast: split at one origin, the last 10% of the 1461 days (at most 60) ahead, one series
+    expect(configOf(forecast.files['prepare.py']!)).toMatchObject({ time: 'date', series: [], horizon: 60 });
+    expect(JSON.parse(forecast.files['task.json']!)).toMatchObject({
+      taskType: 'forecasting',
+      forecast: { time: 'date', series: [], horizon: 60 },
+    });
+    expect(forecast.files['solutions/baseline.py']).toMatch(/lag and rolling features/);
   });
 
   it('Designer: repairs from the failed checks, and gives up when it knows no repair', () => {
