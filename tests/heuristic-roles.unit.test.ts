@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { brainstorm } from '../agents/heuristic/brainstormer';
 import { design, type DesignConfig } from '../agents/heuristic/designer';
@@ -68,6 +68,9 @@ describe('heuristic roles on real profiles', () => {
     expect(proposalFor(seattle, 'precipitation').metric.name).toBe('mase');
     expect(proposalFor(seattle, 'precipitation').rationale).toMatch(/MASE, because it judges a forecast against/);
     expect(brainstorm({ profile: seattle, maxTasks: 1 })).toHaveLength(1);
+    // free text among the inputs makes a text task; a forecast stays a time series whatever else the table holds
+    expect(proposalFor({ ...penguins, textColumns: ['Comments'] }, 'Species').modality).toBe('text');
+    expect(proposalFor({ ...seattle, textColumns: ['notes'] }, 'temp_max').modality).toBe('time-series');
   });
 
   it('Designer: a binary task keeps the two main classes, the rarer positive; a time series splits by time', () => {
@@ -101,6 +104,25 @@ describe('heuristic roles on real profiles', () => {
       forecast: { time: 'date', series: [], horizon: 60 },
     });
     expect(forecast.files['solutions/baseline.py']).toMatch(/lag and rolling features/);
+  });
+
+  it('a multi-series time table: forecasting first, time-series modality, MASE, one series per symbol', async () => {
+    const path = join(dirname(require.resolve('vega-datasets')), '..', 'data', 'stocks.csv');
+    const { table, format } = await readTable(path);
+    const stocks: DatasetProfile = {
+      name: 'stocks',
+      source: { files: [], format },
+      dataFile: path,
+      ...profileTable(table),
+    };
+    const [proposal] = brainstorm({ profile: stocks, maxTasks: 3 });
+    expect(proposal).toMatchObject({ target: 'price', taskType: 'forecasting', modality: 'time-series' });
+    expect(proposal!.metric.name).toBe('mase');
+    expect(proposal!.rationale).toMatch(/in each series' own scale/);
+    const files = design({ profile: stocks, proposal: proposal!, round: 0 }).files;
+    // 123 months: the last 12 are the test, for each of the 5 symbols
+    expect(JSON.parse(files['task.json']!).forecast).toEqual({ time: 'date', series: ['symbol'], horizon: 12 });
+    expect(files['description.md']).toMatch(/forecast `price` for the next 12 time steps of\none series per `symbol`/);
   });
 
   it('Designer: repairs from the failed checks, and gives up when it knows no repair', () => {
