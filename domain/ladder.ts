@@ -131,7 +131,7 @@ export function textLadderRungs(): Rung[] {
     rung('tfidf-svm-shrunk', 'tfidf-svm', { words: 20_000, alpha: 100 }),
     rung('tfidf-svm', 'tfidf-svm', { words: 20_000, alpha: 1 }),
     rung('tfidf-bigrams-svm', 'tfidf-svm', { words: 50_000, ngrams: 2, alpha: 0.5 }),
-    rung('tfidf-chars-linear', 'tfidf-linear', { words: 50_000, ngrams: 4, char: 1, alpha: 1 }),
+    rung('tfidf-chars-linear', 'tfidf-linear', { words: 20_000, ngrams: 3, char: 1, alpha: 1 }),
     rung('train-10pct-tfidf-linear', 'tfidf-linear', { words: 20_000, alpha: 1 }, { trainFraction: 0.1 }),
     rung('train-30pct-tfidf-svm', 'tfidf-svm', { words: 20_000, alpha: 1 }, { trainFraction: 0.3 }),
   ];
