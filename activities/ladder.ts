@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ladderRungs, RUNG_TIMEOUT_S, type RungResult } from '../domain/ladder';
+import { rungsFor, RUNG_TIMEOUT_S, type RungResult } from '../domain/ladder';
 import { ladderScript, packagePaths } from '../package/layout';
 import { readManifest } from '../package/manifest';
 import type { Sandbox } from '../sandbox/sandbox';
@@ -38,7 +38,7 @@ export function createLadderActivities({ sandbox, scratchDir }: { sandbox: Sandb
         metric: manifest.metric.name,
       };
       await mkdir(dir, { recursive: true });
-      const rungs = ladderRungs(manifest.taskType);
+      const rungs = rungsFor(manifest.taskType, manifest.modality);
       for (const rung of rungs)
         await writeFile(join(packageDir, ladderScript(rung.name)), await rungScript({ ...task, rung }));
       return { rungs: rungs.map((r) => r.name), higherIsBetter };

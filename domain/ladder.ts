@@ -1,4 +1,4 @@
-import type { MetricSpec, TaskType } from './task';
+import type { MetricSpec, Modality, TaskType } from './task';
 import type { CheckResult } from './verification';
 
 /**
@@ -18,7 +18,14 @@ export type RungModel =
   /** several boosted models on seeded 80% samples, averaged */
   | 'bagged-boosting'
   /** boosting averaged with the models its params name: forest, extra (trees), leaves (small-leaf boosting), linear */
-  | 'blend';
+  | 'blend'
+  /**
+   * text tasks: TF-IDF of the text columns (params: words = vocabulary size, ngrams = longest n-gram,
+   * char = 1 for character n-grams) with multinomial naive Bayes, a linear model (C = 1/alpha) or a linear SVM
+   */
+  | 'tfidf-nb'
+  | 'tfidf-linear'
+  | 'tfidf-svm';
 
 export interface Rung {
   /** the script's file name under solutions/ladder/, without `.py`; the leaderboard entry is `ladder/<name>` */
@@ -104,6 +111,35 @@ export function ladderRungs(taskType: TaskType): Rung[] {
       { scale: true, maxRows: CAPPED },
     ),
   ];
+}
+
+/**
+ * The ladder of a text task (modality `text`): the tabular rungs see no free text, so each rung here is
+ * TF-IDF with a linear model at a graded setting, weakest (by design) first. Regression reads naive
+ * Bayes as a strongly shrunk ridge and the SVM as a linear SVR.
+ */
+export function textLadderRungs(): Rung[] {
+  return [
+    rung('prior', 'prior'),
+    rung('tfidf-50-words-nb', 'tfidf-nb', { words: 50, alpha: 1 }),
+    rung('tfidf-500-words-nb', 'tfidf-nb', { words: 500, alpha: 1 }),
+    rung('tfidf-nb', 'tfidf-nb', { words: 20_000, alpha: 0.1 }),
+    rung('tfidf-linear-shrunk', 'tfidf-linear', { words: 20_000, alpha: 1000 }),
+    rung('tfidf-linear-10', 'tfidf-linear', { words: 20_000, alpha: 10 }),
+    rung('tfidf-linear', 'tfidf-linear', { words: 20_000, alpha: 1 }),
+    rung('tfidf-bigrams-linear', 'tfidf-linear', { words: 50_000, ngrams: 2, alpha: 0.25 }),
+    rung('tfidf-svm-shrunk', 'tfidf-svm', { words: 20_000, alpha: 100 }),
+    rung('tfidf-svm', 'tfidf-svm', { words: 20_000, alpha: 1 }),
+    rung('tfidf-bigrams-svm', 'tfidf-svm', { words: 50_000, ngrams: 2, alpha: 0.5 }),
+    rung('tfidf-chars-linear', 'tfidf-linear', { words: 20_000, ngrams: 3, char: 1, alpha: 1 }),
+    rung('train-10pct-tfidf-linear', 'tfidf-linear', { words: 20_000, alpha: 1 }, { trainFraction: 0.1 }),
+    rung('train-30pct-tfidf-svm', 'tfidf-svm', { words: 20_000, alpha: 1 }, { trainFraction: 0.3 }),
+  ];
+}
+
+/** The rungs a task runs: the text ladder for a text task, else the table's. */
+export function rungsFor(taskType: TaskType, modality?: Modality): Rung[] {
+  return modality === 'text' ? textLadderRungs() : ladderRungs(taskType);
 }
 
 /** What one rung came to: a score on the board, or why it is off it. */

@@ -98,6 +98,13 @@ export const METRICS: Record<string, MetricInfo> = {
     explain:
       'the symmetric mean absolute percentage error, |prediction - truth| / ((|prediction| + |truth|) / 2) averaged over rows (lower is better, 0 to 2)',
   },
+  mase: {
+    higherIsBetter: false,
+    bounds: [0, null],
+    fits: ['forecasting'],
+    explain:
+      "the mean absolute scaled error: each row's absolute error divided by its series' mean absolute one-step change over the training period, averaged (lower is better; below 1 beats repeating the previous value one step ahead)",
+  },
   mcrmse: {
     higherIsBetter: false,
     bounds: [0, null],
@@ -131,6 +138,7 @@ const ALIASES: Record<string, string> = {
   'mean-absolute-error': 'mae',
   'root-mean-squared-log-error': 'rmsle',
   'mean-absolute-percentage-error': 'mape',
+  'mean-absolute-scaled-error': 'mase',
   'mean-columnwise-rmse': 'mcrmse',
   'column-averaged-auc': 'mean-column-auc',
 };

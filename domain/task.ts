@@ -57,6 +57,18 @@ export function testSplitOf(fields: Record<string, unknown> | undefined): TestSp
   return parsed.success ? parsed.data : DEFAULT_TEST_SPLIT;
 }
 
+/**
+ * A forecasting task's time axis: the time column, the columns naming each series (none = one
+ * series), and how many time steps past the forecast origin the test covers. The origin is the
+ * last time step in train.csv, the same for every series.
+ */
+export const forecastSchema = z.strictObject({
+  time: z.string().min(1),
+  series: z.array(z.string().min(1)),
+  horizon: z.number().int().positive(),
+});
+export type ForecastSpec = z.infer<typeof forecastSchema>;
+
 /** task.json. Unknown extra fields are kept (loose objects). */
 export const taskManifestSchema = z.looseObject({
   schema: z.literal(TASK_SCHEMA),
@@ -72,6 +84,8 @@ export const taskManifestSchema = z.looseObject({
   sandbox: z.looseObject({ profile: z.enum(SANDBOX_PROFILES) }).optional(),
   /** the public share of the test ids and its seed; absent = DEFAULT_TEST_SPLIT */
   testSplit: testSplitSchema.optional(),
+  /** forecasting tasks: the time axis that verification's forecast.* checks read */
+  forecast: forecastSchema.optional(),
   /** a task made by Synth: its seed task, row counts, and the generator that wrote raw/ */
   synthetic: z
     .looseObject({

@@ -30,7 +30,9 @@ export const CHECKS = {
     'ids.aligned', // the same ids in test, sample submission and answers
     'split.no_row_leak', // no test row (features) repeated in train, no shared ids
     'id.not_predictive', // the id column does not encode the label
-    'target.not_trivial', // no tiny model on one or two train columns predicts the target near-perfectly
+    'target.not_trivial', // no tiny model on one or two train columns predicts the target near-perfectly (forecasting: no naive forecast does)
+    'forecast.time_split', // forecasting: in every series each test time follows every train time
+    'forecast.no_future_features', // forecasting: no feature holds the target of a later time of its series
     'sample.columns', // sample submission columns = [idColumn, target]
     'metric.perfect_answers', // answers scored against themselves reach the best bound
     'metric.sample_valid', // the sample submission grades to a finite score

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { brainstorm } from '../agents/heuristic/brainstormer';
 import { design, type DesignConfig } from '../agents/heuristic/designer';
@@ -62,14 +62,15 @@ describe('heuristic roles on real profiles', () => {
     expect(proposalFor(seattle, 'temp_max')).toMatchObject({
       taskType: 'forecasting',
       modality: 'time-series',
-      metric: { name: 'mae' },
+      metric: { name: 'mase' },
     });
-    // rain: mostly dry days and a few downpours, a positive amount judged on relative error
-    expect(proposalFor(seattle, 'precipitation').metric.name).toBe('rmsle');
-    expect(proposalFor(seattle, 'precipitation').rationale).toMatch(
-      /RMSLE, because "precipitation" is a positive amount/,
-    );
+    // a forecast is judged against repeating the last value, whatever the series' scale
+    expect(proposalFor(seattle, 'precipitation').metric.name).toBe('mase');
+    expect(proposalFor(seattle, 'precipitation').rationale).toMatch(/MASE, because it judges a forecast against/);
     expect(brainstorm({ profile: seattle, maxTasks: 1 })).toHaveLength(1);
+    // free text among the inputs makes a text task; a forecast stays a time series whatever else the table holds
+    expect(proposalFor({ ...penguins, textColumns: ['Comments'] }, 'Species').modality).toBe('text');
+    expect(proposalFor({ ...seattle, textColumns: ['notes'] }, 'temp_max').modality).toBe('time-series');
   });
 
   it('Designer: a binary task keeps the two main classes, the rarer positive; a time series splits by time', () => {
@@ -95,11 +96,33 @@ describe('heuristic roles on real profiles', () => {
     // the description says why the metric fits
     expect(sex.files['description.md']).toMatch(/## Overview\n\n.*Scored with ROC-AUC, because /);
 
-    const temp = configOf(
-      design({ profile: seattle, proposal: proposalFor(seattle, 'temp_max'), round: 0 }).files['prepare.py']!,
-    );
-    expect(temp).toMatchObject({ time: 'date', stratify: false });
-    expect(temp.datetime).toEqual(['date']);
+    const forecast = design({ profile: seattle, proposal: proposalFor(seattle, 'temp_max'), round: 0 });
+    // a forecast: split at one origin, the last 10% of the 1461 days (at most 60) ahead, one series
+    expect(configOf(forecast.files['prepare.py']!)).toMatchObject({ time: 'date', series: [], horizon: 60 });
+    expect(JSON.parse(forecast.files['task.json']!)).toMatchObject({
+      taskType: 'forecasting',
+      forecast: { time: 'date', series: [], horizon: 60 },
+    });
+    expect(forecast.files['solutions/baseline.py']).toMatch(/lag and rolling features/);
+  });
+
+  it('a multi-series time table: forecasting first, time-series modality, MASE, one series per symbol', async () => {
+    const path = join(dirname(require.resolve('vega-datasets')), '..', 'data', 'stocks.csv');
+    const { table, format } = await readTable(path);
+    const stocks: DatasetProfile = {
+      name: 'stocks',
+      source: { files: [], format },
+      dataFile: path,
+      ...profileTable(table),
+    };
+    const [proposal] = brainstorm({ profile: stocks, maxTasks: 3 });
+    expect(proposal).toMatchObject({ target: 'price', taskType: 'forecasting', modality: 'time-series' });
+    expect(proposal!.metric.name).toBe('mase');
+    expect(proposal!.rationale).toMatch(/in each series' own scale/);
+    const files = design({ profile: stocks, proposal: proposal!, round: 0 }).files;
+    // 123 months: the last 12 are the test, for each of the 5 symbols
+    expect(JSON.parse(files['task.json']!).forecast).toEqual({ time: 'date', series: ['symbol'], horizon: 12 });
+    expect(files['description.md']).toMatch(/forecast `price` for the next 12 time steps of\none series per `symbol`/);
   });
 
   it('Designer: repairs from the failed checks, and gives up when it knows no repair', () => {

@@ -289,6 +289,13 @@ describe('profiling real datasets', () => {
     expect(profile.candidateTargets.some((c) => c.column === 'date' || c.taskType === 'regression')).toBe(false);
   });
 
+  it('stocks: month-name dates ("Jan 1 2000") index one price series per symbol, forecast along them', async () => {
+    const profile = await intake(join(dirname(require.resolve('vega-datasets')), '..', 'data', 'stocks.csv'));
+    expect(column(profile, 'date').kind).toBe('datetime');
+    expect(profile).toMatchObject({ timeIndex: 'date', keyColumns: ['symbol'] });
+    expect(profile.candidateTargets).toMatchObject([{ column: 'price', taskType: 'forecasting', outcome: true }]);
+  });
+
   it('cars: a model-year column is a time column but indexes no series, so mileage stays regression', async () => {
     const profile = await example('cars');
     expect(profile.timeColumns).toEqual(['Year']);

@@ -7,6 +7,8 @@ import {
   ladderCheck,
   ladderRungs,
   MIN_VALID_RUNGS,
+  rungsFor,
+  textLadderRungs,
   offBelowTrivial,
   rungEntry,
   type RungResult,
@@ -48,6 +50,19 @@ describe('the reference ladder’s rung table', () => {
     for (const taskType of TASK_TYPES)
       for (const r of ladderRungs(taskType).filter((x) => ['knn', 'forest', 'blend'].includes(x.model)))
         expect(r.maxRows, r.name).toBeLessThanOrEqual(10_000);
+  });
+
+  it('gives a text task TF-IDF rungs: naive Bayes, linear and SVM models at graded settings, enough to pass', () => {
+    const rungs = rungsFor('binary-classification', 'text');
+    expect(rungs).toEqual(textLadderRungs());
+    expect(rungsFor('binary-classification', 'tabular')).toEqual(ladderRungs('binary-classification'));
+    expect(rungs.length).toBeGreaterThanOrEqual(MIN_VALID_RUNGS + 2);
+    expect(new Set(rungs.map((r) => r.name)).size).toBe(rungs.length);
+    expect(rungs[0]!.model).toBe('prior');
+    for (const model of ['tfidf-nb', 'tfidf-linear', 'tfidf-svm'] as const) {
+      const settings = rungs.filter((r) => r.model === model).map((r) => JSON.stringify(r.params));
+      expect(new Set(settings).size, model).toBeGreaterThanOrEqual(3);
+    }
   });
 
   it('is the same table every time (a second run gives the same scripts)', () => {

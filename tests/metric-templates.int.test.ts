@@ -23,6 +23,7 @@ const CONFIGS: Record<string, object> = {
   r2: { target: 'y' },
   mape: { target: 'y' },
   smape: { target: 'y' },
+  mase: { target: 'y' },
   mcrmse: { target: 'y', columns: ['Weight', 'Waist', 'Pulse'] },
   'mean-column-auc': { target: 'y', columns: ['0', '1', '2'] },
 };
@@ -47,6 +48,7 @@ dp = np.clip(LinearRegression().fit(dX, dy).predict(dX), 1, None)
 lin = datasets.load_linnerud(); lX, lY = lin.data, lin.target
 lP = LinearRegression().fit(lX, lY).predict(lX)
 one_hot = np.eye(3)[y]
+naive = float(np.mean(np.abs(np.diff(dy))))  # MASE's scale: the mean one-step change
 
 def frame(**columns): return pd.DataFrame({"id": np.arange(len(next(iter(columns.values())))), **columns})
 cases = {
@@ -63,6 +65,7 @@ cases = {
   "r2": (frame(y=dy), frame(y=dp), metrics.r2_score(dy, dp)),
   "mape": (frame(y=dy), frame(y=dp), metrics.mean_absolute_percentage_error(dy, dp)),
   "smape": (frame(y=dy), frame(y=dp), float(np.mean(2 * np.abs(dp - dy) / (np.abs(dp) + np.abs(dy))))),
+  "mase": (frame(y=dy, mase_scale=naive), frame(y=dp), metrics.mean_absolute_error(dy, dp) / naive),
   "mcrmse": (frame(**{c: lY[:, i] for i, c in enumerate(lin.target_names)}), frame(**{c: lP[:, i] for i, c in enumerate(lin.target_names)}),
              float(np.mean(metrics.mean_squared_error(lY, lP, multioutput="raw_values") ** 0.5))),
   "mean-column-auc": (frame(**{str(c): one_hot[:, c] for c in range(3)}), frame(**{str(c): proba[:, c] for c in range(3)}),
@@ -73,6 +76,8 @@ for name, (answers, submission, reference) in cases.items():
     metric = load(name.replace("@", "_at_"))
     if name == "log-loss":
         perfect = frame(**{str(c): one_hot[:, c] for c in range(3)})
+    elif name == "mase":
+        perfect = answers[["id", "y"]]
     elif name == "map@k":
         perfect = frame(y=y.astype(str))
     else:

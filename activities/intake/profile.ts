@@ -48,6 +48,8 @@ const DATE_PATTERNS = [
   /^\d{4}\/\d{1,2}\/\d{1,2}( \d{1,2}:\d{2}(:\d{2})?)?$/,
   /^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?)?$/,
   /^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$/,
+  // month names: "Jan 1 2000", "1 January 2000", "March 2001"
+  /^(\d{1,2} )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?( \d{1,2},?)? \d{4}$/i,
 ];
 const INTEGER = /^[+-]?\d+$/;
 

@@ -37,17 +37,19 @@ function metricFor(c: CandidateTarget, profile: DatasetProfile): { metric: Metri
           why: `macro-F1, because the classes are imbalanced (the smallest is ${pct(ratio)} of the largest): every class counts equally, so the rare ones cannot be ignored`,
         };
   }
+  if (c.taskType === 'forecasting') {
+    const many = profile.keyColumns.some((k) => k !== profile.timeIndex && k !== c.column);
+    return {
+      metric: metricSpec('mase'),
+      why: `MASE, because it judges a forecast against repeating the last known value${many ? ", in each series' own scale, so series of different sizes count alike" : ', in units of how much the series moves from one step to the next'}`,
+    };
+  }
   const stats = column?.stats;
   // Positive amounts spanning orders of magnitude (prices, counts, deaths) are judged on relative error.
   if (stats && stats.min >= 0 && (stats.max > 20 * Math.max(stats.mean, 1e-9) || stats.std > 1.5 * stats.mean))
     return {
       metric: metricSpec('rmsle'),
       why: `RMSLE, because "${c.column}" is a positive amount spread over orders of magnitude (${stats.min} to ${stats.max}, mean ${+stats.mean.toPrecision(3)}): errors count relative to the size of the value, so the few largest do not dominate`,
-    };
-  if (c.taskType === 'forecasting')
-    return {
-      metric: metricSpec('mae'),
-      why: 'MAE, because a forecast is judged by its typical error in the units of the series, robust to a few unusual periods',
     };
   return {
     metric: metricSpec('rmse'),
@@ -57,10 +59,11 @@ function metricFor(c: CandidateTarget, profile: DatasetProfile): { metric: Metri
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
+/** What the task's inputs are: a series forecast along time, free text beside the target, or a table. */
 function modalityOf(c: CandidateTarget, profile: DatasetProfile): Modality {
   if (profile.images) return 'image';
-  if (profile.textColumns.length > 0) return 'text';
-  if (profile.timeColumns.length > 0 && c.taskType === 'forecasting') return 'time-series';
+  if (c.taskType === 'forecasting' && (profile.timeIndex ?? profile.timeColumns[0])) return 'time-series';
+  if (profile.textColumns.some((t) => t !== c.column)) return 'text';
   return 'tabular';
 }
 

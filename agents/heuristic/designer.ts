@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DatasetProfile } from '../../domain/profile';
 import { TASK_SCHEMA } from '../../domain/task';
 import type { TaskProposal } from '../../domain/proposal';
 import { LAYOUT } from '../../package/layout';
 import type { Design, DesignInput } from '../roles';
 import { writeDescription } from './description';
+import { designForecast, forecastAxis } from './forecast-design';
 import { designImageTask } from './image-designer';
+import { fromTemplate } from './template';
 
 /** Everything the templates read from their CONFIG line. */
 export interface DesignConfig {
@@ -29,14 +29,7 @@ export interface DesignConfig {
   datetime: string[];
 }
 
-const TEMPLATES = join(__dirname, 'templates');
-
-/** A template with its first line (`CONFIG = {}`) replaced by the real config. */
-export function fromTemplate(name: string, config: object): string {
-  const body = readFileSync(join(TEMPLATES, name), 'utf8').split('\n').slice(1).join('\n');
-  // A JSON string literal is also a valid Python string literal; json.loads reads it back.
-  return `import json; CONFIG = json.loads(${JSON.stringify(JSON.stringify(config))})  # written by the Designer\n${body}`;
-}
+export { fromTemplate } from './template';
 
 /** A class needs this many rows to be kept in a multiclass task. */
 const MIN_CLASS_ROWS = 5;
@@ -128,6 +121,13 @@ export function design({ profile, proposal, previous }: DesignInput): Design {
     if (previous)
       return { ...previous.design, notes: { ...previous.design.notes, giveUp: 'no repair known for an image task' } };
     return designImageTask(profile, proposal);
+  }
+  const axis = proposal.taskType === 'forecasting' ? forecastAxis(profile, proposal.target) : undefined;
+  if (axis) {
+    // the forecast design has nothing to repair: its train and test hold only keys, times and the target
+    if (previous)
+      return { ...previous.design, notes: { ...previous.design.notes, giveUp: 'no repair known for a forecast' } };
+    return designForecast(profile, proposal, axis);
   }
   let config = firstConfig(profile, proposal);
   if (previous) {

@@ -4,7 +4,7 @@ import { TASK_SCHEMA } from '../../domain/task';
 import { LAYOUT } from '../../package/layout';
 import type { Design } from '../roles';
 import { evaluationAndSubmission } from './description';
-import { fromTemplate } from './designer';
+import { fromTemplate } from './template';
 
 /** A class needs this many images to be kept. */
 const MIN_CLASS_IMAGES = 5;

@@ -2,7 +2,8 @@ CONFIG = {}  # written by activities/ladder.ts from the task's manifest and a ro
 """One rung of the reference ladder: reads /data, fits the model its CONFIG names, writes /workspace/submission.csv.
 
 Deterministic (seed 0 everywhere); the features are read off train.csv and test.csv themselves: numeric
-columns, and text columns with few distinct values as categories. Other columns are not used.
+columns, and text columns with few distinct values as categories. Other columns are not used, except by
+the text rungs (tfidf-*), which read only the free-text columns (many distinct values, 20+ characters).
 """
 import warnings
 
@@ -16,9 +17,11 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.naive_bayes import GaussianNB
+from sklearn.naive_bayes import GaussianNB, MultinomialNB
+from sklearn.svm import LinearSVC, LinearSVR
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -27,6 +30,7 @@ RUNG, P = CONFIG["rung"], CONFIG["rung"]["params"]
 ID, TARGET, METRIC = CONFIG["id"], CONFIG["target"], CONFIG["metric"]
 CLASSIFY = CONFIG["taskType"].endswith("classification")
 MAX_CATEGORIES = 30
+CHAR_PREFIX = 500
 
 
 def with_date_parts(frame, reference):
@@ -133,6 +137,45 @@ def single(kind, params, seed=0):
     raise ValueError(f"unknown rung model {kind!r}")
 
 
+def text_columns():
+    return [
+        c for c in test.columns
+        if c not in (ID, TARGET) and c in train.columns and train[c].dtype == object
+        and train[c].nunique() > MAX_CATEGORIES and train[c].astype(str).str.len().mean() >= 20
+    ]
+
+
+def text_of(frame, columns):
+    return frame[columns].fillna("").astype(str).agg(" ".join, axis=1) if columns else pd.Series("", index=frame.index)
+
+
+def text_model(kind, params):
+    """A text rung's model on TF-IDF features (regression: ridge for naive Bayes, a linear SVR for the SVM)."""
+    alpha = params["alpha"]
+    if kind == "tfidf-nb":
+        return MultinomialNB(alpha=alpha) if CLASSIFY else Ridge(alpha=100.0 * alpha)
+    if kind == "tfidf-svm":
+        return LinearSVC(C=1.0 / alpha, random_state=0) if CLASSIFY else LinearSVR(C=1.0 / alpha, random_state=0, max_iter=5000)
+    return LogisticRegression(C=1.0 / alpha, max_iter=2000) if CLASSIFY else Ridge(alpha=alpha)
+
+
+def text_features(rows):
+    """TF-IDF of the free-text columns, fitted on the rows the rung learns from."""
+    columns = text_columns()
+    char = bool(P.get("char"))
+    vectorizer = TfidfVectorizer(
+        max_features=int(P["words"]),
+        ngram_range=(2 if char else 1, int(P.get("ngrams", 1))),
+        analyzer="char_wb" if char else "word",
+        sublinear_tf=True,
+        min_df=2 if len(rows) >= 200 else 1,
+    )
+    # character n-grams cost per character: the first CHAR_PREFIX characters of each text are enough
+    cut = (lambda text: text.str.slice(0, CHAR_PREFIX)) if char else (lambda text: text)
+    X = vectorizer.fit_transform(cut(text_of(train.loc[rows], columns)))
+    return X, vectorizer.transform(cut(text_of(test, columns)))
+
+
 def members():
     """(model, share of the rows it learns from, seed) for each model whose predictions are averaged."""
     kind = RUNG["model"]
@@ -159,11 +202,20 @@ def fit_predict(m, X, fit_y, X_test, share, seed):
         fit_y = fit_y.loc[X.index]
     if isinstance(m, (KNeighborsClassifier, KNeighborsRegressor)):
         m.set_params(n_neighbors=min(m.n_neighbors, len(X)))
-    m.fit(X.values, fit_y.values)
+    dense = lambda frame: frame.values if isinstance(frame, pd.DataFrame) else frame
+    m.fit(dense(X), fit_y.values)
     if not CLASSIFY:
-        return m.predict(X_test.values)
-    proba = m.predict_proba(X_test.values)
-    full = np.zeros((len(X_test), len(CLASSES)))
+        return m.predict(dense(X_test))
+    if hasattr(m, "predict_proba"):
+        proba = m.predict_proba(dense(X_test))
+    else:  # an SVM's margins as probabilities: a logistic for two classes, a softmax for more
+        margin = m.decision_function(dense(X_test))
+        if margin.ndim == 1:
+            proba = np.column_stack([1 / (1 + np.exp(margin)), 1 / (1 + np.exp(-margin))])
+        else:
+            e = np.exp(margin - margin.max(axis=1, keepdims=True))
+            proba = e / e.sum(axis=1, keepdims=True)
+    full = np.zeros((X_test.shape[0], len(CLASSES)))
     for j, c in enumerate(m.classes_):
         full[:, CLASSES.index(c)] = proba[:, j]
     return full
@@ -191,15 +243,20 @@ y = train[TARGET]
 if RUNG["model"] == "prior":
     prediction = np.full(len(test), prior_prediction(y), dtype=object if CLASSIFY and METRIC != "roc-auc" else float)
 else:
-    numeric, categorical = chosen_features(y)
     rows = learning_rows()
-    X, X_test = encode(train.loc[rows], numeric, categorical), encode(test, numeric, categorical)
-    if RUNG["scale"]:
-        mean, std = X.mean(), X.std().replace(0, 1).fillna(1)
-        X, X_test = (X - mean) / std, (X_test - mean) / std
+    if RUNG["model"].startswith("tfidf-"):
+        X, X_test = text_features(rows)
+        models = [(text_model(RUNG["model"], P), 1.0, 0)]
+    else:
+        numeric, categorical = chosen_features(y)
+        X, X_test = encode(train.loc[rows], numeric, categorical), encode(test, numeric, categorical)
+        if RUNG["scale"]:
+            mean, std = X.mean(), X.std().replace(0, 1).fillna(1)
+            X, X_test = (X - mean) / std, (X_test - mean) / std
+        models = members()
     fit_y = np.log1p(y.loc[rows].clip(lower=0)) if METRIC == "rmsle" else y.loc[rows]
     CLASSES = sorted(y.unique().tolist()) if CLASSIFY else []
-    average = np.mean([fit_predict(m, X, fit_y, X_test, share, seed) for m, share, seed in members()], axis=0)
+    average = np.mean([fit_predict(m, X, fit_y, X_test, share, seed) for m, share, seed in models], axis=0)
     if METRIC == "roc-auc":
         prediction = average[:, CLASSES.index(positive_label(y))]
     elif CLASSIFY:

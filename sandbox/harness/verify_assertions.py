@@ -452,6 +452,7 @@ class Package:
             self.manifest_error = self.metric_spec_error = f"task.json: {describe(exc)}"
             return
         self.target, self.id, self.task_type = manifest.get("target"), manifest.get("idColumn"), manifest.get("taskType")
+        self.forecast = manifest.get("forecast")
         if not (isinstance(self.target, str) and self.target and isinstance(self.id, str) and self.id):
             self.manifest_error = "task.json needs target and idColumn (non-empty strings)"
         metric = manifest.get("metric") if isinstance(manifest.get("metric"), dict) else {}
@@ -1070,6 +1071,10 @@ def feature_table(train, columns):
 
 
 def check_target_not_trivial(pkg):
+    axis = forecast_axis(pkg)
+    if axis:
+        # the previous value predicting the next is what forecasting is: judge against naive forecasts instead
+        return forecast_not_trivial(pkg, *axis)
     from sklearn.linear_model import LinearRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import PolynomialFeatures, StandardScaler
@@ -1345,6 +1350,146 @@ def check_package_contained(pkg):
     return "prepare.py made no links or special files, and nothing changed its outputs afterwards"
 
 
+# ---------------------------------------------------------------- forecasting
+
+FUTURE_MATCH_SHARE = 0.9  # a feature equal to the target this many steps ahead on this share of rows reads the future
+FUTURE_MIN_ROWS = 10
+FUTURE_MAX_SHIFT = 60
+NAIVE_EXACT = 0.01  # a naive forecast off by at most this share of the series' spread leaves nothing to learn
+
+
+def forecast_axis(pkg):
+    """(time column, series columns) of a forecasting task; None for other tasks."""
+    if pkg.task_type != "forecasting":
+        return None
+    spec = pkg.forecast if isinstance(pkg.forecast, dict) else {}
+    time, series = spec.get("time"), spec.get("series", [])
+    if not isinstance(time, str) or not isinstance(series, list) or not all(isinstance(c, str) for c in series):
+        raise Failed("a forecasting task's task.json needs forecast.time (the time column) and forecast.series (the columns naming each series, [] for one series)", {"forecast": pkg.forecast})
+    return time, series
+
+
+def timeline(frame, name, time, series):
+    """The frame with `_series` (one text key per series) and `_time` (comparable numbers or datetimes), sorted."""
+    missing = [c for c in [time, *series] if c not in frame.columns]
+    if missing:
+        raise Failed(f"{name} lacks {missing}: a forecasting task's train and test keep forecast.time and forecast.series", {"missing": missing})
+    frame = frame.copy()
+    numbers = pd.to_numeric(frame[time], errors="coerce")
+    frame["_time"] = numbers if numbers.notna().all() else pd.to_datetime(frame[time].astype(str), errors="coerce")
+    unreadable = frame[time][frame["_time"].isna()]
+    if len(unreadable):
+        raise Failed(f"{len(unreadable)} values of {time!r} in {name} are no times, e.g. {unreadable.head(3).tolist()}", {"examples": unreadable.head(5).tolist()})
+    frame["_series"] = frame[series].astype(str).agg(" / ".join, axis=1) if series else ""
+    return frame.sort_values(["_series", "_time"], kind="mergesort").reset_index(drop=True)
+
+
+def check_forecast_time_split(pkg):
+    axis = forecast_axis(pkg)
+    if not axis:
+        return "not a forecasting task: no time split to check"
+    train = timeline(pkg.frames["train.csv"], "train.csv", *axis)
+    test = timeline(pkg.frames["test.csv"], "test.csv", *axis)
+    last = train.groupby("_series")["_time"].max()
+    first = test.groupby("_series")["_time"].min()
+    shared = first.index.intersection(last.index)
+    early = [s for s in shared if first[s] <= last[s]]
+    evidence = {"series": len(first), "trainEnds": str(train["_time"].max()), "testStarts": str(test["_time"].min())}
+    if early:
+        evidence["examples"] = [{"series": s, "testStarts": str(first[s]), "trainEnds": str(last[s])} for s in early[:5]]
+        s = early[0]
+        raise Failed(f"in {len(early)} of {len(first)} series a test time is not after every train time (series {s!r}: test from {first[s]}, train up to {last[s]}): split each series at a forecast origin", evidence)
+    return f"in each of {len(first)} series every test time follows every train time (train up to {evidence['trainEnds']}, test from {evidence['testStarts']})", evidence
+
+
+def future_reads(frame, column, truth, shifts):
+    """(shift, share of rows) where `column` equals the series' target `shift` rows later, at the first shift that matches."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    for shift in shifts:
+        ahead = truth.groupby(frame["_series"]).shift(-shift)
+        both = values.notna() & ahead.notna()
+        if both.sum() < FUTURE_MIN_ROWS:
+            continue
+        share = float(np.isclose(values[both], ahead[both], rtol=1e-6, atol=1e-9).mean())
+        if share >= FUTURE_MATCH_SHARE:
+            return shift, round(share, 4)
+    return None
+
+
+def check_forecast_no_future_features(pkg):
+    axis = forecast_axis(pkg)
+    if not axis:
+        return "not a forecasting task: no features to date"
+    time, series = axis
+    skip = {pkg.id, pkg.target, time, *series}
+    train = timeline(pkg.frames["train.csv"], "train.csv", *axis)
+    test = timeline(pkg.frames["test.csv"], "test.csv", *axis)
+    answers = pkg.frames["answers.csv"][[pkg.id, pkg.target]]
+    test = test.merge(answers, on=pkg.id, how="left", suffixes=("", "__truth")).sort_values(["_series", "_time"], kind="mergesort")
+    truth_column = pkg.target if pkg.target not in pkg.frames["test.csv"].columns else pkg.target + "__truth"
+    features = [c for c in pkg.frames["train.csv"].columns if c not in skip and pd.to_numeric(pkg.frames["train.csv"][c], errors="coerce").notna().mean() >= 0.95]
+    if not features:
+        return f"train.csv holds no numeric feature beside the id, {', '.join(map(repr, [*series, time]))} and the target: nothing can read the future"
+    shifts = range(1, min(FUTURE_MAX_SHIFT, len(train)) + 1)
+    reads = []
+    for column in features:
+        found = future_reads(train, column, pd.to_numeric(train[pkg.target], errors="coerce"), shifts)
+        if found:
+            reads.append({"file": "train.csv", "column": column, "stepsAhead": found[0], "share": found[1]})
+        if column in test.columns:
+            # in test every target value lies after the forecast origin: a feature that holds any of them reads the future
+            found = future_reads(test, column, pd.to_numeric(test[truth_column], errors="coerce"), [0, *[-s for s in shifts], *shifts])
+            if found:
+                reads.append({"file": "test.csv", "column": column, "stepsAhead": found[0], "share": found[1]})
+    evidence = {"features": features, "reads": reads}
+    if reads:
+        first = reads[0]
+        where = f"the target {first['stepsAhead']} steps later" if first["file"] == "train.csv" else f"test-period values of the target (shifted {first['stepsAhead']} steps)"
+        raise Failed(f"{first['column']!r} in {first['file']} equals {where} on {first['share']:.0%} of rows: a lag or rolling feature must use only values up to the forecast origin; compute it from train alone (or drop it)", evidence)
+    return f"none of {', '.join(map(repr, features))} equals the target of a later time of its series", evidence
+
+
+def steps_per_season(times):
+    """Steps per season from the typical spacing of the times (1 when unknown)."""
+    if not pd.api.types.is_datetime64_any_dtype(times):
+        return 1
+    days = pd.Series(times.unique()).sort_values().diff().dt.total_seconds().median() / 86400
+    for limit, season in ((0.5, 24), (3, 7), (10, 52), (45, 12), (120, 4)):
+        if days < limit:
+            return season
+    return 1
+
+
+def forecast_not_trivial(pkg, time, series):
+    train = timeline(pkg.frames["train.csv"], "train.csv", time, series)
+    test = timeline(pkg.frames["test.csv"], "test.csv", time, series).merge(pkg.frames["answers.csv"][[pkg.id, pkg.target]], on=pkg.id, suffixes=("_x", ""))
+    y = pd.to_numeric(train[pkg.target], errors="coerce")
+    truth = pd.to_numeric(test[pkg.target], errors="coerce")
+    spread = float(y.std())
+    if len(y.dropna()) < 10 or not spread > 0 or truth.isna().all():
+        return f"{len(y.dropna())} train values with spread {spread:.3g}: too few to judge"
+    season = steps_per_season(train["_time"])
+    histories = {k: v.dropna().to_numpy() for k, v in y.groupby(train["_series"])}
+    forecasts = {"naive (the last train value)": [], f"seasonal naive ({season} steps back)": []}
+    kept = []
+    for key, rows in test.groupby("_series", sort=False):
+        past = histories.get(key)
+        if past is None or len(past) == 0:
+            continue
+        for step in range(len(rows)):
+            forecasts["naive (the last train value)"].append(past[-1])
+            back = len(past) - season + (step % season)
+            forecasts[f"seasonal naive ({season} steps back)"].append(past[back] if season > 1 and 0 <= back < len(past) else past[-1])
+        kept.extend(rows.index)
+    truth = truth.loc[kept].to_numpy(dtype=float)
+    errors = {n: float(np.nanmean(np.abs(truth - np.array(f)))) for n, f in forecasts.items()}
+    best = min(errors, key=errors.get)
+    evidence = {"meanAbsoluteErrors": {n: round(e, 6) for n, e in errors.items()}, "trainSpread": round(spread, 6), "limit": NAIVE_EXACT}
+    if errors[best] <= NAIVE_EXACT * spread:
+        raise Failed(f"{pkg.target!r} is trivially forecast: the {best} is off by {errors[best]:.3g} on average, {errors[best] / spread:.2%} of the series' spread (limit {NAIVE_EXACT:.0%}); choose a target that changes", evidence)
+    return f"the best naive forecast, {best}, is off by {errors[best]:.3g} on average ({errors[best] / spread:.0%} of the series' spread): something to learn", evidence
+
+
 # ---------------------------------------------------------------- main
 
 # (name, check, whether it needs prepare.runs to have passed), in the order of CHECKS.assertions.
@@ -1360,6 +1505,8 @@ CHECKS = [
     ("split.no_row_leak", check_split_no_row_leak, True),
     ("id.not_predictive", check_id_not_predictive, True),
     ("target.not_trivial", check_target_not_trivial, True),
+    ("forecast.time_split", check_forecast_time_split, True),
+    ("forecast.no_future_features", check_forecast_no_future_features, True),
     ("sample.columns", check_sample_columns, True),
     ("metric.perfect_answers", check_metric_perfect_answers, True),
     ("metric.sample_valid", check_metric_sample_valid, True),

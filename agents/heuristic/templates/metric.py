@@ -3,7 +3,8 @@ CONFIG = {}  # written by the Designer (agents/heuristic/designer.ts)
 
 CONFIG: id, target, metric; for a multi-column submission `columns` (mcrmse and mean-column-auc:
 the target columns, which the answers hold too; multiclass log-loss: one probability column per
-class, the answers holding the label in `target`); for map@k `k` (default 5).
+class, the answers holding the label in `target`); for map@k `k` (default 5). mase reads each answer row's `mase_scale` (its series' mean absolute
+one-step change over the training past, written by prepare.py).
 """
 import numpy as np
 import pandas as pd
@@ -132,6 +133,10 @@ def grade(submission: pd.DataFrame, answers: pd.DataFrame) -> float:
         if (t == 0).any():
             raise ValueError("MAPE is undefined when a true value is 0; choose another metric")
         return float(np.mean(np.abs((t - p) / t)))
+    if metric == "mase":
+        if "mase_scale" not in merged.columns:
+            raise ValueError("MASE needs a mase_scale column in answers.csv (prepare.py writes it)")
+        return float(np.mean(np.abs(t - p) / merged["mase_scale"].to_numpy(dtype=float)))
     if metric == "smape":
         denominator = (np.abs(t) + np.abs(p)) / 2
         ratio = np.divide(np.abs(t - p), denominator, out=np.zeros_like(t), where=denominator != 0)
