@@ -9,7 +9,7 @@ let server: ScriptedLlm | undefined;
 afterEach(() => server?.close());
 
 async function call(script: Script) {
-  server = await startScriptedLlm(script);
+  server = await startScriptedLlm(script, { probes: 'script' });
   const openai = new OpenAI({ baseURL: server.url, apiKey: 'k', maxRetries: 0 });
   const response = await completeWithTools(
     openai,

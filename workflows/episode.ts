@@ -94,6 +94,7 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
           turns,
           episodeId: workflowId,
           turn: i,
+          sample: input.sample,
           ...variant,
         });
         action = next.action;
