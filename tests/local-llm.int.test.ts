@@ -172,6 +172,8 @@ describe('the openai provider against a real small model (SmolLM2-135M, llama-cp
         ],
       });
       expect(tight).toMatchObject({ status: 'failed', steps: 0 });
+      // an ask and one re-ask, and no more: InvalidPolicyOutput is not retried by Temporal
+      expect(recorder.calls.slice(before).filter((c) => c.role === 'policy')).toHaveLength(2);
       expect(tight.error).toMatch(/the model's tool calls were invalid 2 times \(last: your reply was cut off/);
       const refused = turnOf(tight.transcript, 0);
       expect(refused.action).toBeUndefined(); // every reply refused

@@ -183,8 +183,8 @@ describe('the openai policy against an OpenAI-compatible server', () => {
       ANVIL_LLM_OUTPUT_RETRIES: '1',
     });
     const err = (await policy.next([opening()]).catch((e: unknown) => e)) as Error;
-    expect(err).toBeInstanceOf(Error);
-    expect(err.name).toBe('InvalidPolicyOutput');
+    expect(err).toBeInstanceOf(ApplicationFailure); // a plain Error reaches Temporal as type "Error": retried
+    expect(err).toMatchObject({ type: 'InvalidPolicyOutput', nonRetryable: true });
     expect(err.message).toMatch(/invalid 2 times \(last: the arguments of reset are not JSON: not json\)/);
     expect(server.requests).toHaveLength(2);
     const kept = /kept in (\S+\.json)/.exec(err.message)![1]!;

@@ -103,7 +103,10 @@ export function createOpenAiPolicy({
     }
   }
 
-  /** The policy gives up: an Error named InvalidPolicyOutput (the episode does not retry it), the conversation kept. */
+  /**
+   * The policy gives up for good, the conversation kept: an ApplicationFailure of type InvalidPolicyOutput
+   * (an Error merely named so reached Temporal as type "Error", and the episode asked again 4 times).
+   */
   async function invalidOutput(problems: string[], messages: Message[]): Promise<Error> {
     let kept = '';
     if (failuresDir) {
@@ -112,11 +115,10 @@ export function createOpenAiPolicy({
       await writeFile(file, JSON.stringify({ model, problems, messages }, null, 2));
       kept = `; the conversation is kept in ${file}`;
     }
-    const error = new Error(
+    return ApplicationFailure.nonRetryable(
       `the model's tool calls were invalid ${problems.length} times (last: ${problems.at(-1)})${kept}`,
+      'InvalidPolicyOutput',
     );
-    error.name = 'InvalidPolicyOutput';
-    return error;
   }
 
   return {
