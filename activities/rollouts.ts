@@ -118,8 +118,21 @@ export function createPolicyActivities({
         await rename(`${file}.tmp`, file);
         written = true;
       };
-      const action = await make(policy, { transcript: sink, variant, sample }).next(turns);
-      return { action, ...(written ? { transcript: dir } : {}) };
+      try {
+        const action = await make(policy, { transcript: sink, variant, sample }).next(turns);
+        return { action, ...(written ? { transcript: dir } : {}) };
+      } catch (err) {
+        if (!written) throw err;
+        // a turn whose replies were all refused is on disk too: the failure says where (the episode keeps it)
+        const failure = err instanceof ApplicationFailure ? err : undefined;
+        throw ApplicationFailure.create({
+          message: (err as Error).message,
+          type: failure?.type ?? (err as Error).name,
+          nonRetryable: failure?.nonRetryable ?? false,
+          nextRetryDelay: failure?.nextRetryDelay ?? undefined,
+          details: [{ transcript: dir }],
+        });
+      }
     },
   };
 }

@@ -72,6 +72,8 @@ export function createOpenAiPolicy({
         ...(sampling as object),
         // llama.cpp returns log-probs only when top_logprobs is set; OpenAI and vLLM accept 0
         ...(sampling.logprobs === true && sampling.top_logprobs === undefined && { top_logprobs: 0 }),
+        // the configured cap (ANVIL_LLM_MAX_TOKENS) unless the spec says: a small model rambles to its window's end
+        ...(sampling.max_tokens === undefined && llm.maxTokens !== undefined && { max_tokens: llm.maxTokens }),
         model,
         messages,
         tools: ENV_TOOLS,
