@@ -184,7 +184,8 @@ describe('the openai provider against a real small model (SmolLM2-135M, llama-cp
         expectRealTokens(attempt);
       }
 
-      // A 4-sample rollout, one step each: sample k is sent seed 7 + k, and the replies differ.
+      // A 4-sample rollout, two steps each: sample k is sent seed 7 + k, and the replies differ. A second turn
+      // sends the first call back as JSON text (llama-cpp-python refuses a null assistant content with a 500).
       const rollouts = createRolloutService({
         client: t.client,
         controlQueue: t.controlQueue,
@@ -194,12 +195,13 @@ describe('the openai provider against a real small model (SmolLM2-135M, llama-cp
       const result = await rollouts.run({
         tasks: ['iris-species'],
         samplesPerTask: 4,
-        maxSteps: 1,
+        maxSteps: 2,
         policy: { kind: 'openai', temperature: 1, seed: 7, maxTokens: 48, logprobs: true },
       });
       expect(result.episodes).toHaveLength(4);
       const firsts = result.episodes.map((e) => {
         expect(['completed', 'failed'], JSON.stringify(e)).toContain(e.status);
+        expect(e.error ?? '').not.toMatch(/\b500\b|validation error/); // a failure is the model's, never a refused request
         const turn = turnOf(e.transcript, 0);
         expect(turn.sampling).toMatchObject({ temperature: 1, seed: 7 + e.sample, max_tokens: 48, logprobs: true });
         turn.attempts.forEach(expectRealTokens);
