@@ -2,7 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Policy } from '../agents/policy';
-import type { TranscriptSink } from '../agents/policy-for';
+import type { PolicyOptions, TranscriptSink } from '../agents/policy-for';
 import type { EnvService } from '../client';
 import type { PolicyVariant } from '../domain/policy-space';
 import type { Action, CreateEnvRequest, EnvState, Observation, PolicyTurn, StepResult } from '../domain/env';
@@ -73,10 +73,10 @@ export function createPolicyActivities({
   policyFor,
   transcriptsDir,
 }: {
-  policyFor: (spec: PolicySpec, options?: { transcript?: TranscriptSink; variant?: PolicyVariant }) => Policy;
+  policyFor: (spec: PolicySpec, options?: PolicyOptions) => Policy;
   transcriptsDir: string;
 }) {
-  const make = (policy: PolicySpecInput, options?: { transcript?: TranscriptSink; variant?: PolicyVariant }) => {
+  const make = (policy: PolicySpecInput, options?: PolicyOptions) => {
     if (typeof policy === 'string' && policy !== 'heuristic' && policy !== 'openai')
       throw ApplicationFailure.nonRetryable(`no policy "${policy}": one of heuristic, openai`, 'UnknownPolicy');
     return policyFor(policyOf(policy), options);
@@ -104,12 +104,15 @@ export function createPolicyActivities({
       episodeId,
       turn,
       variant,
+      sample,
     }: {
       policy: PolicySpecInput;
       turns: PolicyTurn[];
       episodeId: string;
       turn: number;
       variant?: PolicyVariant;
+      /** the episode's sample in its group (unset in histories before it was passed: seed as given) */
+      sample?: number;
     }): Promise<{ action: Action | null; transcript?: string }> {
       const dir = join(transcriptsDir, episodeId.replace(/[^A-Za-z0-9_.-]/g, '_'));
       let written = false;
@@ -120,8 +123,21 @@ export function createPolicyActivities({
         await rename(`${file}.tmp`, file);
         written = true;
       };
-      const action = await make(policy, { transcript: sink, variant }).next(turns);
-      return { action, ...(written ? { transcript: dir } : {}) };
+      try {
+        const action = await make(policy, { transcript: sink, variant, sample }).next(turns);
+        return { action, ...(written ? { transcript: dir } : {}) };
+      } catch (err) {
+        if (!written) throw err;
+        // a turn whose replies were all refused is on disk too: the failure says where (the episode keeps it)
+        const failure = err instanceof ApplicationFailure ? err : undefined;
+        throw ApplicationFailure.create({
+          message: (err as Error).message,
+          type: failure?.type ?? (err as Error).name,
+          nonRetryable: failure?.nonRetryable ?? false,
+          nextRetryDelay: failure?.nextRetryDelay ?? undefined,
+          details: [{ transcript: dir }],
+        });
+      }
     },
   };
 }

@@ -11,17 +11,22 @@ import type { Policy } from './policy';
 
 export type TranscriptSink = (turn: Omit<TranscriptTurn, 'turn'>) => Promise<void>;
 
+export interface PolicyOptions {
+  transcript?: TranscriptSink;
+  variant?: PolicyVariant;
+  /** the episode's sample in its rollout group (an openai policy's seed is offset by it) */
+  sample?: number;
+}
+
 /**
  * The llm worker's policies by spec: the heuristic, or an OpenAI-compatible endpoint that must be
  * the configured one or match `llm.endpoints`, with its key looked up by name. One set of
  * per-endpoint limits is shared by every policy the worker makes.
  */
-export function createPolicyFactory(
-  config: AnvilConfig,
-): (spec: PolicySpec, options?: { transcript?: TranscriptSink; variant?: PolicyVariant }) => Policy {
+export function createPolicyFactory(config: AnvilConfig): (spec: PolicySpec, options?: PolicyOptions) => Policy {
   const limits = new EndpointLimits(config.llm);
   const failuresDir = join(config.paths.artifacts, 'llm-failures');
-  return (spec, { transcript, variant } = {}) => {
+  return (spec, { transcript, variant, sample } = {}) => {
     if (spec.kind === 'heuristic') return createHeuristicPolicy({ variant });
     const refusal = endpointRefusal(spec, { defaultUrl: config.llm.baseUrl, allowed: allowedPatterns(config) });
     if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'EndpointRefused');
@@ -34,7 +39,7 @@ export function createPolicyFactory(
           'UnknownApiKey',
         );
     }
-    return createOpenAiPolicy({ llm: config.llm, failuresDir, spec, apiKey, limits, transcript });
+    return createOpenAiPolicy({ llm: config.llm, failuresDir, spec, apiKey, limits, transcript, sample });
   };
 }
 

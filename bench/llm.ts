@@ -1,17 +1,22 @@
 // What each LLM role costs and how often it answers right, through a recording proxy in front of the
 // endpoint: calls, tokens in/out, seconds, share of replies valid on the first ask, re-asks, replies cut
 // at the token limit, and the cost per task at a price per million tokens.
+// Then the `openai` policy plays a rollout on a verified fixture task (iris-species): the same figures per episode.
 // Usage: npx tsx bench/llm.ts [--datasets iris,penguins] [--tasks 1] [--price-in 0.15] [--price-out 0.6] [--endpoint]
+//   [--rollout-samples 4] [--rollout-steps 2]   (--datasets '' skips the forge, --rollout-samples 0 the rollout)
 // Without --endpoint it starts the local model (`make llm`); with it, OPENAI_BASE_URL / ANVIL_MODEL are used.
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type LocalModel, startLocalModel } from '../cli/local-model';
+import { createRolloutService } from '../client/rollouts';
 import type { ForgeResult } from '../domain/forge';
 import { taskQueueName } from '../domain/queues';
 import { exampleDatasetPath } from '../examples/forge-datasets';
-import type { forgeDataset } from '../workflows';
-import { type RecordedCall, startLlmRecorder } from '../tests/helpers/llm-recorder';
-import { startEmbedded } from './embedded';
+import type { forgeDataset, verifyPackage } from '../workflows';
+import { materializePackage } from '../tests/helpers/fixture-packages';
+import { feedbackIn, type RecordedCall, startLlmRecorder } from '../tests/helpers/llm-recorder';
+import { type Embedded, startEmbedded } from './embedded';
 
 const { values } = parseArgs({
   options: {
@@ -20,30 +25,42 @@ const { values } = parseArgs({
     'price-in': { type: 'string', default: '0.15' },
     'price-out': { type: 'string', default: '0.6' },
     endpoint: { type: 'boolean', default: false },
+    'rollout-samples': { type: 'string', default: '4' },
+    'rollout-steps': { type: 'string', default: '2' },
   },
 });
 const priceIn = Number(values['price-in']);
 const priceOut = Number(values['price-out']);
 
-/** The schema error the client fed back, first line: what the model got wrong. */
-const feedbackOf = (call: RecordedCall) =>
-  String((call.request.messages as { content?: string }[]).at(-1)?.content ?? '')
-    .split('\n')[1]
-    ?.slice(0, 110);
+/** The last error the client fed back (a role's schema error, the policy's refused call): what the model got wrong. */
+function feedbackOf(call: RecordedCall): string {
+  const messages = call.request.messages as { content?: string }[];
+  const text = [...messages]
+    .reverse()
+    .find((m) => /does not match the required JSON schema|^Error: /.test(m.content ?? ''))?.content;
+  return (text?.startsWith('Error: ') ? text : (text?.split('\n')[1] ?? '')).slice(0, 110);
+}
 
-function table(calls: RecordedCall[], tasks: number) {
+/** A verified fixture package published into the bench's catalog (as tests/helpers/dojo.ts does): its id. */
+async function publishFixture(embedded: Embedded, name: string): Promise<string> {
+  const source = await materializePackage(name, join(embedded.config.paths.home, 'fixtures', name));
+  const report = await embedded.client.workflow.execute<typeof verifyPackage>('verifyPackage', {
+    taskQueue: taskQueueName(embedded.config.taskQueuePrefix, 'control'),
+    workflowId: `bench-llm-verify-${name}-${Date.now()}`,
+    args: [{ sourceDir: source }],
+  });
+  if (report.status !== 'verified') throw new Error(`fixture ${name} did not verify`);
+  cpSync(report.packageDir, join(embedded.config.paths.catalog, name), { recursive: true });
+  return name;
+}
+
+function table(calls: RecordedCall[], tasks: number, per = 'Task') {
   const roles = [...new Set(calls.map((c) => c.role))];
   const rows = roles.map((role) => {
     const mine = calls.filter((c) => c.role === role && c.status === 200);
     const firsts = mine.filter((c) => !c.reask).length;
     // a re-ask carrying exactly one fed-back error follows a first ask that was invalid
-    const invalidFirsts = mine.filter(
-      (c) =>
-        c.reask &&
-        (c.request.messages as { content?: string }[]).filter((m) =>
-          /does not match the required JSON schema/.test(m.content ?? ''),
-        ).length === 1,
-    ).length;
+    const invalidFirsts = mine.filter((c) => feedbackIn(c.request) === 1).length;
     const tokensIn = mine.reduce((s, c) => s + c.promptTokens, 0);
     const tokensOut = mine.reduce((s, c) => s + c.completionTokens, 0);
     return {
@@ -56,12 +73,14 @@ function table(calls: RecordedCall[], tasks: number) {
       validFirstTry: firsts ? `${Math.round((100 * (firsts - invalidFirsts)) / firsts)}%` : '-',
       reasks: mine.filter((c) => c.reask).length,
       cutAtLimit: mine.filter((c) => c.finishReason === 'length').length,
-      usdPerTask: +((tokensIn * priceIn + tokensOut * priceOut) / 1e6 / Math.max(1, tasks)).toFixed(6),
+      [`usdPer${per}`]: +((tokensIn * priceIn + tokensOut * priceOut) / 1e6 / Math.max(1, tasks)).toFixed(6),
     };
   });
   console.table(rows);
-  const total = rows.reduce((s, r) => s + r.usdPerTask, 0);
-  console.log(`cost per task at $${priceIn}/$${priceOut} per million tokens in/out: $${total.toFixed(6)}`);
+  const total = rows.reduce((s, r) => s + Number(r[`usdPer${per}`]), 0);
+  console.log(
+    `cost per ${per.toLowerCase()} at $${priceIn}/$${priceOut} per million tokens in/out: $${total.toFixed(6)}`,
+  );
 }
 
 async function main() {
@@ -83,7 +102,7 @@ async function main() {
   const embedded = await startEmbedded(['control', 'llm', 'cpu'], settings);
   let tasks = 0;
   try {
-    for (const name of values.datasets!.split(',')) {
+    for (const name of values.datasets!.split(',').filter(Boolean)) {
       const started = Date.now();
       const outcome = await embedded.client.workflow
         .execute<typeof forgeDataset>('forgeDataset', {
@@ -117,8 +136,36 @@ async function main() {
           );
       }
     }
-    console.log(`\n${recorder.calls.length} calls for ${tasks} task(s) (a failed forge counts as one)`);
-    table(recorder.calls, tasks);
+    const samples = Number(values['rollout-samples']);
+    let episodes = 0;
+    if (samples > 0) {
+      const task = await publishFixture(embedded, 'iris-species');
+      const rollouts = createRolloutService({
+        client: embedded.client,
+        controlQueue: taskQueueName(embedded.config.taskQueuePrefix, 'control'),
+        catalogDir: embedded.config.paths.catalog,
+        endpoints: { defaultUrl: embedded.config.llm.baseUrl, allowed: [] },
+      });
+      const started = Date.now();
+      const result = await rollouts.run({
+        tasks: [task],
+        samplesPerTask: samples,
+        maxSteps: Number(values['rollout-steps']),
+        policy: { kind: 'openai', temperature: 1, seed: 0, logprobs: true },
+      });
+      episodes = result.episodes.length;
+      console.log(`rollout on ${task}: ${episodes} episodes in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      for (const e of result.episodes)
+        console.log(`  sample ${e.sample}: ${e.status}, ${e.steps} steps, reward ${e.reward}; ${e.error ?? ''}`);
+    }
+    const forgeCalls = recorder.calls.filter((c) => c.role !== 'policy');
+    console.log(`\n${forgeCalls.length} calls for ${tasks} task(s) (a failed forge counts as one)`);
+    table(forgeCalls, tasks);
+    const policyCalls = recorder.calls.filter((c) => c.role === 'policy');
+    if (policyCalls.length) {
+      console.log(`\n${policyCalls.length} policy calls for ${episodes} episode(s)`);
+      table(policyCalls, episodes, 'Episode');
+    }
     console.log('\nwhat the re-asks fed back (first line each):');
     for (const call of recorder.calls.filter((c) => c.reask)) console.log(`  ${call.role}: ${feedbackOf(call)}`);
   } finally {

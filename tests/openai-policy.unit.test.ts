@@ -183,8 +183,8 @@ describe('the openai policy against an OpenAI-compatible server', () => {
       ANVIL_LLM_OUTPUT_RETRIES: '1',
     });
     const err = (await policy.next([opening()]).catch((e: unknown) => e)) as Error;
-    expect(err).toBeInstanceOf(Error);
-    expect(err.name).toBe('InvalidPolicyOutput');
+    expect(err).toBeInstanceOf(ApplicationFailure); // a plain Error reaches Temporal as type "Error": retried
+    expect(err).toMatchObject({ type: 'InvalidPolicyOutput', nonRetryable: true });
     expect(err.message).toMatch(/invalid 2 times \(last: the arguments of reset are not JSON: not json\)/);
     expect(server.requests).toHaveLength(2);
     const kept = /kept in (\S+\.json)/.exec(err.message)![1]!;
@@ -329,5 +329,70 @@ describe('the openai policy with a per-batch spec', () => {
       [undefined, false],
     ]);
     expect(records[0]!.sampling).toEqual({});
+  });
+
+  it('sends sample k of a group seed + k, and asks for log-probs with top_logprobs 0 (llama.cpp needs it)', async () => {
+    const { server } = await policyFor(() => call('get_history', '{}'));
+    const config = loadConfig({ OPENAI_BASE_URL: server.url }, mkdtempSync(join(tmpdir(), 'anvil-')));
+    const spec = { kind: 'openai' as const, temperature: 1, seed: 7, logprobs: true };
+    const records: Omit<TranscriptTurn, 'turn'>[] = [];
+    for (const sample of [0, 3])
+      await createOpenAiPolicy({ llm: config.llm, spec, sample, transcript: async (r) => void records.push(r) }).next([
+        opening(),
+      ]);
+    expect(server.requests.map((r) => [r.seed, r.logprobs, r.top_logprobs])).toEqual([
+      [7, true, 0],
+      [10, true, 0],
+    ]);
+    expect(records.map((r) => r.sampling.seed)).toEqual([7, 10]);
+  });
+});
+
+describe("the openai policy within the model's context window", () => {
+  /** the opening, then `n` validate_code steps whose ~2000-character observations fill the prompt */
+  const longTurns = (n: number): PolicyTurn[] => [
+    opening(),
+    ...Array.from({ length: n }, (_, i) => {
+      const action: Action = { action: 'validate_code', params: { code: CODE } };
+      return { observation: respond(action, i + 1), reward: 0, done: false, action };
+    }),
+  ];
+
+  it('leaves the oldest observations out with a note saying so, keeping the latest whole', async () => {
+    // 3000-token window, 500 for the reply; no tokenizer on the server: 3 characters a token, estimated
+    const { policy, server } = await policyFor(() => call('get_history', '{}'), {
+      ANVIL_LLM_CONTEXT_TOKENS: '3000',
+      ANVIL_LLM_MAX_TOKENS: '500',
+    });
+    const turns = longTurns(4);
+    expect(await policy.next(turns)).toEqual({ action: 'get_history', params: {} });
+    const tools = server.requests[0]!.messages.filter((m) => m.role === 'tool').map((m) => m.content!);
+    expect(tools).toHaveLength(4);
+    const left = tools.filter((c) => c.startsWith('(the observation of step'));
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.length).toBeLessThan(4);
+    left.forEach((c, i) => expect(c).toMatch(new RegExp(`^\\(the observation of step ${i + 1} is left out to fit`)));
+    expect(JSON.parse(tools.at(-1)!)).toEqual(compact(turns[4]!.observation)); // the latest, whole
+    const chars = JSON.stringify(server.requests[0]!.messages).length;
+    expect(chars / 3).toBeLessThan(2500 + 100);
+  });
+
+  it('sends a prompt that fits as it is, and fails PromptTooLong for good when even the first turn cannot fit', async () => {
+    const fits = await policyFor(() => call('get_history', '{}'), { ANVIL_LLM_CONTEXT_TOKENS: '8192' });
+    await fits.policy.next(longTurns(2));
+    expect(fits.server.requests[0]!.messages.filter((m) => m.content?.startsWith('(the observation'))).toEqual([]);
+    await fits.server.close();
+
+    const { policy, server } = await policyFor(() => call('get_history', '{}'), {
+      ANVIL_LLM_CONTEXT_TOKENS: '1000',
+      ANVIL_LLM_MAX_TOKENS: '500',
+    });
+    const err = await policy.next(longTurns(2)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'PromptTooLong', nonRetryable: true });
+    expect((err as Error).message).toMatch(
+      /the policy's prompt takes \d+ tokens \(estimated\) with every earlier observation left out, more than the 500 that policy-model's 1000-token context window leaves beside 500 for the reply/,
+    );
+    expect(server.requests).toHaveLength(0);
   });
 });

@@ -9,7 +9,7 @@ let server: ScriptedLlm | undefined;
 afterEach(() => server?.close());
 
 async function call(script: Script) {
-  server = await startScriptedLlm(script);
+  server = await startScriptedLlm(script, { probes: 'script' });
   const openai = new OpenAI({ baseURL: server.url, apiKey: 'k', maxRetries: 0 });
   const response = await completeWithTools(
     openai,
@@ -58,6 +58,44 @@ describe('tool calls through the server’s dialect', () => {
       },
     });
     expect(response.usage).toMatchObject({ prompt_tokens: 100, completion_tokens: 50 });
+  });
+
+  it('sends earlier native tool calls to a json server as the JSON it would have written, never null content', async () => {
+    server = await startScriptedLlm(
+      (req) => {
+        if (req.response_format?.type === 'json_schema') return { status: 500, error: 'json_object only' };
+        if (isJsonProbe(req)) return { content: '{"ok": true}' };
+        if (req.tools?.length) return { content: 'What?' };
+        return { content: '{"tool": "get_history", "arguments": {}}' };
+      },
+      { probes: 'script' },
+    );
+    const openai = new OpenAI({ baseURL: server.url, apiKey: 'k', maxRetries: 0 });
+    await completeWithTools(
+      openai,
+      { baseUrl: server.url, toolCalls: 'auto', responseFormat: 'auto' },
+      {
+        model: 'm2',
+        tools: ENV_TOOLS,
+        messages: [
+          { role: 'user', content: 'solve it' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'c1', type: 'function', function: { name: 'request_info', arguments: '{"kind":"data"}' } },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'c1', content: '{"rows": 150}' },
+        ],
+      },
+    );
+    const sent = server.requests.at(-1)!.messages;
+    expect(sent.slice(0, 3)).toEqual([
+      { role: 'user', content: 'solve it' },
+      { role: 'assistant', content: '{"tool": "request_info", "arguments": {"kind":"data"}}' },
+      { role: 'user', content: 'The tool answered:\n{"rows": 150}' },
+    ]);
   });
 
   it('leaves a reply that is not a call as text, for the caller to re-ask', () => {

@@ -97,9 +97,10 @@ describe('rollouts with per-batch policy endpoints', () => {
       }),
     ]);
     expect(fallback.requests).toHaveLength(0);
-    expect(a.requests.map((r) => [r.model, r.temperature, r.seed, r.logprobs])).toEqual(
-      Array(6).fill(['ckpt-a', 0.2, 11, true]),
+    expect(a.requests.map((r) => [r.model, r.temperature, r.logprobs, r.top_logprobs])).toEqual(
+      Array(6).fill(['ckpt-a', 0.2, true, 0]),
     );
+    expect(a.requests.map((r) => r.seed as number).sort()).toEqual([11, 11, 11, 12, 12, 12]); // sample k: seed + k
     expect(b.requests.map((r) => [r.model, r.top_p, r.max_tokens, r.top_k])).toEqual(
       Array(6).fill(['ckpt-b', 0.5, 128, 5]),
     );
@@ -107,8 +108,8 @@ describe('rollouts with per-batch policy endpoints', () => {
     expect(new Set(b.authorizations)).toEqual(new Set(['Bearer sk-trainer']));
 
     for (const [result, server, model, sampling] of [
-      [first, a, 'ckpt-a', { temperature: 0.2, seed: 11, logprobs: true }],
-      [second, b, 'ckpt-b', { top_p: 0.5, max_tokens: 128, top_k: 5 }],
+      [first, a, 'ckpt-a', (k: number) => ({ temperature: 0.2, seed: 11 + k, logprobs: true })],
+      [second, b, 'ckpt-b', () => ({ top_p: 0.5, max_tokens: 128, top_k: 5 })],
     ] as const) {
       expect(result.episodes.map((e) => [e.status, e.steps])).toEqual([
         ['completed', 2],
@@ -117,7 +118,7 @@ describe('rollouts with per-batch policy endpoints', () => {
       for (const e of result.episodes) {
         const turns = transcriptOf(e.transcript!);
         expect(turns.map((x) => [x.endpoint, x.model, x.sampling])).toEqual(
-          Array(3).fill([server.url, model, sampling]),
+          Array(3).fill([server.url, model, sampling(e.sample)]),
         );
         expect(turns.map((x) => x.messages.map((m) => m.role).join(','))).toEqual([
           'system,user',

@@ -45,6 +45,12 @@ const env = proxyActivities<EpisodeEnvActivities>({
 
 const messageOf = (err: unknown) =>
   err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
+/** The transcript folder a failed policy turn names (it wrote the refused replies before giving up). */
+const transcriptOf = (err: unknown): string | undefined => {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const details = cause instanceof ApplicationFailure ? cause.details : undefined;
+  return (details?.[0] as { transcript?: string } | undefined)?.transcript;
+};
 
 /**
  * One agent episode: the policy (on the LLM queue) acts on a Dojo session (a workflow of its own,
@@ -85,6 +91,7 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
           turns,
           episodeId: workflowId,
           turn: i,
+          sample: input.sample,
           ...variant,
         });
         action = next.action;
@@ -99,6 +106,7 @@ export async function episode(input: EpisodeInput): Promise<EpisodeOutcome> {
     }
   } catch (err) {
     error = messageOf(err);
+    transcript = transcriptOf(err) ?? transcript;
   }
   const state = await env.closeEnv({ envId });
   return {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { openAiClient } from './client';
+import { fitPolicyPrompt } from './policy-context';
 import { completeWithTools } from './tool-dialect';
 import type { ChatCompletion, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { AnvilConfig } from '../../config';
@@ -42,6 +43,7 @@ export function createOpenAiPolicy({
   apiKey,
   limits,
   transcript,
+  sample,
 }: {
   llm: AnvilConfig['llm'];
   failuresDir?: string;
@@ -52,33 +54,34 @@ export function createOpenAiPolicy({
   limits?: EndpointLimits;
   /** receives the turn's transcript (prompt, every reply, tokens), also when every reply was refused */
   transcript?: (turn: Omit<TranscriptTurn, 'turn'>) => Promise<void>;
+  /** the episode's sample in its group: added to `spec.seed`, so a seeded group's samples differ */
+  sample?: number;
 }): Policy {
   const baseUrl = spec?.baseUrl ?? llm.baseUrl;
   const openai = openAiClient({ baseUrl, apiKey: apiKey ?? llm.apiKey ?? 'none', timeoutS: llm.timeoutS });
   const model = spec?.model ?? llm.models.policy ?? llm.model;
-  const sampling = samplingOf(spec);
+  const sampling = samplingOf(spec, sample);
+
+  // the configured window belongs to the configured endpoint; another one says its own on /models
+  const server = { ...llm, baseUrl, ...(baseUrl !== llm.baseUrl && { contextTokens: undefined }) };
+  const replyTokens = (sampling.max_tokens as number | undefined) ?? llm.maxTokens;
 
   async function complete(messages: Message[]): Promise<ChatCompletion> {
     try {
       const body = {
         ...(sampling as object),
+        // llama.cpp returns log-probs only when top_logprobs is set; OpenAI and vLLM accept 0
+        ...(sampling.logprobs === true && sampling.top_logprobs === undefined && { top_logprobs: 0 }),
+        // the configured cap (ANVIL_LLM_MAX_TOKENS) unless the spec says: a small model rambles to its window's end
+        ...(sampling.max_tokens === undefined && llm.maxTokens !== undefined && { max_tokens: llm.maxTokens }),
         model,
         messages,
         tools: ENV_TOOLS,
-      } as OpenAI.ChatCompletionCreateParamsNonStreaming;
-      // Native tool calls unless told the server has none (llama.cpp: ANVIL_LLM_TOOL_CALLS=json); no probe
-      // here, so a policy's first turn is the model's first request.
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming & { tools: typeof ENV_TOOLS };
+      // Native tool calls, or one JSON call in the server's JSON dialect (llama.cpp): configured
+      // (ANVIL_LLM_TOOL_CALLS) or probed once per server and model (tool-dialect.ts).
       const request = () =>
-        llm.toolCalls === 'json'
-          ? completeWithTools(
-              openai,
-              { baseUrl, toolCalls: 'json', responseFormat: llm.responseFormat },
-              {
-                ...body,
-                tools: ENV_TOOLS,
-              },
-            )
-          : openai.chat.completions.create(body);
+        completeWithTools(openai, { baseUrl, toolCalls: llm.toolCalls, responseFormat: llm.responseFormat }, body);
       const response = await (limits ? limits.run(baseUrl, request) : request());
       if (!response.choices[0]) throw new Error(`the endpoint returned no choices for model ${model}`);
       return response;
@@ -102,7 +105,10 @@ export function createOpenAiPolicy({
     }
   }
 
-  /** The policy gives up: an Error named InvalidPolicyOutput (the episode does not retry it), the conversation kept. */
+  /**
+   * The policy gives up for good, the conversation kept: an ApplicationFailure of type InvalidPolicyOutput
+   * (an Error merely named so reached Temporal as type "Error", and the episode asked again 4 times).
+   */
   async function invalidOutput(problems: string[], messages: Message[]): Promise<Error> {
     let kept = '';
     if (failuresDir) {
@@ -111,11 +117,10 @@ export function createOpenAiPolicy({
       await writeFile(file, JSON.stringify({ model, problems, messages }, null, 2));
       kept = `; the conversation is kept in ${file}`;
     }
-    const error = new Error(
+    return ApplicationFailure.nonRetryable(
       `the model's tool calls were invalid ${problems.length} times (last: ${problems.at(-1)})${kept}`,
+      'InvalidPolicyOutput',
     );
-    error.name = 'InvalidPolicyOutput';
-    return error;
   }
 
   return {
@@ -123,7 +128,8 @@ export function createOpenAiPolicy({
     async next(turns) {
       const last = turns.at(-1);
       if (!last || last.done || last.observation.done || last.observation.budget.stepsLeft <= 0) return null;
-      const messages = conversationOf(turns);
+      const history = conversationOf(turns);
+      const messages = await fitPolicyPrompt(server, model, history, history.length, replyTokens);
       const prompt = messages.map((m) => ({ ...m }) as TranscriptMessage);
       const attempts: TranscriptAttempt[] = [];
       const record = async (action?: Action | null) =>
@@ -137,7 +143,9 @@ export function createOpenAiPolicy({
         });
       const problems: string[] = [];
       for (let attempt = 0; attempt <= llm.outputRetries; attempt++) {
-        const response = await complete(messages);
+        const response = await complete(
+          attempt === 0 ? messages : await fitPolicyPrompt(server, model, messages, history.length, replyTokens),
+        );
         const choice = response.choices[0]!;
         const { message, finish_reason } = choice;
         const calls = message.tool_calls ?? [];
@@ -189,14 +197,17 @@ export function createOpenAiPolicy({
   };
 }
 
-/** The request fields a spec's sampling settings become (OpenAI's names; extraBody merged last). */
-function samplingOf(spec: OpenAiPolicySpec | undefined): Record<string, unknown> {
+/**
+ * The request fields a spec's sampling settings become (OpenAI's names; extraBody merged last). Sample
+ * k of a group is sent seed + k: one seed for all would give every sample of a group the same replies.
+ */
+function samplingOf(spec: OpenAiPolicySpec | undefined, sample = 0): Record<string, unknown> {
   if (!spec) return {};
   const fields: Record<string, unknown> = {
     temperature: spec.temperature,
     top_p: spec.topP,
     max_tokens: spec.maxTokens,
-    seed: spec.seed,
+    seed: spec.seed === undefined ? undefined : spec.seed + sample,
     stop: spec.stop,
     logprobs: spec.logprobs,
   };

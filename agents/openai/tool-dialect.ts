@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import type {
   ChatCompletion,
   ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import { extractJson } from './client';
@@ -80,6 +81,29 @@ export function toolDialectFor(
 }
 
 /**
+ * A message of a native tool conversation as a `json` server takes it: an assistant's calls as the JSON
+ * it would have written, a tool's answer as a user message (llama-cpp-python refuses an assistant
+ * message whose content is null, and a template without tools may not render the tool role).
+ */
+function asText(message: ChatCompletionMessageParam): ChatCompletionMessageParam {
+  if (message.role === 'assistant' && message.tool_calls?.length) {
+    const calls = message.tool_calls.flatMap((c) =>
+      c.type === 'function'
+        ? [`{"tool": ${JSON.stringify(c.function.name)}, "arguments": ${c.function.arguments || '{}'}}`]
+        : [],
+    );
+    return { role: 'assistant', content: calls.join('\n') };
+  }
+  if (message.role === 'assistant' && message.content == null) return { ...message, content: '' };
+  if (message.role === 'tool')
+    return {
+      role: 'user',
+      content: `The tool answered:\n${typeof message.content === 'string' ? message.content : JSON.stringify(message.content)}`,
+    };
+  return message;
+}
+
+/**
  * One chat completion with `body.tools`, through the server's tool dialect: the response as the server
  * sent it (usage, log-probs and all), with `tool_calls` filled in from the JSON reply on `json` servers.
  */
@@ -98,7 +122,7 @@ export async function completeWithTools(
   const response = await openai.chat.completions.create({
     ...rest,
     messages: [
-      ...body.messages,
+      ...body.messages.map(asText),
       {
         role: 'user',
         content:

@@ -6,7 +6,7 @@ import { Agent, fetch } from 'undici';
 export interface RecordedCall {
   /** from the system prompt ("You are the Designer of Anvil"), `policy` for the Dojo agent, `probe` for dialect probes */
   role: string;
-  /** the client's re-ask after an invalid reply (its last message is the schema error fed back) */
+  /** the client's re-ask after an invalid reply (it feeds back the error: a role's schema error, the policy's "Error: …") */
   reask: boolean;
   responseFormat?: string;
   status: number;
@@ -33,6 +33,13 @@ async function body(req: IncomingMessage): Promise<Buffer> {
 }
 
 type Msg = { role: string; content?: string | null };
+
+/** An error fed back to the model: a role's schema error, or the policy's refused tool call. */
+const FEEDBACK = /does not match the required JSON schema|^Error: /;
+/** How many errors a request feeds back (0 for a first ask). */
+export const feedbackIn = (request: Record<string, unknown>) =>
+  (request.messages as Msg[]).filter((m) => (m.role === 'user' || m.role === 'tool') && FEEDBACK.test(m.content ?? ''))
+    .length;
 
 function roleOf(messages: Msg[]): string {
   const system = messages.find((m) => m.role === 'system')?.content ?? '';
@@ -84,7 +91,7 @@ export async function startLlmRecorder(target: string): Promise<LlmRecorder> {
     const choice = reply.choices?.[0];
     calls.push({
       role: roleOf(request.messages),
-      reask: /does not match the required JSON schema/.test(request.messages.at(-1)?.content ?? ''),
+      reask: feedbackIn(request) > 0,
       responseFormat: (request.response_format as { type?: string } | undefined)?.type,
       status: response.status,
       seconds: (Date.now() - started) / 1000,

@@ -48,8 +48,18 @@ async function body(req: IncomingMessage): Promise<string> {
   return text;
 }
 
-/** A local OpenAI-compatible server: records every request and answers from `script`. */
-export async function startScriptedLlm(script: Script): Promise<ScriptedLlm> {
+/** The tool-dialect probe (agents/openai/tool-dialect.ts): one tool, `tool_choice: required`. */
+const isToolProbe = (request: ChatRequest) =>
+  request.messages.length === 1 && request.messages[0]!.content === 'Call the tool ok.';
+
+/**
+ * A local OpenAI-compatible server: records every request and answers from `script`. Like OpenAI it
+ * calls tools natively, so it answers the tool-dialect probe itself (unrecorded) unless `probes: 'script'`.
+ */
+export async function startScriptedLlm(
+  script: Script,
+  { probes = 'answer' }: { probes?: 'answer' | 'script' } = {},
+): Promise<ScriptedLlm> {
   const requests: ChatRequest[] = [];
   const authorizations: string[] = [];
   const server = createServer(async (req, res) => {
@@ -64,6 +74,14 @@ export async function startScriptedLlm(script: Script): Promise<ScriptedLlm> {
       return;
     }
     const request = JSON.parse(await body(req)) as ChatRequest;
+    if (probes === 'answer' && isToolProbe(request)) {
+      const call = { id: 'probe', type: 'function', function: { name: 'ok', arguments: '{}' } };
+      const message = { role: 'assistant', content: null, tool_calls: [call] };
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ id: 'probe', object: 'chat.completion', choices: [{ index: 0, message }] }));
+      return;
+    }
     requests.push(request);
     authorizations.push(req.headers.authorization ?? '');
     const reply = await script(request, requests.length - 1);
