@@ -10,7 +10,10 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const SLOWEST = [
   'torch-profile', // builds the python-torch image first (minutes, once: cached by recipe hash)
   'forge-images',
+  'text-forge',
+  'forecast-forge',
   'local-llm',
+  'session-move',
   'python-client',
   'heuristic-spread',
   'ladder',
