@@ -42,6 +42,12 @@ export interface Rung {
 export const MIN_VALID_RUNGS = 10;
 /** How many rungs run at once; the cpu workers' slots bound it further. */
 export const LADDER_WINDOW = 4;
+/**
+ * The rungs dealt round-robin into at most `window` lanes (each lane one activity, its rungs one
+ * after another in one container): the table runs weak to strong, so the expensive rungs, last, spread.
+ */
+export const ladderLanes = (rungs: string[], window = LADDER_WINDOW): string[][] =>
+  Array.from({ length: Math.min(window, rungs.length) }, (_, i) => rungs.filter((_, j) => j % window === i));
 /** Each rung's wall-clock limit in the sandbox (s); a rung is small by design. */
 export const RUNG_TIMEOUT_S = 180;
 /** The leaderboard entry of a rung. */
