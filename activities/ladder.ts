@@ -18,6 +18,8 @@ interface LaneRecord {
   signal: number | null;
   timedOut: boolean;
   wallMs: number;
+  /** the child's CPU time (user + system): what the rung costs on a quiet machine */
+  cpuMs?: number;
 }
 
 /** How a rung's run ended when it wrote no submission, from its lane's record and the tail of its log. */
@@ -160,16 +162,7 @@ export function createLadderActivities({ sandbox, scratchDir }: { sandbox: Sandb
           (await readFile(join(workspace, 'results.jsonl'), 'utf8').catch(() => ''))
             .split('\n')
             .filter((line) => line.trim())
-            .map(
-              (line) =>
-                JSON.parse(line) as {
-                  rung: string;
-                  exit: number | null;
-                  signal: number | null;
-                  timedOut: boolean;
-                  wallMs: number;
-                },
-            )
+            .map((line) => JSON.parse(line) as LaneRecord)
             .map((r) => [r.rung, r]),
         );
         const written = Object.fromEntries(
@@ -189,18 +182,19 @@ export function createLadderActivities({ sandbox, scratchDir }: { sandbox: Sandb
           : {};
         const results: RungResult[] = [];
         for (const rung of rungs) {
-          const wallMs = records.get(rung)?.wallMs;
+          const { wallMs, cpuMs } = records.get(rung) ?? {};
+          const timing = { ...(wallMs === undefined ? {} : { wallMs }), ...(cpuMs === undefined ? {} : { cpuMs }) };
           const grade = graded[rung];
           if (missing.has(rung)) results.push({ rung, error: `${ladderScript(rung)} is missing` });
           else if (!grade) {
             const log = await readFile(join(workspace, 'logs', `${rung}.log`), 'utf8').catch(() => '');
             const lane = records.size === 0 && run.exitCode !== 0 ? ` (lane: ${run.stderr.trim().slice(-300)})` : '';
-            results.push({ rung, error: rungFailure(records.get(rung), log, memoryMb) + lane, wallMs });
+            results.push({ rung, error: rungFailure(records.get(rung), log, memoryMb) + lane, ...timing });
           } else
             results.push(
               grade.valid
-                ? { rung, score: grade.score!, wallMs }
-                : { rung, error: `invalid submission: ${grade.error?.slice(0, 300)}`, wallMs },
+                ? { rung, score: grade.score!, ...timing }
+                : { rung, error: `invalid submission: ${grade.error?.slice(0, 300)}`, ...timing },
             );
         }
         return results;

@@ -96,8 +96,8 @@ export function ladderRungs(taskType: TaskType): Rung[] {
     rung('train-10pct-boosting', 'boosting', { iterations: 100, rate: 0.1 }, { trainFraction: 0.1 }),
     rung('train-30pct-boosting', 'boosting', { iterations: 100, rate: 0.1 }, { trainFraction: 0.3 }),
     // above a default boosted model (the Forge's baseline): small leaves, bags and blends of diverse models
-    rung('forest-300', 'forest', { trees: 300, depth: 0 }, { maxRows: CAPPED }),
-    rung('extra-trees-300', 'extra-trees', { trees: 300, depth: 0 }, { maxRows: CAPPED }),
+    rung('forest-150', 'forest', { trees: 150, depth: 0 }, { maxRows: CAPPED }),
+    rung('extra-trees-150', 'extra-trees', { trees: 150, depth: 0 }, { maxRows: CAPPED }),
     rung('boosting-small-leaves', 'boosting', { iterations: 400, rate: 0.05, leaf: 5 }, { maxRows: CAPPED }),
     rung('bagged-boosting-8', 'bagged-boosting', { bags: 8, iterations: 150, rate: 0.07 }, { maxRows: CAPPED }),
     rung('blend-boosting-forest', 'blend', { forest: 1 }, { maxRows: CAPPED }),
@@ -119,6 +119,8 @@ export interface RungResult {
   /** crashed, timed out, invalid submission, or worse than the sample submission */
   error?: string;
   wallMs?: number;
+  /** its run's CPU time (user + system), where known: its cost on a quiet machine */
+  cpuMs?: number;
 }
 
 /** The rungs that made the board. */

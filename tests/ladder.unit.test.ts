@@ -50,6 +50,8 @@ describe('the reference ladder’s rung table', () => {
     for (const taskType of TASK_TYPES)
       for (const r of ladderRungs(taskType).filter((x) => ['knn', 'forest', 'blend'].includes(x.model)))
         expect(r.maxRows, r.name).toBeLessThanOrEqual(10_000);
+    for (const r of ladderRungs('regression').filter((x) => ['forest', 'extra-trees'].includes(x.model)))
+      expect(r.params.trees, r.name).toBeLessThanOrEqual(150);
   });
 
   it('deals every rung into exactly one lane, the expensive ones (last) spread over the lanes', () => {

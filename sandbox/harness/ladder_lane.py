@@ -4,7 +4,7 @@ Imports the ML stack once, then forks a child per rung (a rung's `python3 rung.p
 Each child runs its script as __main__ with cwd /workspace, its output in /workspace/logs/RUNG.log, and
 dies with every process it started after ANVIL_RUNG_TIMEOUT_S seconds. What it wrote as
 /workspace/submission.csv moves to /workspace/out/RUNG.csv. After each rung one JSON line goes to
-/workspace/results.jsonl: {"rung", "exit" (or null), "signal" (or null), "timedOut", "wallMs"}, so a lane
+/workspace/results.jsonl: {"rung", "exit" (or null), "signal" (or null), "timedOut", "wallMs", "cpuMs"}, so a lane
 whose container dies still leaves the rungs it finished. A child volunteers for the OOM killer first.
 """
 import os
@@ -70,15 +70,15 @@ def run_rung(name):
     if pid == 0:
         os.chdir(WORKSPACE)
         run_child(script, log)
-    timed_out, status = False, None
+    timed_out, status, usage = False, None, None
     while status is None:
-        done, raw = os.waitpid(pid, os.WNOHANG)
+        done, raw, usage = os.wait4(pid, os.WNOHANG)
         if done:
             status = raw
         elif time.monotonic() - started > TIMEOUT_S:
             timed_out = True
             os.killpg(pid, signal.SIGKILL)
-            status = os.waitpid(pid, 0)[1]
+            status, usage = os.wait4(pid, 0)[1:]
         else:
             time.sleep(0.02)
     try:
@@ -93,6 +93,7 @@ def run_rung(name):
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "timedOut": timed_out,
         "wallMs": round((time.monotonic() - started) * 1000),
+        "cpuMs": round((usage.ru_utime + usage.ru_stime) * 1000),
     }
 
 
