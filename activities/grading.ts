@@ -51,6 +51,46 @@ async function copyRegularFile(from: string, to: string): Promise<true | string>
   }
 }
 
+/** A grading folder: the harness's own layout (metric.py, answers.csv, split.json side by side). */
+async function gradingDir(packageDir: string, scratchDir: string): Promise<string> {
+  await mkdir(scratchDir, { recursive: true });
+  const dir = await mkdtemp(join(scratchDir, 'grade-'));
+  const files = packagePaths(packageDir);
+  await copyFile(files.metric, join(dir, 'metric.py'));
+  await copyFile(files.answers, join(dir, 'answers.csv'));
+  await chmod(join(dir, 'answers.csv'), 0o644); // 0600 in the catalog; the grading container's user reads it
+  await chmod(join(dir, 'metric.py'), 0o644);
+  const fields = await readManifestFields(packageDir);
+  const idColumn = typeof fields?.idColumn === 'string' ? fields.idColumn : undefined;
+  await writeFile(join(dir, 'split.json'), JSON.stringify({ ...testSplitOf(fields), idColumn }));
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+/** Runs the grading harness on a prepared folder: its one JSON line, or why there is none. */
+async function runGrader(
+  sandbox: Sandbox,
+  dir: string,
+  { runKey, signal, timeoutS }: { runKey: string; signal?: AbortSignal; timeoutS?: number },
+): Promise<{ result: unknown } | { error: string }> {
+  const limits = { ...GRADING_LIMITS, timeoutS: timeoutS ?? GRADING_LIMITS.timeoutS };
+  const run = await sandbox.run(
+    { code: await readFile(GRADE_HARNESS, 'utf8'), dataDir: dir, limits },
+    { runKey, signal },
+  );
+  const line = run.stdout.trim().split('\n').at(-1) ?? '';
+  if (run.exitCode === 0) {
+    try {
+      return { result: JSON.parse(line) };
+    } catch {
+      // reported below
+    }
+  }
+  return {
+    error: `metric.py failed while grading (${run.timedOut ? 'timed out' : run.oomKilled ? 'out of memory' : `exit ${run.exitCode}`}): ${run.stderr.slice(-1500)}`,
+  };
+}
+
 /**
  * Grades a submission file in a container of its own: the only one that sees the answers, and
  * it sees nothing of the submitter's code.
@@ -65,37 +105,56 @@ export async function gradeInSandbox(
     signal,
   }: { packageDir: string; submissionFile: string; scratchDir: string; runKey: string; signal?: AbortSignal },
 ): Promise<GradeResult> {
-  await mkdir(scratchDir, { recursive: true });
-  const dir = await mkdtemp(join(scratchDir, 'grade-'));
+  const dir = await gradingDir(packageDir, scratchDir);
   try {
-    // the grading harness's own layout: metric.py, answers.csv and submission.csv side by side
-    const files = packagePaths(packageDir);
-    await copyFile(files.metric, join(dir, 'metric.py'));
-    await copyFile(files.answers, join(dir, 'answers.csv'));
-    await chmod(join(dir, 'answers.csv'), 0o644); // 0600 in the catalog; the grading container's user reads it
-    await chmod(join(dir, 'metric.py'), 0o644);
-    const fields = await readManifestFields(packageDir);
-    const idColumn = typeof fields?.idColumn === 'string' ? fields.idColumn : undefined;
-    await writeFile(join(dir, 'split.json'), JSON.stringify({ ...testSplitOf(fields), idColumn }));
     const copied = await copyRegularFile(submissionFile, join(dir, 'submission.csv'));
     if (copied !== true) return { valid: false, error: copied };
-    await chmod(dir, 0o755);
-    const run = await sandbox.run(
-      { code: await readFile(GRADE_HARNESS, 'utf8'), dataDir: dir, limits: GRADING_LIMITS },
-      { runKey, signal },
-    );
-    const line = run.stdout.trim().split('\n').at(-1) ?? '';
-    if (run.exitCode === 0) {
-      try {
-        return JSON.parse(line) as GradeResult;
-      } catch {
-        // reported below
-      }
+    const graded = await runGrader(sandbox, dir, { runKey, signal });
+    return 'result' in graded ? (graded.result as GradeResult) : { valid: false, error: graded.error };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Grades several submissions (by name) in one grading container: the reference ladder's, whose
+ * rungs would otherwise each start one. A submission the metric refuses is that one's result.
+ */
+export async function gradeBatchInSandbox(
+  sandbox: Sandbox,
+  {
+    packageDir,
+    submissions,
+    scratchDir,
+    runKey,
+    signal,
+  }: {
+    packageDir: string;
+    submissions: Record<string, string>;
+    scratchDir: string;
+    runKey: string;
+    signal?: AbortSignal;
+  },
+): Promise<Record<string, GradeResult>> {
+  const dir = await gradingDir(packageDir, scratchDir);
+  try {
+    const results: Record<string, GradeResult> = {};
+    await mkdir(join(dir, 'submissions'), { mode: 0o755 });
+    for (const [name, file] of Object.entries(submissions)) {
+      const copied = await copyRegularFile(file, join(dir, 'submissions', `${name}.csv`));
+      if (copied !== true) results[name] = { valid: false, error: copied };
     }
-    return {
-      valid: false,
-      error: `metric.py failed while grading (${run.timedOut ? 'timed out' : run.oomKilled ? 'out of memory' : `exit ${run.exitCode}`}): ${run.stderr.slice(-1500)}`,
-    };
+    await chmod(join(dir, 'submissions'), 0o755);
+    const toGrade = Object.keys(submissions).filter((name) => !results[name]);
+    if (toGrade.length === 0) return results;
+    const timeoutS = GRADING_LIMITS.timeoutS + 30 * toGrade.length;
+    const graded = await runGrader(sandbox, dir, { runKey, signal, timeoutS });
+    const batch = 'result' in graded ? (graded.result as Record<string, GradeResult>) : {};
+    for (const name of toGrade)
+      results[name] =
+        batch[name] ??
+        ('error' in graded ? { valid: false, error: graded.error } : { valid: false, error: 'not graded' });
+    return results;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import { LADDER_WINDOW, ladderLanes, type RungResult } from '../domain/ladder';
 import { taskQueueName } from '../domain/queues';
 import { humanRank } from '../domain/rewards';
 import type { TaskManifest } from '../domain/task';
@@ -18,7 +19,7 @@ const seconds = (t: unknown) => {
   return s + (ts?.nanos ?? 0) / 1e9;
 };
 
-/** The ladder's wall time (writeLadder scheduled → last rung done) and its rungs' summed activity time. */
+/** The ladder's wall time (writeLadder scheduled → last rung done) and its rungs' (or lanes') summed activity time. */
 async function ladderTiming(client: Client, workflowId: string): Promise<{ wallS: number; rungS: number }> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const types = new Map<number, string>();
@@ -36,12 +37,24 @@ async function ladderTiming(client: Client, workflowId: string): Promise<{ wallS
     if (e.activityTaskStartedEventAttributes)
       started.set(Number(e.activityTaskStartedEventAttributes.scheduledEventId), seconds(e.eventTime));
     const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
-    if (done && types.get(Number(done.scheduledEventId)) === 'runLadderRung') {
+    if (done && ['runLadderRung', 'runLadderLane'].includes(types.get(Number(done.scheduledEventId))!)) {
       last = Math.max(last, seconds(e.eventTime));
       rungS += seconds(e.eventTime) - (started.get(Number(done.scheduledEventId)) ?? seconds(e.eventTime));
     }
   }
   return { wallS: last > first ? last - first : 0, rungS };
+}
+
+/** The ladder's fits on two cores: its lanes' CPU seconds, the lanes taken two at a time as they start. */
+function lanesCpuS(ladder: RungResult[]): number {
+  const lanes = ladderLanes(ladder.map((r) => r.rung)).map((lane) =>
+    lane.reduce((sum, rung) => sum + (ladder.find((r) => r.rung === rung)?.cpuMs ?? 0) / 1000, 0),
+  );
+  let [a, b] = [0, 0];
+  for (const s of lanes)
+    if (a <= b) a += s;
+    else b += s;
+  return Math.max(a, b);
 }
 
 async function dataset(name: string, cacheDir: string): Promise<string> {
@@ -80,7 +93,7 @@ async function main() {
       const report = JSON.parse(readFileSync(join(task.path, 'verification.json'), 'utf8'));
       const detail = report.checks.find((c: { name: string }) => c.name === 'baseline.runs')?.detail ?? '';
       const baselineS = Number(/finished in ([\d.]+) s/.exec(detail)?.[1] ?? NaN);
-      const ladder = (report.ladder ?? []) as { score?: number; error?: string }[];
+      const ladder = (report.ladder ?? []) as RungResult[];
       const valid = ladder.filter((r) => r.score !== undefined && !r.error).length;
       const rows = readFileSync(join(task.path, 'public', 'train.csv'), 'utf8').split('\n').length - 2;
       const { wallS, rungS } = await ladderTiming(client, `${result.workflowId}--${task.id}`);
@@ -93,10 +106,20 @@ async function main() {
       console.log(
         `${task.id.slice(0, 34).padEnd(34)} ${String(rows).padStart(6)} ${`${valid}/${ladder.length}`.padStart(7)} ${f(wallS)} ${f(rungS)} ${f(baselineS).padStart(10)} ${(wallS / baselineS).toFixed(1).padStart(7)} ${String(board.length).padStart(7)} ${String(new Set(scores).size).padStart(8)} ${rank('baseline').toFixed(3).padStart(11)} ${String(trivialLast).padStart(12)}`,
       );
+      const slowest = [...ladder].sort((a, b) => (b.cpuMs ?? 0) - (a.cpuMs ?? 0)).slice(0, 6);
+      const cpuS = ladder.reduce((sum, r) => sum + (r.cpuMs ?? 0), 0) / 1000;
+      const laneS = lanesCpuS(ladder);
+      console.log(
+        `  rungs' CPU ${cpuS.toFixed(1)} s; on 2 quiet cores the ladder needs about ${laneS.toFixed(1)} s of fits ` +
+          `(its lanes' CPU, two at a time) plus ${LADDER_WINDOW * 2} container starts`,
+      );
+      console.log(`  most CPU: ${slowest.map((r) => `${r.rung} ${((r.cpuMs ?? 0) / 1000).toFixed(1)} s`).join(', ')}`);
+      const off = ladder.filter((r) => r.error);
+      if (off.length) console.log(`  off the board: ${off.map((r) => `${r.rung}: ${r.error}`).join('; ')}`);
     }
   }
   console.log(
-    'ladder s = wall time of the whole ladder; rung-s = its rungs summed (each a run and a grading container)',
+    'ladder s = wall time of the whole ladder; rung-s = its activities summed (each lane: a run and a grading container)',
   );
   console.log('baseline s = the baseline solution run once (verification.json); ratio = ladder s / baseline s');
   await stop();

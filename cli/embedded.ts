@@ -16,7 +16,9 @@ export async function withTemporal<T>(
   const anvil = await createAnvilClient(config, { ...options, detachServer: true });
   try {
     if (!anvil.temporal.devServer) return await fn(anvil);
-    const workers = await startWorkers(anvil.temporal, config, embeddedKinds({ config }));
+    // the in-process workers open tasks in the catalog the command names (e.g. `anvil fidelity --catalog DIR`)
+    const served = options.catalogDir ? { ...config, paths: { ...config.paths, catalog: options.catalogDir } } : config;
+    const workers = await startWorkers(anvil.temporal, served, embeddedKinds({ config: served }));
     const work = fn(anvil);
     await workers.run(work.catch(() => undefined));
     return await work;

@@ -49,6 +49,12 @@ export interface Rung {
 export const MIN_VALID_RUNGS = 10;
 /** How many rungs run at once; the cpu workers' slots bound it further. */
 export const LADDER_WINDOW = 4;
+/**
+ * The rungs dealt round-robin into at most `window` lanes (each lane one activity, its rungs one
+ * after another in one container): the table runs weak to strong, so the expensive rungs, last, spread.
+ */
+export const ladderLanes = (rungs: string[], window = LADDER_WINDOW): string[][] =>
+  Array.from({ length: Math.min(window, rungs.length) }, (_, i) => rungs.filter((_, j) => j % window === i));
 /** Each rung's wall-clock limit in the sandbox (s); a rung is small by design. */
 export const RUNG_TIMEOUT_S = 180;
 /** The leaderboard entry of a rung. */
@@ -97,8 +103,8 @@ export function ladderRungs(taskType: TaskType): Rung[] {
     rung('train-10pct-boosting', 'boosting', { iterations: 100, rate: 0.1 }, { trainFraction: 0.1 }),
     rung('train-30pct-boosting', 'boosting', { iterations: 100, rate: 0.1 }, { trainFraction: 0.3 }),
     // above a default boosted model (the Forge's baseline): small leaves, bags and blends of diverse models
-    rung('forest-300', 'forest', { trees: 300, depth: 0 }, { maxRows: CAPPED }),
-    rung('extra-trees-300', 'extra-trees', { trees: 300, depth: 0 }, { maxRows: CAPPED }),
+    rung('forest-150', 'forest', { trees: 150, depth: 0 }, { maxRows: CAPPED }),
+    rung('extra-trees-150', 'extra-trees', { trees: 150, depth: 0 }, { maxRows: CAPPED }),
     rung('boosting-small-leaves', 'boosting', { iterations: 400, rate: 0.05, leaf: 5 }, { maxRows: CAPPED }),
     rung('bagged-boosting-8', 'bagged-boosting', { bags: 8, iterations: 150, rate: 0.07 }, { maxRows: CAPPED }),
     rung('blend-boosting-forest', 'blend', { forest: 1 }, { maxRows: CAPPED }),
@@ -149,6 +155,8 @@ export interface RungResult {
   /** crashed, timed out, invalid submission, or worse than the sample submission */
   error?: string;
   wallMs?: number;
+  /** its run's CPU time (user + system), where known: its cost on a quiet machine */
+  cpuMs?: number;
 }
 
 /** The rungs that made the board. */

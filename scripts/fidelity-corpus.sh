@@ -3,6 +3,8 @@
 # imported human-made competitions of tests/fixtures/imports, three hand-written seed packages of
 # tests/fixtures/packages and Synth micro tasks grown from them. Usage:
 #   ANVIL_HOME=/tmp/fidelity scripts/fidelity-corpus.sh && ANVIL_HOME=/tmp/fidelity bin/anvil.js fidelity --plot f.svg
+# Each step starts the home's dev server on ANVIL_DEV_SERVER_PORT (7233 unless set): on a shared host
+# pick a free one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 anvil() { node bin/anvil.js "$@"; }
@@ -10,8 +12,13 @@ anvil() { node bin/anvil.js "$@"; }
 catalog="$ANVIL_HOME/catalog"
 mkdir -p "$catalog" "$ANVIL_HOME/seeds"
 
-for dataset in ${FORGE_DATASETS-penguins iris boston-housing cars}; do
-  anvil forge "example:$dataset" --max-tasks "${FORGE_MAX_TASKS:-2}" --json >"$ANVIL_HOME/forge-$dataset.json" || true
+# an example name, or vega:FILE for a file of the npm package vega-datasets (most examples give one task)
+vega=$(node -e 'const p = require("path");
+  console.log(p.join(p.dirname(require.resolve("vega-datasets")), "..", "data"))')
+datasets="penguins iris boston-housing cars seattle-weather vega:gapminder.json vega:movies.json"
+for dataset in ${FORGE_DATASETS-$datasets}; do
+  case "$dataset" in vega:*) source="$vega/${dataset#vega:}" ;; *) source="example:$dataset" ;; esac
+  anvil forge "$source" --max-tasks "${FORGE_MAX_TASKS:-2}" --json >"$ANVIL_HOME/forge-${dataset#vega:}.json" || true
 done
 fixtures=tests/fixtures/imports
 anvil import mle-bench "$fixtures/mle-bench/mlebench/competitions/palmer-penguins" \

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { infoOf } from '../domain/env-info';
 import {
+  LADDER_WINDOW,
   ladderCheck,
+  ladderLanes,
   ladderRungs,
   MIN_VALID_RUNGS,
   rungsFor,
@@ -50,6 +52,20 @@ describe('the reference ladder’s rung table', () => {
     for (const taskType of TASK_TYPES)
       for (const r of ladderRungs(taskType).filter((x) => ['knn', 'forest', 'blend'].includes(x.model)))
         expect(r.maxRows, r.name).toBeLessThanOrEqual(10_000);
+    for (const r of ladderRungs('regression').filter((x) => ['forest', 'extra-trees'].includes(x.model)))
+      expect(r.params.trees, r.name).toBeLessThanOrEqual(150);
+  });
+
+  it('deals every rung into exactly one lane, the expensive ones (last) spread over the lanes', () => {
+    const names = ladderRungs('regression').map((r) => r.name);
+    const lanes = ladderLanes(names);
+    expect(lanes.length).toBe(LADDER_WINDOW);
+    expect(lanes.flat().sort()).toEqual([...names].sort());
+    const sizes = lanes.map((l) => l.length);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+    const last = new Set(names.slice(-LADDER_WINDOW));
+    for (const lane of lanes) expect(lane.filter((r) => last.has(r)).length).toBe(1);
+    expect(ladderLanes(['a', 'b'])).toEqual([['a'], ['b']]);
   });
 
   it('gives a text task TF-IDF rungs: naive Bayes, linear and SVM models at graded settings, enough to pass', () => {

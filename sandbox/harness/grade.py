@@ -2,6 +2,8 @@
 
 Runs in its own container, the only one that sees the private answers. Prints one JSON line:
 {"valid": true, "score": ..., "public": ..., "private": ...} or {"valid": false, "error": "..."}.
+Batch mode (the reference ladder's): with a folder /data/submissions, grades each NAME.csv in it and
+prints one JSON line {NAME: result}; a metric that raises on one submission makes that one invalid.
 
 /data/split.json (optional: {"idColumn", "publicShare", "seed"}) splits the answers as Kaggle does:
 a fixed, seeded share of the ids is "public" (what the agent's steps are scored on), the rest
@@ -59,14 +61,12 @@ def split_scores(metric, submission, answers, split):
     return (float(public), float(private)) if finite(public) and finite(private) else None
 
 
-def main():
-    metric = load_metric()
+def grade(metric, path, answers):
     invalid = getattr(metric, "InvalidSubmission", None)
     try:
-        submission = pd.read_csv("/data/submission.csv")
+        submission = pd.read_csv(path)
     except Exception as e:  # an unreadable file is the submitter's mistake, not the grader's
         return {"valid": False, "error": f"submission.csv is not a readable CSV: {e}"}
-    answers = pd.read_csv("/data/answers.csv")
     try:
         score = metric.grade(submission, answers)
     except Exception as e:
@@ -84,6 +84,20 @@ def main():
     return result
 
 
+def grade_batch(metric, answers):
+    results = {}
+    for name in sorted(f[: -len(".csv")] for f in os.listdir(BATCH) if f.endswith(".csv")):
+        try:
+            results[name] = grade(metric, os.path.join(BATCH, name + ".csv"), answers.copy())
+        except Exception as e:
+            results[name] = {"valid": False, "error": f"metric.py failed while grading: {type(e).__name__}: {e}"}
+    return results
+
+
+BATCH = "/data/submissions"
+
 if __name__ == "__main__":
-    print(json.dumps(main()))
+    metric, answers = load_metric(), pd.read_csv("/data/answers.csv")
+    batch = os.path.isdir(BATCH)
+    print(json.dumps(grade_batch(metric, answers) if batch else grade(metric, "/data/submission.csv", answers)))
     sys.stdout.flush()

@@ -184,9 +184,9 @@ def members():
     if kind == "blend":
         models = [single("boosting", {"iterations": 100, "rate": 0.1})]
         if P.get("forest"):
-            models.append(single("forest", {"trees": 200, "depth": 0}))
+            models.append(single("forest", {"trees": 100, "depth": 0}))
         if P.get("extra"):
-            models.append(single("extra-trees", {"trees": 200, "depth": 0}))
+            models.append(single("extra-trees", {"trees": 100, "depth": 0}))
         if P.get("leaves"):
             models.append(single("boosting", {"iterations": 400, "rate": 0.05, "leaf": 5}))
         if P.get("linear"):
