@@ -24,11 +24,8 @@ const defectSchema = z.strictObject({
   failingCheck: z.enum(CHECK_NAMES as [CheckName, ...CheckName[]]),
   /** the defect, in one line */
   what: z.string().min(1),
-  /**
-   * Other checks the same defect fails with good reason, each with that reason (checks not run are
-   * not listed); absent while the fixture's full report has not been audited.
-   */
-  alsoFails: z.partialRecord(z.enum(CHECK_NAMES as [CheckName, ...CheckName[]]), z.string().min(1)).optional(),
+  /** other checks the same defect fails with good reason, each with that reason (checks not run are not listed) */
+  alsoFails: z.partialRecord(z.enum(CHECK_NAMES as [CheckName, ...CheckName[]]), z.string().min(1)),
 });
 
 export interface BrokenFixture extends z.infer<typeof defectSchema> {
@@ -55,15 +52,13 @@ export function listBrokenFixtures(): BrokenFixture[] {
 }
 
 /**
- * The checks an audited broken fixture (one with alsoFails) fails beyond its own and those it names:
- * none, when each check fails only with good reason. A check not run because another failed is not
- * counted. Unaudited fixtures give [].
+ * The checks a broken fixture fails beyond its own and those its alsoFails names: none, when each
+ * check fails only with good reason. A check not run because another failed is not counted.
  */
 export function unexpectedFailures(
   fixture: BrokenFixture,
   checks: { name: string; passed: boolean; detail: string }[],
 ): string[] {
-  if (!fixture.alsoFails) return [];
   const expected = new Set<string>([fixture.failingCheck, ...Object.keys(fixture.alsoFails)]);
   return checks
     .filter((c) => !c.passed && !expected.has(c.name) && !c.detail.startsWith('not run'))
