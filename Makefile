@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export NPM_CONFIG_UPDATE_NOTIFIER := false
 
-.PHONY: setup demo test test-unit test-int test-llm test-cluster cluster-images typecheck lint bench bench-ladder bench-llm docker compose sandbox-image llm s3-server
+.PHONY: setup demo test test-unit test-int test-llm test-corpus test-cluster cluster-images typecheck lint bench bench-ladder bench-llm docker compose sandbox-image llm s3-server
 
 setup: node_modules/.installed .tools/bin/temporal docker compose sandbox-image
 
@@ -69,6 +69,10 @@ test-int: setup llm s3-server
 # Only the tests that talk to the local model (also part of test-int).
 test-llm: setup llm
 	npx vitest run --project int tests/local-llm
+
+# Only issue #13's acceptance test: the development corpus forged end to end (also part of test-int).
+test-corpus: setup
+	npx vitest run --project int tests/dev-corpus-forge
 
 bench-llm: setup llm
 	npx tsx bench/llm.ts

@@ -8,6 +8,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * for its last four minutes. The rest keep vitest's order.
  */
 const SLOWEST = [
+  'dev-corpus-forge',
   'torch-profile', // builds the python-torch image first (minutes, once: cached by recipe hash)
   'forge-images',
   'text-forge',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { taskQueueName } from '../domain/queues';
-import { CORPUS_NAMES, type CorpusEntry, corpusDatasetPath, DEV_CORPUS } from '../examples/dev-corpus';
+import { CORPUS_NAMES, type CorpusEntry, corpusDatasetPath, DEV_CORPUS, judgeTargets } from '../examples/dev-corpus';
 import { exampleDatasetPath } from '../examples/forge-datasets';
 import { LAYOUT } from '../package/layout';
 import type { forgeDataset } from '../workflows';
@@ -123,8 +123,7 @@ async function main() {
     const rejected = result.tasks.filter((t) => t.status !== 'verified').map((t) => `${t.id} rejected`);
     let judged = '';
     if (entry) {
-      const hit = targets.length > 0 && entry.intended.includes(targets[0]!);
-      const nonsense = targets.filter((t) => entry.nonsense.includes(t));
+      const { hit, nonsense } = judgeTargets(entry, targets);
       totals.judged++;
       totals.hits += Number(hit);
       totals.nonsense += nonsense.length;

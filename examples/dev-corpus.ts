@@ -7,8 +7,8 @@ import { exampleDatasetPath } from './forge-datasets';
  * each with the targets it exists for and the ones a competition host would never publish
  * (identifiers, coordinates, date parts, keys of a panel, inputs predicted from their outcome,
  * totals of other columns). Columns in neither list are defensible but not the point.
- * tests/dev-corpus.unit.test.ts checks the Brainstormer's choice on all of them; bench/forge.ts
- * forges them all.
+ * tests/dev-corpus.unit.test.ts checks the Brainstormer's choice on all of them; tests/dev-corpus-forge.int.test.ts
+ * and bench/forge.ts forge them all.
  */
 export interface CorpusEntry {
   /** what the data is and where it comes from */
@@ -116,6 +116,17 @@ export const DEV_CORPUS = {
 
 export type CorpusName = keyof typeof DEV_CORPUS;
 export const CORPUS_NAMES = Object.keys(DEV_CORPUS) as CorpusName[];
+
+/** The bar of issue #13: the first target is an intended one on ≥13 of 15 datasets (scaled to `datasets`). */
+export const enoughHits = (datasets: number) => Math.ceil((13 / 15) * datasets);
+
+/** Whether the first of a dataset's targets is one it exists for, and which of them are nonsense. */
+export function judgeTargets(entry: CorpusEntry, targets: string[]): { hit: boolean; nonsense: string[] } {
+  return {
+    hit: targets.length > 0 && entry.intended.includes(targets[0]!),
+    nonsense: targets.filter((t) => entry.nonsense.includes(t)),
+  };
+}
 
 /** A file or folder intake can read for the entry; folders (data with its README) are built once in cacheDir. */
 export async function corpusDatasetPath(name: CorpusName, cacheDir: string): Promise<string> {

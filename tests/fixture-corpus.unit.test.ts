@@ -2,7 +2,13 @@ import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { taskManifestSchema } from '../domain/task';
 import { PACKAGE_FILES } from '../package/layout';
-import { fixtureFile, listBrokenFixtures, listGoodPackages, overlayFiles } from './helpers/fixture-packages';
+import {
+  fixtureFile,
+  listBrokenFixtures,
+  listGoodPackages,
+  overlayFiles,
+  unexpectedFailures,
+} from './helpers/fixture-packages';
 
 // The task-package corpus that tests/verify-assertions.int.test.ts runs the verifier on: its shape.
 const good = listGoodPackages();
@@ -31,5 +37,21 @@ describe('fixture corpus', () => {
       if (existsSync(original))
         expect(readFileSync(fixtureFile(defect, file), 'utf8'), file).not.toBe(readFileSync(original, 'utf8'));
     }
+  });
+
+  it.each(broken)('$defect names other failing checks, never its own', (fixture) => {
+    expect(Object.keys(fixture.alsoFails)).not.toContain(fixture.failingCheck);
+  });
+
+  it('counts a failing check as unexpected unless it is the defect’s own, named in alsoFails, or not run', () => {
+    const fixture = { defect: 'd', base: 'b', what: 'w', failingCheck: 'ids.unique' as const, alsoFails: {} };
+    const checks = [
+      { name: 'ids.unique', passed: false, detail: 'duplicated ids' },
+      { name: 'baseline.valid', passed: false, detail: 'invalid submission' },
+      { name: 'metric.deterministic', passed: false, detail: 'not run: prepare.runs failed' },
+      { name: 'sample.columns', passed: true, detail: 'ok' },
+    ];
+    expect(unexpectedFailures(fixture, checks)).toEqual(['baseline.valid: invalid submission']);
+    expect(unexpectedFailures({ ...fixture, alsoFails: { 'baseline.valid': 'same ids' } }, checks)).toEqual([]);
   });
 });

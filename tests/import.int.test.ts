@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -397,6 +398,56 @@ assert list(tqdm([1, 2], desc="x")) == [1, 2]
 print("ok")
 `;
 
+// Hostile archives for the stand-in extract() under small limits (32 MiB, 100 entries): each is
+// refused with the limit named, and nothing of it is left unpacked.
+const BOMB_CHECKS = `
+import io, sys, tarfile, zipfile
+from pathlib import Path
+sys.path.insert(0, "/data")
+import mlebench_shim as shim
+
+work = Path("/workspace")
+def refused(archive, reason, recursive=False):
+    out = work / ("out-" + archive.name)
+    try:
+        shim.extract(archive, out, recursive=recursive)
+    except (shim.ArchiveTooLarge, ValueError) as e:
+        assert reason in str(e), str(e)
+        unpacked = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+        print(f"{archive.name}: {e} ({unpacked} bytes left unpacked)")
+        return unpacked
+    raise AssertionError(f"{archive} was unpacked")
+
+# gzip members of 16 MiB of zeros end to end: 1 GiB unpacked from about 1 MiB, stopped at 32 MiB
+assert refused(Path("/data/bomb.csv.gz"), "unpacks past the 32 MiB limit") == 0
+with zipfile.ZipFile(work / "big.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("big.csv", bytes(64 << 20))
+assert refused(work / "big.zip", "declares 64 MiB unpacked") == 0
+with tarfile.open(work / "big.tar.gz", "w:gz") as t:
+    info = tarfile.TarInfo("big.csv"); info.size = 64 << 20; t.addfile(info, io.BytesIO(bytes(info.size)))
+assert refused(work / "big.tar.gz", "declares 64 MiB unpacked") == 0
+with zipfile.ZipFile(work / "many.zip", "w") as z:
+    for i in range(200):
+        z.writestr(f"f{i}.csv", "")
+assert refused(work / "many.zip", "holds 200 entries") == 0
+# two nested archives of 20 MiB each share one budget: the second one is refused
+with zipfile.ZipFile(work / "nested.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    for name in ("a", "b"):
+        inner = io.BytesIO()
+        with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as i:
+            i.writestr(f"{name}.csv", bytes(20 << 20))
+        z.writestr(f"{name}.zip", inner.getvalue())
+assert refused(work / "nested.zip", "over the", recursive=True) <= 32 << 20
+with zipfile.ZipFile(work / "slip.zip", "w") as z:
+    z.writestr("../../escaped.csv", "x")
+refused(work / "slip.zip", "outside the folder")
+assert not (work / "escaped.csv").exists() and not Path("/escaped.csv").exists()
+with tarfile.open(work / "link.tar", "w") as t:
+    info = tarfile.TarInfo("passwd"); info.type = tarfile.SYMTYPE; info.linkname = "/etc/passwd"; t.addfile(info)
+refused(work / "link.tar", "is a link")
+print("ok")
+`;
+
 describe('importer helpers', () => {
   it('runs the stand-in helpers in the sandbox as the originals behave', async () => {
     const dir = fresh('shim');
@@ -405,6 +456,19 @@ describe('importer helpers', () => {
     const r = await run(SHIM_CHECKS, dir);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('ok');
+  });
+
+  it('refuses archive bombs, paths out of the folder and links, unpacking nothing past the limit', async () => {
+    const dir = fresh('bombs');
+    mkdirSync(dir);
+    cpSync(join(__dirname, '..', 'package', 'import', 'mlebench_shim.py'), join(dir, 'mlebench_shim.py'));
+    const member = gzipSync(Buffer.alloc(16 << 20));
+    writeFileSync(join(dir, 'bomb.csv.gz'), Buffer.concat(Array<Buffer>(64).fill(member)));
+    const env = { ANVIL_EXTRACT_MAX_MB: '32', ANVIL_EXTRACT_MAX_ENTRIES: '100' };
+    const r = await sandbox.run({ code: BOMB_CHECKS, dataDir: dir, limits, env }, { runKey: runKey() });
+    console.log(r.stdout);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('ok');
   });
 
   it('finds the submission columns in the forms Kaggle descriptions use', () => {

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from './helpers/env';
-import { listBrokenFixtures, listGoodPackages, materializePackage } from './helpers/fixture-packages';
+import {
+  listBrokenFixtures,
+  listGoodPackages,
+  materializePackage,
+  unexpectedFailures,
+} from './helpers/fixture-packages';
 
 interface VerifyOutput {
   status: 'verified' | 'rejected';
@@ -46,9 +51,10 @@ describe.concurrent('anvil verify on the package corpus', () => {
     600_000,
   ); // an image package prepares and learns from hundreds of files: minutes on a loaded host
 
-  it.each(listBrokenFixtures().map((f) => [f.defect, f.failingCheck, f.base] as const))(
-    'rejects %s, naming %s (twin: %s), exit 1',
-    async (defect, failingCheck) => {
+  it.each(listBrokenFixtures())(
+    'rejects $defect, naming $failingCheck (twin: $base), and fails no other check without good reason, exit 1',
+    async (fixture) => {
+      const { defect, failingCheck } = fixture;
       const { code, out } = await verify(defect);
       expect(out.status).toBe('rejected');
       expect(code).toBe(1);
@@ -56,6 +62,8 @@ describe.concurrent('anvil verify on the package corpus', () => {
       expect(check, `checks: ${out.checks.map((c) => c.name).join(', ')}`).toBeDefined();
       expect(check!.passed, check!.detail).toBe(false);
       expect(check!.detail.length).toBeGreaterThan(10);
+      // Any other failing check is a consequence the fixture's defect.json names with its reason.
+      expect(unexpectedFailures(fixture, out.checks)).toEqual([]);
     },
     600_000,
   );

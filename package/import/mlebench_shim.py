@@ -9,8 +9,9 @@ modules the competition code imports (`mlebench.utils`, `mlebench.grade_helpers`
 lists in SHIM_MODULES; the converter refuses code that imports anything else from them.
 
 The helpers behave like the originals where competition code can tell the difference: the same
-arguments, return values and InvalidSubmissionError cases. Archive formats beyond zip and tar
-need their own packages (py7zr) and fail with a message saying so.
+arguments, return values and InvalidSubmissionError cases. Archive formats beyond zip, tar and gzip
+need their own packages (py7zr) and fail with a message saying so. Unlike the originals, extract()
+is bounded: an archive that would unpack past its limits is refused, not read (ArchiveTooLarge).
 """
 import importlib.abc
 import importlib.util
@@ -118,20 +119,128 @@ def _py7zr(path):
     return py7zr
 
 
-def extract(compressed, dst, recursive=False, already_extracted=None):
-    """Unpacks an archive into dst; with recursive, also the archives it contained."""
+# What one extract() call (nested archives included) may unpack: bytes and entries. Each archive's
+# declared sizes are checked before anything is written, and every byte is counted as it is written,
+# so an archive that lies about its sizes is stopped at the limit too.
+EXTRACT_MAX_BYTES = int(os.environ.get("ANVIL_EXTRACT_MAX_MB", "4096")) << 20
+EXTRACT_MAX_ENTRIES = int(os.environ.get("ANVIL_EXTRACT_MAX_ENTRIES", "1000000"))
+
+
+class ArchiveTooLarge(RuntimeError):
+    """An archive would unpack past the extraction limits; nothing more of it is read."""
+
+
+class _Budget:
+    """Bytes and entries left to one extract() call; refuses what would exceed them."""
+
+    def __init__(self):
+        self.bytes, self.entries = EXTRACT_MAX_BYTES, EXTRACT_MAX_ENTRIES
+
+    def refuse(self, archive, why):
+        raise ArchiveTooLarge(
+            f"{archive} {why}: refused, not unpacked (limits {EXTRACT_MAX_BYTES >> 20} MiB and {EXTRACT_MAX_ENTRIES} "
+            "entries per extract, ANVIL_EXTRACT_MAX_MB and ANVIL_EXTRACT_MAX_ENTRIES); unpack it into the raw data folder "
+            "before importing if it is genuine"
+        )
+
+    def declare(self, archive, entries, size):
+        if entries > self.entries:
+            self.refuse(archive, f"holds {entries} entries, over the {self.entries} left")
+        if size > self.bytes:
+            self.refuse(archive, f"declares {size >> 20} MiB unpacked, over the {self.bytes >> 20} MiB left")
+
+    def copy(self, archive, stream, path):
+        """Writes stream to path, stopping (and removing path) as soon as it passes the bytes left."""
+        self.declare(archive, 1, 0)
+        self.entries -= 1
+        try:
+            with open(path, "wb") as out:
+                while chunk := stream.read(1 << 20):
+                    if len(chunk) > self.bytes:
+                        self.refuse(archive, f"unpacks past the {EXTRACT_MAX_BYTES >> 20} MiB limit")
+                    self.bytes -= len(chunk)
+                    out.write(chunk)
+        except ArchiveTooLarge:
+            path.unlink(missing_ok=True)
+            raise
+
+
+def _inside(dst, name, archive):
+    """dst/name, refusing names that lead outside dst (absolute, `..`); a link already there (the
+    scratch view of raw is made of links) is removed, never written through."""
+    path = Path(os.path.normpath(dst / name))
+    if path != dst and dst not in path.parents:
+        raise ValueError(f"{archive} has an entry {name!r} outside the folder it unpacks into: refused")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink():
+        path.unlink()
+    return path
+
+
+def _extract_zip(compressed, dst, budget):
+    with zipfile.ZipFile(compressed) as archive:
+        infos = archive.infolist()
+        budget.declare(compressed, len(infos), sum(i.file_size for i in infos))
+        for info in infos:
+            path = _inside(dst, info.filename, compressed)
+            if info.is_dir():
+                path.mkdir(parents=True, exist_ok=True)
+                continue
+            with archive.open(info) as stream:
+                budget.copy(compressed, stream, path)
+
+
+def _extract_tar(compressed, dst, budget):
+    # Read as a stream: a compressed tar is never decompressed further than the entry being written.
+    with tarfile.open(compressed, "r|*") as archive:
+        for member in archive:
+            path = _inside(dst, member.name, compressed)
+            if member.isdir():
+                path.mkdir(parents=True, exist_ok=True)
+            elif member.isfile():
+                budget.declare(compressed, 1, member.size)
+                budget.copy(compressed, archive.extractfile(member), path)
+            else:
+                raise ValueError(f"{compressed} has an entry {member.name!r} that is a link or a device: refused")
+
+
+def _holds_tar(compressed):
+    """Whether a .gz file is a tar with at least one entry (a block of zeros reads as an empty tar)."""
+    try:
+        with tarfile.open(compressed, "r|gz") as archive:
+            return archive.next() is not None
+    except (tarfile.TarError, OSError, EOFError):
+        return False
+
+
+def _extract_gzip(compressed, dst, budget):
+    import gzip
+
+    with gzip.open(compressed, "rb") as stream:
+        budget.copy(compressed, stream, _inside(dst, Path(compressed).stem, compressed))
+
+
+def extract(compressed, dst, recursive=False, already_extracted=None, _budget=None):
+    """Unpacks an archive into dst; with recursive, also the archives it contained. Refuses
+    (ArchiveTooLarge) an archive that would unpack past EXTRACT_MAX_BYTES or EXTRACT_MAX_ENTRIES, all
+    nested archives together, and entries outside dst or that are links."""
     compressed, dst = Path(compressed), Path(dst)
     already_extracted = set() if already_extracted is None else already_extracted
+    budget = _budget or _Budget()
     assert compressed.is_file(), f"File `{compressed}` does not exist."
+    dst.mkdir(parents=True, exist_ok=True)
+    dst = dst.resolve()
     kind = _archive_kind(compressed)
     if kind == ".zip":
-        with zipfile.ZipFile(compressed) as archive:
-            archive.extractall(dst)
-    elif kind in {".tar", ".tar.gz", ".tgz"}:
-        with tarfile.open(compressed, "r:*") as archive:
-            archive.extractall(dst)
+        _extract_zip(compressed, dst, budget)
+    elif kind in {".tar", ".tar.gz", ".tgz"} or (kind == ".gz" and _holds_tar(compressed)):
+        _extract_tar(compressed, dst, budget)
+    elif kind == ".gz":
+        _extract_gzip(compressed, dst, budget)
     elif kind == ".7z":
         with _py7zr(compressed).SevenZipFile(compressed, mode="r") as archive:
+            files = archive.list()
+            budget.declare(compressed, len(files), sum(f.uncompressed or 0 for f in files))
             archive.extractall(dst)
     else:
         raise NotImplementedError(f"Unsupported compression format: `{kind}`.")
@@ -140,7 +249,7 @@ def extract(compressed, dst, recursive=False, already_extracted=None):
         nested = {p for p in set(dst.iterdir()) - already_extracted if is_compressed(p)}
         already_extracted.update(nested)
         for path in nested:
-            extract(path, path.parent, recursive=True, already_extracted=already_extracted)
+            extract(path, path.parent, recursive=True, already_extracted=already_extracted, _budget=budget)
 
 
 def compress(src, compressed, exist_ok=False):

@@ -24,6 +24,8 @@ const defectSchema = z.strictObject({
   failingCheck: z.enum(CHECK_NAMES as [CheckName, ...CheckName[]]),
   /** the defect, in one line */
   what: z.string().min(1),
+  /** other checks the same defect fails with good reason, each with that reason (checks not run are not listed) */
+  alsoFails: z.partialRecord(z.enum(CHECK_NAMES as [CheckName, ...CheckName[]]), z.string().min(1)),
 });
 
 export interface BrokenFixture extends z.infer<typeof defectSchema> {
@@ -47,6 +49,20 @@ export function listBrokenFixtures(): BrokenFixture[] {
         throw new Error(`${file}: base ${parsed.data.base} is not one of ${good.join(', ')}`);
       return { defect, ...parsed.data };
     });
+}
+
+/**
+ * The checks a broken fixture fails beyond its own and those its alsoFails names: none, when each
+ * check fails only with good reason. A check not run because another failed is not counted.
+ */
+export function unexpectedFailures(
+  fixture: BrokenFixture,
+  checks: { name: string; passed: boolean; detail: string }[],
+): string[] {
+  const expected = new Set<string>([fixture.failingCheck, ...Object.keys(fixture.alsoFails)]);
+  return checks
+    .filter((c) => !c.passed && !expected.has(c.name) && !c.detail.startsWith('not run'))
+    .map((c) => `${c.name}: ${c.detail}`);
 }
 
 /** The overlay's files (paths relative to it), defect.json excluded. */
