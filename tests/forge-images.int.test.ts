@@ -16,11 +16,11 @@ const exec = promisify(execFile);
  */
 describe('anvil forge on an image folder', () => {
   let t: TestEnv;
-  const anvil = async (args: string[]) => {
+  const anvil = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
     const bin = join(__dirname, '..', 'bin', 'anvil.js');
     try {
       const { stdout, stderr } = await exec(process.execPath, [bin, ...args], {
-        env: t.env,
+        env: { ...t.env, ...env },
         maxBuffer: 64 * 1024 * 1024,
       });
       return { code: 0, stdout, stderr };
@@ -39,7 +39,10 @@ describe('anvil forge on an image folder', () => {
 
   it('forges a verified digit task from PNG files and a labels table, plays it, and rolls it out 4 times', async () => {
     const digits = await writeDigitImages(join(t.config.paths.home, 'digits'), 'labels-table', 600);
-    const forged = await anvil(['forge', digits, '--name', 'digits', '--max-tasks', '1', '--json']);
+    // with the reference ladder (int tests skip it elsewhere): its rungs read the images as pixels
+    const forged = await anvil(['forge', digits, '--name', 'digits', '--max-tasks', '1', '--json'], {
+      ANVIL_LADDER: '1',
+    });
     expect(forged.code, forged.stderr + forged.stdout).toBe(0);
     const [task] = lastJson(forged.stdout).tasks as { id: string; status: string; path: string; scores: never }[];
     expect(task!.status, JSON.stringify(task)).toBe('verified');
@@ -60,6 +63,14 @@ describe('anvil forge on an image folder', () => {
     const report = JSON.parse(readFileSync(join(task!.path, 'verification.json'), 'utf8'));
     const imageChecks = report.checks.filter((c: { name: string }) => c.name.startsWith('images.'));
     expect(imageChecks.map((c: { passed: boolean }) => c.passed)).toEqual([true, true, true]);
+    // a board of strengths, from the prior (about 0.1) to pixel models near the baseline, not 27 priors
+    const rungs = (report.ladder as { score?: number; error?: string }[]).filter(
+      (r) => r.score !== undefined && !r.error,
+    );
+    const scores = rungs.map((r) => r.score!);
+    expect(rungs.length).toBeGreaterThanOrEqual(24);
+    expect(new Set(scores).size).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...scores) - Math.min(...scores)).toBeGreaterThan(0.5);
 
     const played = await anvil(['env', 'run', task!.id, '--policy', 'heuristic', '--json']);
     expect(played.code, played.stderr + played.stdout).toBe(0);

@@ -4,7 +4,9 @@ CONFIG = {}  # written by activities/ladder.ts from the task's manifest and a ro
 Deterministic (seed 0 everywhere); the features are read off train.csv and test.csv themselves: numeric
 columns, and text columns with few distinct values as categories. Other columns are not used, except by
 the text rungs (tfidf-*), which read only the free-text columns (many distinct values, 20+ characters).
+An image task's file column (its values name image files under /data) becomes grey pixel columns.
 """
+import os
 import warnings
 
 import numpy as np
@@ -31,6 +33,8 @@ ID, TARGET, METRIC = CONFIG["id"], CONFIG["target"], CONFIG["metric"]
 CLASSIFY = CONFIG["taskType"].endswith("classification")
 MAX_CATEGORIES = 30
 CHAR_PREFIX = 500
+PIXELS = 8  # an image rung sees each image as PIXELS x PIXELS grey levels
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
 def with_date_parts(frame, reference):
@@ -46,9 +50,35 @@ def with_date_parts(frame, reference):
     return frame
 
 
+def image_column(frame):
+    """The column whose values are paths of image files under /data, if any."""
+    for col in frame.columns:
+        values = frame[col].dropna().astype(str).head(20)
+        if col not in (ID, TARGET) and len(values) and all(
+            v.lower().endswith(IMAGE_SUFFIXES) and os.path.isfile(os.path.join("/data", v)) for v in values
+        ):
+            return col
+    return None
+
+
+def with_pixels(frame, col):
+    """Each image named in `col` as PIXELS x PIXELS grey levels in [0, 1], one numeric column per pixel."""
+    from PIL import Image
+
+    rows = []
+    for path in frame[col].astype(str):
+        with Image.open(os.path.join("/data", path)) as image:
+            rows.append(np.asarray(image.convert("L").resize((PIXELS, PIXELS)), dtype=np.float32).ravel() / 255.0)
+    pixels = pd.DataFrame(np.stack(rows), index=frame.index, columns=[f"px{i}" for i in range(PIXELS * PIXELS)])
+    return pd.concat([frame.drop(columns=[col]), pixels], axis=1)
+
+
 train = pd.read_csv("/data/train.csv", low_memory=False).dropna(subset=[TARGET]).reset_index(drop=True)
 test = pd.read_csv("/data/test.csv", low_memory=False)
 train, test = with_date_parts(train, train), with_date_parts(test, train)
+IMAGES = image_column(test)
+if IMAGES is not None and IMAGES in train.columns:
+    train, test = with_pixels(train, IMAGES), with_pixels(test, IMAGES)
 sample_columns = list(pd.read_csv("/data/sample_submission.csv", nrows=1).columns)
 out_id, out_target = sample_columns if len(sample_columns) == 2 else (ID, TARGET)
 
