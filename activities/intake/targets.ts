@@ -42,6 +42,8 @@ const EVENT_WORDS = new Set(
     ' ',
   ),
 );
+/** how much a forecast candidate's lag-1 autocorrelation adds to its score (a persistent series first) */
+const PERSISTENCE_WEIGHT = 0.2;
 /** a time column needs this many distinct values to index a series worth forecasting */
 const MIN_TIME_STEPS = 8;
 /** key candidates: columns with at most this many values, whose combinations fill the table */
@@ -91,11 +93,15 @@ export function judgeTargets(
     if (documented.has(c.name)) notes.push("named as what to predict by the dataset's documentation");
     if (c === last) notes.push('last column');
     if (c === soleLabel) notes.push('the one label among numeric measurements');
+    // among series, the ones whose past tells most about their next value are forecast first
+    const persists = forecasting ? persistence(c, timeIndex!, keys) : 0;
     if (forecasting)
       notes.push(
-        `a series indexed by "${timeIndex!.name}"${keys.length ? ` per ${keys.map((k) => k.name).join(', ')}` : ''}`,
+        `a series indexed by "${timeIndex!.name}"${keys.length ? ` per ${keys.map((k) => k.name).join(', ')}` : ''}` +
+          ` (lag-1 autocorrelation ${persists.toFixed(2)})`,
       );
     score +=
+      PERSISTENCE_WEIGHT * Math.max(0, persists) +
       (named ? 0.25 : 0) +
       (documented.has(c.name) ? 0.25 : 0) +
       (c === last ? 0.1 : 0) +
@@ -259,6 +265,35 @@ function* keySets(columns: Column[]): Generator<Column[]> {
       for (let k = j + 1; k < columns.length; k++) yield [columns[i]!, columns[j]!, columns[k]!];
     }
   }
+}
+
+/**
+ * Lag-1 autocorrelation of a numeric series, rows ordered by time within each series (the keys), each
+ * series centred on its own mean: near 1 for a smooth series (temperatures), near 0 for noise (daily rain).
+ */
+function persistence(c: Column, timeIndex: Column, keys: Column[]): number {
+  const values = numbersOf(c);
+  const series = new Map<string, { t: number; v: number }[]>();
+  for (let r = 0; r < values.length; r++) {
+    const t = Date.parse(String(timeIndex.values[r]));
+    if (Number.isNaN(values[r]!) || Number.isNaN(t)) continue;
+    const key = keys.map((k) => k.values[r]).join('\u0001');
+    const points = series.get(key) ?? [];
+    points.push({ t, v: values[r]! });
+    series.set(key, points);
+  }
+  const before: number[] = [];
+  const after: number[] = [];
+  for (const points of series.values()) {
+    points.sort((a, b) => a.t - b.t);
+    const mean = points.reduce((sum, p) => sum + p.v, 0) / points.length;
+    for (let i = 1; i < points.length; i++) {
+      before.push(points[i - 1]!.v - mean);
+      after.push(points[i]!.v - mean);
+    }
+  }
+  const r = before.length > 2 ? pearson(Float64Array.from(before), Float64Array.from(after)) : 0;
+  return Number.isFinite(r) ? r : 0;
 }
 
 function unique(set: Column[], rows: number): boolean {
