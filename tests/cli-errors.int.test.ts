@@ -66,7 +66,8 @@ describe('errors reach the user', () => {
     ['empty.csv', /is empty/, /header row/],
     ['header-only.csv', /has a header but no data rows/, /header row/],
     ['binary.csv', /looks binary, not text/, /CSV\/TSV/],
-    ['images', /holds no data files; put CSV\/TSV/, /CSV\/TSV/],
+    // a folder of images with nothing saying their classes: the image intake's own cause and fix
+    ['images', /holds 3 images but neither a labels table .* add labels\.csv .* or move each image/, /CSV\/TSV/],
   ])("forge on %s: the activity's cause, the fix, the workflow link; exit 2", async (input, cause, fix) => {
     const run = await anvil(['forge', join(dir, input)]);
     expectReport(run, 2, 'BadDataset (input), from forgeDataset › intakeDataset', cause, fix);

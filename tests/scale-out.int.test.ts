@@ -257,37 +257,42 @@ describe('scale-out: one server, every worker kind its own process', () => {
     });
     const cpuNames = ['cpu-1', 'cpu-2'] as const;
     const cpuByIdentity = new Map(cpuNames.map((n) => [worker(n).identity, n]));
+    // The forge children's CPU activities: those started and not ended (by worker), and those ended.
+    const cpuActivities = async () => {
+      const progress = await forge.query<ForgeProgress>('forgeProgress');
+      const finished = new Map<string, number>();
+      const running: { victim: WorkerName; workflowId: string; activityId: string; activityType: string }[] = [];
+      for (const task of progress.tasks.filter((x) => x.status !== 'pending')) {
+        const described = await t.client.workflow
+          .getHandle(task.workflowId)
+          .describe()
+          .catch(() => undefined);
+        if (!described) continue;
+        for (const pa of described.raw.pendingActivities ?? []) {
+          const name = cpuByIdentity.get(pa.lastWorkerIdentity ?? '');
+          if (name && pa.state === STARTED)
+            running.push({
+              victim: name,
+              workflowId: task.workflowId,
+              activityId: pa.activityId ?? '',
+              activityType: pa.activityType?.name ?? '',
+            });
+        }
+        const { execution } = await readRun(t.client, task.workflowId, described.runId);
+        for (const a of execution.activities) {
+          const name = cpuByIdentity.get(a.identity);
+          if (name) finished.set(name, (finished.get(name) ?? 0) + 1);
+        }
+      }
+      return { running, finished };
+    };
     // Kill a CPU worker that already finished forge work and is running more, once the other took some too.
-    const inFlight = await waitFor(
+    const chosen = await waitFor(
       'both CPU workers taking forge work, one of them having finished some and running more',
       async () => {
         const { status } = await forge.describe();
         if (status.name !== 'RUNNING') throw new Error(`the forge ended (${status.name}) before the kill`);
-        const progress = await forge.query<ForgeProgress>('forgeProgress');
-        const finished = new Map<string, number>();
-        const running: { victim: WorkerName; workflowId: string; activityId: string; activityType: string }[] = [];
-        for (const task of progress.tasks.filter((x) => x.status !== 'pending')) {
-          const described = await t.client.workflow
-            .getHandle(task.workflowId)
-            .describe()
-            .catch(() => undefined);
-          if (!described) continue;
-          for (const pa of described.raw.pendingActivities ?? []) {
-            const name = cpuByIdentity.get(pa.lastWorkerIdentity ?? '');
-            if (name && pa.state === STARTED)
-              running.push({
-                victim: name,
-                workflowId: task.workflowId,
-                activityId: pa.activityId ?? '',
-                activityType: pa.activityType?.name ?? '',
-              });
-          }
-          const { execution } = await readRun(t.client, task.workflowId, described.runId);
-          for (const a of execution.activities) {
-            const name = cpuByIdentity.get(a.identity);
-            if (name) finished.set(name, (finished.get(name) ?? 0) + 1);
-          }
-        }
+        const { running, finished } = await cpuActivities();
         const took = (n: string) => (finished.get(n) ?? 0) + running.filter((r) => r.victim === n).length;
         return running.find(
           (r) => (finished.get(r.victim) ?? 0) > 0 && took(r.victim === 'cpu-1' ? 'cpu-2' : 'cpu-1') > 0,
@@ -295,10 +300,21 @@ describe('scale-out: one server, every worker kind its own process', () => {
       },
       300_000,
     );
-    const victim = worker(inFlight.victim);
-    const survivor = worker(inFlight.victim === 'cpu-1' ? 'cpu-2' : 'cpu-1');
+    const victim = worker(chosen.victim);
+    const survivor = worker(chosen.victim === 'cpu-1' ? 'cpu-2' : 'cpu-1');
     victim.process.child.kill('SIGKILL');
     expect(await victim.process.exited).toBe('SIGKILL');
+    // What the victim was running when it died: read again after the kill, since the activity chosen
+    // above may have ended in the moment between that read and the kill.
+    const inFlight = await waitFor(
+      'an activity the killed worker was running',
+      async () => {
+        const { running } = await cpuActivities();
+        const lost = running.filter((r) => r.victim === victim.name);
+        return lost.find((r) => r.activityId === chosen.activityId && r.workflowId === chosen.workflowId) ?? lost[0];
+      },
+      10_000,
+    );
     const killedAt = Date.now();
 
     const forged = await forge.result();
