@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import type { temporal } from '@temporalio/proto';
 import Docker from 'dockerode';
-import { appendStepOnce } from '../activities/env/trajectory-file';
+import { appendStepOnce } from '../package/trajectory-file';
 import { WarmDockerSandbox } from '../sandbox/warm';
 import { startDojoBench } from './dojo-bench';
 import { quantile } from './stats';

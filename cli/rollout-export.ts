@@ -2,14 +2,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import type { TrajectoryEntry } from '../domain/env';
 import { type EpisodeFiles, type EpisodeRow, exportRows, selectRows } from '../domain/rollout-export';
 import type { EpisodeOutcome, RolloutResult } from '../domain/rollouts';
 import { ENV_TOOLS, toSftRecord } from '../domain/sft';
 import type { TranscriptMessage, TranscriptTurn } from '../domain/transcript';
+import { createTrajectories, type Trajectories } from '../package/trajectories';
 
-/** An episode's transcript turns and trajectory entries from the artifact store (missing files: empty). */
-function episodeFiles(e: EpisodeOutcome): EpisodeFiles {
+/** An episode's transcript turns and trajectory entries from the artifact store (missing ones: empty). */
+async function episodeFiles(e: EpisodeOutcome, trajectories: Trajectories): Promise<EpisodeFiles> {
   const transcript =
     e.transcript && existsSync(e.transcript)
       ? readdirSync(e.transcript)
@@ -17,17 +17,13 @@ function episodeFiles(e: EpisodeOutcome): EpisodeFiles {
           .sort()
           .map((f) => JSON.parse(readFileSync(join(e.transcript!, f), 'utf8')) as TranscriptTurn)
       : [];
-  const trajectory =
-    e.trajectory && existsSync(e.trajectory)
-      ? readFileSync(e.trajectory, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as TrajectoryEntry)
-      : [];
+  const trajectory = (e.trajectory && (await trajectories.read(e.trajectory))) || [];
   return { transcript, trajectory };
 }
 
 export interface ExportOptions {
+  /** where the episodes' trajectories are read (`openTrajectories(config)`); unset = trajectory files only */
+  trajectories?: Trajectories;
   /** also write sft.jsonl, keeping only these episodes */
   sft?: { medalOnly?: boolean; topK?: number };
 }
@@ -37,7 +33,9 @@ export interface ExportOptions {
  * and, when asked, `sft.jsonl` (chat records of the selected episodes) into `dir`.
  */
 export async function exportRollout(result: RolloutResult, dir: string, options: ExportOptions = {}) {
-  const files = result.episodes.map(episodeFiles);
+  // Without a store only file refs can be read; nothing is written under `dir` by reading.
+  const trajectories = options.trajectories ?? createTrajectories({ dir });
+  const files = await Promise.all(result.episodes.map((e) => episodeFiles(e, trajectories)));
   const rows = exportRows(result, (i) => files[i]!);
   await mkdir(dir, { recursive: true });
   const written = [join(dir, 'episodes.jsonl'), join(dir, 'episodes.parquet')];

@@ -231,7 +231,7 @@ export const envStateSchema = z.object({
   doneReason: z.enum(DONE_REASONS).optional(),
   best: scoresSchema.optional(),
   final: finalResultSchema.optional().describe('once the session has ended and it scored a submission'),
-  trajectory: z.string().describe('the JSONL trajectory in the artifact store'),
+  trajectory: z.string().describe("the trajectory's ref: a JSONL file, or store:trajectories/<env>/ in an S3 store"),
   placement: z.string().optional().describe("the host's session queue, once a code step placed the sandbox"),
 });
 export type EnvState = z.infer<typeof envStateSchema>;

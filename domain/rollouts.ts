@@ -55,7 +55,10 @@ export const episodeOutcomeSchema = z.object({
     .optional()
     .describe('the step whose submission earned the reward; absent when none scored'),
   envId: z.string().optional(),
-  trajectory: z.string().optional().describe("the episode's trajectory file (JSONL)"),
+  trajectory: z
+    .string()
+    .optional()
+    .describe("the episode's trajectory: a JSONL file, or store:trajectories/<env>/ in an S3 store"),
   transcript: z
     .string()
     .optional()

@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type EnvSandboxDeps, createEnvSandboxActivities } from '../activities/env/sandbox';
-import { appendStepOnce } from '../activities/env/trajectory-file';
 import type { TaskInfo } from '../domain/env';
 import { runOutcome } from '../domain/outcomes';
 import { openSession, startStep, step, stepTimings } from '../domain/session';
+import { createTrajectories } from '../package/trajectories';
 
 // A retried runAndRecord (its first attempt was lost after the append) answers from the trajectory.
 // The host here has no sandbox at all: a step that tried to run would fail.
-const noSandbox = {} as EnvSandboxDeps;
+const trajectories = createTrajectories({ dir: mkdtempSync(join(tmpdir(), 'anvil-rr-')) });
+const noSandbox = { trajectories } as EnvSandboxDeps;
 const task: Pick<TaskInfo, 'metric' | 'leaderboards'> = {
   metric: { name: 'accuracy', higherIsBetter: true },
   leaderboards: [{ name: 'public', scores: [0.95, 0.9, 0.8, 0.7] }],
@@ -20,7 +21,7 @@ const T0 = 1_000_000;
 
 describe('a code step run and recorded on the sandbox host', () => {
   it('runs nothing again for a step the trajectory holds, and answers with its record', async () => {
-    const trajectory = join(mkdtempSync(join(tmpdir(), 'anvil-rr-')), 't.jsonl');
+    const trajectory = await trajectories.open('env-1');
     const session = startStep(openSession(T0), T0 + 1000);
     const run = { exitCode: 0, timedOut: false, oomKilled: false, wallMs: 30, stdout: 'ok\n', stderr: '' };
     const outcome = runOutcome(
@@ -30,7 +31,7 @@ describe('a code step run and recorded on the sandbox host', () => {
     const first = step(session, 'execute_code', outcome, terms, T0 + 1500);
     const params = { code: 'print("ok")' };
     const { observation, reward } = first;
-    await appendStepOnce(trajectory, {
+    await trajectories.append(trajectory, {
       envId: 'env-1',
       taskId: 'iris',
       step: 1,

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendStepOnce, recordedStep } from '../activities/env/trajectory-file';
+import { appendStepOnce, recordedStep } from '../package/trajectory-file';
 import type { TrajectoryEntry } from '../domain/env';
 
 const entry = (step: number, note = '') => ({ step, note }) as unknown as TrajectoryEntry;

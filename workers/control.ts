@@ -6,6 +6,7 @@ import { createIntakeActivities } from '../activities/intake';
 import { createSmokeActivities } from '../activities/smoke';
 import { createSynthPackageActivities } from '../activities/synth-package';
 import { taskQueueName } from '../domain/queues';
+import { openTrajectories } from '../package/trajectories';
 import { inputRoots, type WorkerDeps } from './deps';
 
 /** `<prefix>-control`: every workflow, and the cheap file activities (staging, intake, catalog, Dojo task facts and trajectories, episodes' env actions). */
@@ -21,7 +22,7 @@ export async function createControlWorker(deps: WorkerDeps): Promise<Worker[]> {
       ...createIntakeActivities({ artifactsDir: config.paths.artifacts, maxDatasetMb: config.forge.maxDatasetMb }),
       ...createCatalogActivities({ artifactsDir: config.paths.artifacts }),
       ...createEnvControlActivities({
-        artifactsDir: config.paths.artifacts,
+        trajectories: await openTrajectories(config),
         catalogDir: config.paths.catalog,
         roots: inputRoots(config),
       }),

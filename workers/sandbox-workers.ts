@@ -10,6 +10,7 @@ import { createTrainingActivities } from '../activities/training';
 import { createVerificationActivities } from '../activities/verification';
 import { hostQueue, taskQueueName } from '../domain/queues';
 import { openStore } from '../package/store';
+import { openTrajectories } from '../package/trajectories';
 import { GpuSlots, withGpuSlots } from '../sandbox/gpu-slots';
 import { WarmDockerSandbox } from '../sandbox/warm';
 import { inputRoots, readySandbox, scratchDir, type WorkerDeps } from './deps';
@@ -71,6 +72,7 @@ export async function createSandboxWorkers(
     workspaceRetentionS: config.sandbox.workspaceRetentionS,
     // Sessions' ownership epochs and workspace snapshots, so a session moved here resumes its workspace.
     store: config.store.snapshots ? await openStore(config) : undefined,
+    trajectories: await openTrajectories(config),
   });
   const common = {
     connection,

@@ -1,21 +1,21 @@
-import { mkdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { TaskInfo, TrajectoryEntry } from '../../domain/env';
 import { catalogTaskDir } from '../../package/catalog';
 import { BadPackageError } from '../../package/errors';
 import { packagePaths } from '../../package/layout';
+import type { Trajectories } from '../../package/trajectories';
 import { confinedPath } from '../confine';
 import { readTaskInfo } from './task-info';
-import { appendStepOnce } from './trajectory-file';
 
-/** Control-queue activities of a Dojo session: the task's public facts, and the trajectory file. */
+/** Control-queue activities of a Dojo session: the task's public facts, and the trajectory. */
 export function createEnvControlActivities({
-  artifactsDir,
+  trajectories,
   catalogDir,
   roots,
 }: {
-  artifactsDir: string;
+  /** the configured backend's trajectories (package/trajectories.ts) */
+  trajectories: Trajectories;
   catalogDir: string;
   /** the folders a session's catalogDir must lie under (activities/confine.ts) */
   roots: string[];
@@ -34,7 +34,7 @@ export function createEnvControlActivities({
   }
 
   return {
-    /** Reads the task (from `catalogDir`, else this worker's catalog) and names the session's trajectory file. */
+    /** Reads the task (from `catalogDir`, else this worker's catalog) and names the session's trajectory (its ref). */
     async openTask({
       envId,
       taskId,
@@ -48,18 +48,16 @@ export function createEnvControlActivities({
         const packageDir = catalogTaskDir(catalog ? confinedPath(catalog, roots, 'catalogDir') : catalogDir, taskId);
         if (!packageDir) throw new BadPackageError(`"${taskId}" is not a task id (lowercase letters, digits, dashes)`);
         const task = await taskInfo(taskId, packageDir);
-        const dir = join(artifactsDir, 'trajectories');
-        await mkdir(dir, { recursive: true });
-        return { task, trajectory: join(dir, `${envId.replace(/[^A-Za-z0-9_.-]+/g, '_')}.jsonl`) };
+        return { task, trajectory: await trajectories.open(envId) };
       } catch (err) {
         if (err instanceof BadPackageError) throw ApplicationFailure.nonRetryable(err.message, 'BadTask');
         throw err;
       }
     },
 
-    /** Appends one step to the trajectory once (idempotent by step), reading only the file's end. */
+    /** Appends one step to the trajectory once (idempotent by step); `file` is its ref (a path in older histories). */
     async appendTrajectory({ file, entry }: { file: string; entry: TrajectoryEntry }): Promise<void> {
-      await appendStepOnce(file, entry);
+      await trajectories.append(file, entry);
     },
   };
 }

@@ -9,13 +9,13 @@ import type { SandboxLimits } from '../../domain/sandbox';
 import { DEFAULT_SANDBOX_PROFILE, type SandboxProfile, sandboxProfileOf, taskManifestSchema } from '../../domain/task';
 import { packagePaths } from '../../package/layout';
 import type { ArtifactStore } from '../../package/store';
+import type { Trajectories } from '../../package/trajectories';
 import type { Sandbox } from '../../sandbox/sandbox';
 import type { WarmDockerSandbox, WarmSessionSpec } from '../../sandbox/warm';
 import { markClosed, sweepClosed } from '../../sandbox/workspace-quota';
 import { type GradeResult, gradeInSandbox } from '../grading';
 import { runKey, withHeartbeat } from '../heartbeat';
 import { snapshotSession, takeSession } from './session-store';
-import { appendStepOnce, recordedStep } from './trajectory-file';
 
 /** What the agent reads of each stream: its last part. */
 const TAIL_CHARS = 8000;
@@ -46,6 +46,8 @@ export interface EnvSandboxDeps {
   workspaceRetentionS: number;
   /** the shared store: session ownership (epochs) and workspace snapshots; unset = host-local only */
   store?: ArtifactStore;
+  /** where steps are recorded (package/trajectories.ts) */
+  trajectories: Trajectories;
 }
 
 /** A code step to run and record in one activity: what the workflow knows before it runs. */
@@ -60,6 +62,7 @@ export interface RecordedStepInput extends StepInput {
   moved: boolean;
   /** the session's placement count: this host owns the session as this epoch (unset in older histories) */
   epoch?: number;
+  /** the trajectory's ref (package/trajectories.ts) */
   trajectory: string;
   startedAtMs: number;
 }
@@ -95,6 +98,7 @@ export function createEnvSandboxActivities({
   hostQueue,
   workspaceRetentionS,
   store,
+  trajectories,
 }: EnvSandboxDeps) {
   const workspaceOf = (envId: string) => join(sessionsDir, envId.replace(/[^A-Za-z0-9_.-]+/g, '_'), 'workspace');
   const spec = (envId: string, packageDir: string, limits: StepInput['limits']): WarmSessionSpec => ({
@@ -169,7 +173,7 @@ export function createEnvSandboxActivities({
      */
     async runAndRecord(input: RecordedStepInput): Promise<RecordedStep> {
       const { envId, taskId, action, params, session, terms, moved, trajectory, startedAtMs } = input;
-      const recorded = await recordedStep(trajectory, session.stepsUsed);
+      const recorded = await trajectories.recorded(trajectory, session.stepsUsed);
       if (recorded) return retake(session, { ...recorded, endedAtMs: Date.parse(recorded.timings.endedAt) }, terms);
       const owned = store && input.epoch ? { envId, epoch: input.epoch, workspaceDir: workspaceOf(envId) } : undefined;
       const taken = owned
@@ -196,7 +200,7 @@ export function createEnvSandboxActivities({
         done: observation.done,
         ...(held ? { hidden: held } : {}),
       };
-      await appendStepOnce(trajectory, { ...entry, timings: stepTimings(startedAtMs, endedAtMs) });
+      await trajectories.append(trajectory, { ...entry, timings: stepTimings(startedAtMs, endedAtMs) });
       return { state, observation, reward };
     },
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PolicyTurn } from '../../domain/env';
 import { unknownTask } from '../../client';
 import type { AnvilConfig } from '../../config';
-import { REWARD_MODES, type TrajectoryEntry } from '../../domain/env';
+import { REWARD_MODES } from '../../domain/env';
 import { TypedError } from '../../domain/failures';
 import { taskQueueName } from '../../domain/queues';
 import type { RewardMode } from '../../domain/rewards';
@@ -14,6 +14,7 @@ import { createKey, fileKeyRing, readKeysFile } from '../../config/keys-file';
 import { createGateway, type GatewayAuth } from '../../gateway/server';
 import type { episode } from '../../workflows';
 import { findTask, taskSummaries } from '../../package/catalog';
+import { openTrajectories } from '../../package/trajectories';
 import { withTemporal } from '../embedded';
 import { followTurns } from '../episode-turns';
 import { inputError, usageError } from '../failure-report';
@@ -26,7 +27,7 @@ export const help = `anvil env serve [--port P] [--host H] [--catalog DIR] [--in
   an admin key and prints it once. --insecure-localhost: no keys, 127.0.0.1 only (development).
 anvil env run <task-id> --policy heuristic [--steps N] [--reward position|raw|medal] [--catalog DIR] [--json]
   Plays one whole episode with the built-in baseline policy and prints each step and the reward.
-anvil env export <env-id|trajectory.jsonl> --format sft [--out FILE]
+anvil env export <env-id|trajectory.jsonl|store:trajectories/…/> --format sft [--out FILE]
   A session's trajectory as one chat-format fine-tuning record (messages with tool calls, tools, reward).
   Exit 0 ok (run: a scored step), 1 no scored step or the episode failed, 2 unusable input, 3 infrastructure.`;
 
@@ -158,7 +159,7 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
   });
 }
 
-function exportTrajectory(argv: string[], config: AnvilConfig): number {
+async function exportTrajectory(argv: string[], config: AnvilConfig): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -172,22 +173,15 @@ function exportTrajectory(argv: string[], config: AnvilConfig): number {
   if (values.format !== 'sft') {
     throw usageError(EXPORT_USAGE, `--format must be sft (got ${values.format})`);
   }
-  const file = ref.endsWith('.jsonl') ? resolve(ref) : join(config.paths.artifacts, 'trajectories', `${ref}.jsonl`);
-  if (!existsSync(file)) {
-    throw inputError(`no trajectory at ${file}`, 'pass an environment id (envId) or the path of its .jsonl file');
+  const trajectories = await openTrajectories(config);
+  // A file path or a store ref as printed by `env run`; else an environment id.
+  const at = ref.endsWith('.jsonl') ? resolve(ref) : ref.startsWith('store:') ? ref : trajectories.refOf(ref);
+  const entries = await trajectories.read(at);
+  if (!entries) {
+    throw inputError(`no trajectory at ${at}`, 'pass an environment id (envId) or the path of its .jsonl file');
   }
-  // A line a crash cut short is skipped; every complete step is kept.
-  const entries = readFileSync(file, 'utf8')
-    .split('\n')
-    .flatMap((line) => {
-      try {
-        return line ? [JSON.parse(line) as TrajectoryEntry] : [];
-      } catch {
-        return [];
-      }
-    });
   if (entries.length === 0) {
-    throw new TypedError('EmptyTrajectory', `${file} holds no steps yet`, 'export it after the session took a step');
+    throw new TypedError('EmptyTrajectory', `${at} holds no steps yet`, 'export it after the session took a step');
   }
   const record = `${JSON.stringify({ ...toSftRecord(entries), tools: ENV_TOOLS })}\n`;
   if (values.out) {

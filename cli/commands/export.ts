@@ -5,6 +5,7 @@ import type { RolloutResult } from '../../domain/rollouts';
 import { withTemporal } from '../embedded';
 import { inputError, usageError } from '../failure-report';
 import { exportRollout } from '../rollout-export';
+import { openTrajectories } from '../../package/trajectories';
 
 export const help = `anvil export rollout <rollout-id> [--out DIR] [--sft [--medal-only] [--top-k K]] [--json]
   Writes a finished rollout batch for a trainer: DIR/episodes.jsonl and DIR/episodes.parquet, one
@@ -41,7 +42,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       );
     const result: RolloutResult = status.result;
     const sft = values.sft ? { medalOnly: values['medal-only'], ...(topK ? { topK } : {}) } : undefined;
-    const exported = await exportRollout(result, dir, { ...(sft ? { sft } : {}) });
+    const trajectories = await openTrajectories(config);
+    const exported = await exportRollout(result, dir, { trajectories, ...(sft ? { sft } : {}) });
     console.log(
       values.json ? JSON.stringify(exported) : `exported ${exported.rows} episodes to ${exported.files.join(', ')}`,
     );

@@ -5,6 +5,7 @@ import type { RolloutProgress } from '../../domain/rollouts';
 import type { rolloutBatch } from '../../workflows';
 import { withTemporal } from '../embedded';
 import { exportRollout } from '../rollout-export';
+import { openTrajectories } from '../../package/trajectories';
 import { inputError } from '../failure-report';
 import { workflowResult } from '../workflow-result';
 
@@ -80,7 +81,8 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
       }
       const result = await done;
       if (values.export) {
-        const exported = await exportRollout(result, resolve(values.export));
+        const trajectories = await openTrajectories(config);
+        const exported = await exportRollout(result, resolve(values.export), { trajectories });
         if (!values.json) console.log(`exported ${exported.rows} episodes to ${exported.files.join(', ')}`);
       }
       if (values.json) {

@@ -1,5 +1,5 @@
-import { type FileHandle, open } from 'node:fs/promises';
-import type { TrajectoryEntry } from '../../domain/env';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
+import type { TrajectoryEntry } from '../domain/env';
 
 const CHUNK = 64 * 1024;
 
@@ -65,4 +65,19 @@ export async function appendStepOnce(file: string, entry: TrajectoryEntry): Prom
   } finally {
     await handle.close();
   }
+}
+
+/** Every complete step of a trajectory file, in its order (a line a crash cut short is skipped); undefined: no file. */
+export async function readTrajectoryFile(file: string): Promise<TrajectoryEntry[] | undefined> {
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  return text?.split('\n').flatMap((line) => {
+    try {
+      return line ? [JSON.parse(line) as TrajectoryEntry] : [];
+    } catch {
+      return [];
+    }
+  });
 }
