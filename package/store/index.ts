@@ -1,6 +1,7 @@
 import type { AnvilConfig } from '../../config';
 import { TypedError } from '../../domain/failures';
 import { createFsStore } from './fs-store';
+import { createS3Store } from './s3-store';
 import type { ArtifactStore } from './store';
 
 export type { ArtifactStore } from './store';
@@ -9,7 +10,7 @@ export { getTree, hasTree, putTree } from './trees';
 
 /**
  * The store `config.store` names: the `paths.home` folder (shared volume) or an S3 bucket. The AWS
- * SDK is loaded only for S3.
+ * SDK is loaded only for S3 (`s3-store.ts`).
  */
 export async function openStore(config: Pick<AnvilConfig, 'store' | 'paths'>): Promise<ArtifactStore> {
   const { backend, s3 } = config.store;
@@ -20,8 +21,5 @@ export async function openStore(config: Pick<AnvilConfig, 'store' | 'paths'>): P
       'store.backend is s3 but store.s3.bucket is unset',
       'set ANVIL_S3_BUCKET (and ANVIL_S3_ENDPOINT for a server other than AWS)',
     );
-  // require, not import(): under the CLI's CommonJS loader (tsx/cjs) an import() of a .ts file is not resolved
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createS3Store } = require('./s3-store') as typeof import('./s3-store');
   return createS3Store({ bucket: s3.bucket, region: s3.region, prefix: s3.prefix, endpoint: s3.endpoint });
 }

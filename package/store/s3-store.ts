@@ -1,12 +1,13 @@
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  NoSuchKey,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import type * as S3 from '@aws-sdk/client-s3';
 import { type ArtifactStore, checkKey } from './store';
+
+/**
+ * The AWS SDK, loaded on a store's first call (hosts on the `fs` store never load it). A package
+ * import(), which resolves both under the CLI's CommonJS loader (tsx/cjs) and under vitest; an
+ * import() of a .ts file does not resolve under the former.
+ */
+let sdk: Promise<typeof S3> | undefined;
+const loadSdk = () => (sdk ??= import('@aws-sdk/client-s3'));
 
 export interface S3StoreOptions {
   bucket: string;
@@ -24,18 +25,24 @@ export interface S3StoreOptions {
  * reader gets the old object or the new one, never part of the upload.
  */
 export function createS3Store(options: S3StoreOptions): ArtifactStore {
-  const client = new S3Client({
-    region: options.region,
-    ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-  });
+  let client: Promise<{ sdk: typeof S3; s3: S3.S3Client }> | undefined;
+  const connect = () =>
+    (client ??= loadSdk().then((sdk) => {
+      const s3 = new sdk.S3Client({
+        region: options.region,
+        ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+      });
+      return { sdk, s3 };
+    }));
   const Bucket = options.bucket;
   const full = (key: string) => `${options.prefix}${checkKey(key)}`;
   const listFull = async (prefix: string): Promise<string[]> => {
+    const { sdk, s3 } = await connect();
     const keys: string[] = [];
     let ContinuationToken: string | undefined;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
+      const page = await s3.send(new sdk.ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
       keys.push(...(page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])));
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
@@ -44,14 +51,16 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
   return {
     describe: `s3://${Bucket}/${options.prefix}${options.endpoint ? ` at ${options.endpoint}` : ''}`,
     async put(key, body) {
-      await client.send(new PutObjectCommand({ Bucket, Key: full(key), Body: body }));
+      const { sdk, s3 } = await connect();
+      await s3.send(new sdk.PutObjectCommand({ Bucket, Key: full(key), Body: body }));
     },
     async get(key) {
+      const { sdk, s3 } = await connect();
       try {
-        const out = await client.send(new GetObjectCommand({ Bucket, Key: full(key) }));
+        const out = await s3.send(new sdk.GetObjectCommand({ Bucket, Key: full(key) }));
         return Buffer.from(await out.Body!.transformToByteArray());
       } catch (err) {
-        if (err instanceof NoSuchKey) return undefined;
+        if (err instanceof sdk.NoSuchKey) return undefined;
         throw err;
       }
     },
@@ -59,10 +68,11 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
       return (await listFull(full(prefix))).map((k) => k.slice(options.prefix.length));
     },
     async remove(keyOrPrefix) {
+      const { sdk, s3 } = await connect();
       const keys = keyOrPrefix.endsWith('/') ? await listFull(full(keyOrPrefix)) : [full(keyOrPrefix)];
       for (let i = 0; i < keys.length; i += 1000) {
         const Objects = keys.slice(i, i + 1000).map((Key) => ({ Key }));
-        await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects, Quiet: true } }));
+        await s3.send(new sdk.DeleteObjectsCommand({ Bucket, Delete: { Objects, Quiet: true } }));
       }
     },
   };
