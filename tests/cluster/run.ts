@@ -1,8 +1,9 @@
 /*
  * The cluster test (`make test-cluster`): docker-compose.yml with docker-compose.offline.yml's images
  * (scripts/build-cluster-images.sh), PostgreSQL-backed Temporal, two cpu workers. Through the gateway
- * and the Temporal CLI it forges a dataset, runs a Dojo session and an 8-episode rollout while it kills
- * a cpu worker, restarts the Temporal server and restarts PostgreSQL; then it checks that everything
+ * and the Temporal CLI it forges a dataset, runs two Dojo sessions and an 8-episode rollout while it kills
+ * a cpu worker, restarts the Temporal server, kills the cpu worker that holds a session (its workspace
+ * comes back from the store's snapshot: ANVIL_STORE_SNAPSHOTS=1) and restarts PostgreSQL; then it checks that everything
  * completed, each trajectory step is written exactly once, the catalog holds only whole tasks and the
  * Web UI answers. It prints a failure-injection table and exits 1 on any failed check.
  * Not a vitest file: it takes minutes and a whole compose stack, so `make test` does not run it.
@@ -79,6 +80,8 @@ const composeEnv = (): NodeJS.ProcessEnv => ({
   ANVIL_LADDER: '0',
   // two sandbox runs per cpu worker at most: the test machine has two shared cores
   ANVIL_CPU_CONCURRENCY: '2',
+  // sessions snapshot their workspace to the store, so one whose host is killed resumes on another
+  ANVIL_STORE_SNAPSHOTS: '1',
 });
 const composeArgs = ['-f', 'docker-compose.yml', '-f', 'docker-compose.offline.yml', '--env-file', envFile];
 
@@ -204,6 +207,101 @@ function checkCatalog(): string[] {
   return ids;
 }
 
+/** The session's running sandbox containers on the shared engine, with the worker hostname that owns each. */
+async function sessionContainers(envId: string): Promise<{ id: string; host: string }[]> {
+  const { stdout } = await run('docker', [
+    'ps',
+    '--filter',
+    `label=anvil.session=${envId}`,
+    '--format',
+    '{{.ID}} {{.Label "anvil.owner"}}',
+  ]);
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [id, owner] = line.split(' ');
+      return { id: id!, host: owner!.split(':')[0]! };
+    });
+}
+
+/**
+ * Kills the worker-cpu container that holds a Dojo session between two steps. A lost host takes its
+ * sandbox containers and its disk with it; on this one machine the engine and the store's folder are
+ * shared, so the test kills the session's sandbox container too and empties the session's workspace
+ * folder: the marker step 1 wrote can then come back only from the store's snapshot.
+ */
+async function killSessionHost(taskId: string): Promise<void> {
+  const env = await gateway('POST', '/v1/envs', { taskId });
+  const envId = String(env.envId);
+  const marker = `marker-${Math.random().toString(36).slice(2, 12)}`;
+  const submit = `import pandas as pd\npd.read_csv('/data/sample_submission.csv').to_csv('submission.csv', index=False)\n`;
+  const write = `open('/workspace/marker.txt', 'w').write('${marker}')\n${submit}`;
+  const read = `print('read back: ' + open('/workspace/marker.txt').read())\n${submit}`;
+  const stepKey = (i: number) => ({ 'idempotency-key': `cluster-${envId}-${i}` });
+  await gatewayRetrying(
+    'POST',
+    `/v1/envs/${envId}/step`,
+    { action: 'execute_code', params: { code: write } },
+    stepKey(0),
+  );
+
+  const workers = await containerOf('worker-cpu');
+  const [held] = await sessionContainers(envId);
+  const holder = workers.find((id) => held && id.startsWith(held.host));
+  if (!held || !holder) throw new Error(`no worker-cpu of this stack holds session ${envId} (${JSON.stringify(held)})`);
+  log(`fault: docker kill worker-cpu ${holder.slice(0, 12)}, the host of session ${envId}, and its sandbox`);
+  const killedAt = Date.now();
+  await run('docker', ['kill', holder]);
+  await run('docker', ['kill', held.id]);
+  const workspace = join(data, 'artifacts', 'sessions', envId.replace(/[^A-Za-z0-9_.-]+/g, '_'), 'workspace');
+  for (const f of readdirSync(workspace)) rmSync(join(workspace, f), { recursive: true, force: true });
+
+  // The step waits for the lost host (2 minutes), then lands on the other one: longer than gatewayRetrying.
+  const second = await waitFor('the step after the host kill', 600, () =>
+    gateway('POST', `/v1/envs/${envId}/step`, { action: 'execute_code', params: { code: read } }, stepKey(1)),
+  );
+  const seconds = ((Date.now() - killedAt) / 1000).toFixed(0);
+  const observation = second.observation as { run?: { stdout?: string } };
+  const moved = await sessionContainers(envId);
+  const stdout = observation.run?.stdout ?? '';
+  check(
+    stdout.includes(`read back: ${marker}`) && !JSON.stringify(observation).includes('started empty'),
+    `session ${envId}: the step after its host was killed read ${marker} back on host ` +
+      `${moved.map((c) => c.host).join(',')} (stdout: ${stdout.slice(0, 200)})`,
+  );
+  check(
+    moved.length === 1 && moved[0]!.host !== held.host,
+    `session ${envId}: one sandbox container, on another host than the killed ${held.host}`,
+  );
+
+  // The killed host comes back: it reaps what it left, and must not touch the session it lost.
+  await run('docker', ['start', holder]);
+  await waitFor('the restarted worker-cpu', 120, async () => {
+    const { stdout: state } = await run('docker', ['inspect', '-f', '{{.State.Running}}', holder]);
+    return state.trim() === 'true' ? true : undefined;
+  });
+  await sleep(15_000); // its start-up sweep of this host's leftover sandboxes
+  const { stdout: old } = await run('docker', ['ps', '-a', '--filter', `id=${held.id}`, '--format', '{{.Status}}']);
+  const after = await sessionContainers(envId);
+  check(
+    after.length === 1 && after[0]!.id === moved[0]?.id,
+    `session ${envId}: the new host's sandbox still runs after the killed host restarted`,
+  );
+  await gatewayRetrying('DELETE', `/v1/envs/${envId}`);
+  const file = trajectoryFiles().find((f) => f.includes(envId.replace(/[^A-Za-z0-9_.-]+/g, '_')));
+  const lines = file ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+  check(lines === 2, `session ${envId}: 2 steps answered, ${lines} trajectory lines`);
+  faults.push({
+    fault: 'docker kill the worker-cpu holding a Dojo session (and its sandbox; workspace folder emptied)',
+    during: 'Dojo session with store.snapshots on (between steps)',
+    observed:
+      `next step answered ${seconds} s after the kill on the other host, workspace restored from the snapshot ` +
+      `(marker read back); the killed host's sandbox: ${old.trim() || 'removed'}`,
+    lost: 'see checks',
+  });
+}
+
 async function main(): Promise<void> {
   ports.temporal = await freePort();
   ports.gateway = await freePort();
@@ -290,7 +388,10 @@ async function main(): Promise<void> {
   const lines = file ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
   check(lines === answered, `Dojo session ${envId}: ${answered} steps answered, ${lines} trajectory lines`);
 
-  // 3. An 8-episode rollout started with the Temporal CLI; PostgreSQL restarts while it runs.
+  // 3. A Dojo session whose host is killed between steps (store.snapshots on).
+  await killSessionHost(taskId);
+
+  // 4. An 8-episode rollout started with the Temporal CLI; PostgreSQL restarts while it runs.
   const rolloutId = `cluster-rollout-${Date.now()}`;
   const input = { tasks: [taskId], policy: 'heuristic', seed: 7, samplesPerTask: 8, maxSteps: 4, concurrency: 4 };
   await temporalCli(
@@ -323,7 +424,7 @@ async function main(): Promise<void> {
       `(${episodes.map((e) => e.status).join(',')})`,
   );
 
-  // 4. What the store holds, and the Web UI.
+  // 5. What the store holds, and the Web UI.
   const steps_ = checkTrajectories();
   check(!failures.some((f) => f.startsWith('trajectory')), `${steps_} trajectory steps, each written once`);
   const tasks = checkCatalog();
