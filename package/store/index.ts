@@ -20,6 +20,8 @@ export async function openStore(config: Pick<AnvilConfig, 'store' | 'paths'>): P
       'store.backend is s3 but store.s3.bucket is unset',
       'set ANVIL_S3_BUCKET (and ANVIL_S3_ENDPOINT for a server other than AWS)',
     );
-  const { createS3Store } = await import('./s3-store');
+  // require, not import(): the CLI runs the TypeScript through tsx's CommonJS hook only (bin/anvil.js)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createS3Store } = require('./s3-store') as typeof import('./s3-store');
   return createS3Store({ bucket: s3.bucket, region: s3.region, prefix: s3.prefix, endpoint: s3.endpoint });
 }
