@@ -66,8 +66,9 @@ const sameFile = (info: { size: number; mtimeMs: number } | undefined, record: S
 /**
  * A host-local copy of the store's objects under `paths.artifacts` (S3 mode, where hosts share no
  * folder). Paths map to keys relative to `paths.home`. A path names a *unit*: a folder is the
- * prefix of everything in it; a file is its whole folder when that folder lies two levels down or
- * more (a dataset's `profile.json` brings its `data.csv` and images), else just itself.
+ * prefix of everything in it (a top-level folder such as `datasets/` names none); a file is its
+ * whole folder when that folder lies two levels down or more (a dataset's `profile.json` brings
+ * its `data.csv` and images), else just itself.
  *
  * Per key, `paths.home/.sync/<key>.json` records the etag and the local size and mtime it was
  * last pulled or pushed at: a pull fetches only objects whose etag moved or whose local copy is
@@ -112,9 +113,10 @@ export function createStoreMirror(store: ArtifactStore, roots: MirrorRoots): Sto
     const key = keyOf(path);
     if (!key) return undefined;
     const info = await lstat(path).catch(() => undefined);
-    if (info?.isDirectory()) return `${key}/`;
-    if (info) return fileUnit(key);
-    return (await store.listVersions(`${key}/`)).length ? `${key}/` : fileUnit(key);
+    const folder = info ? info.isDirectory() : (await store.listVersions(`${key}/`)).length > 0;
+    if (!folder) return fileUnit(key);
+    // a top-level folder (all datasets, all forges) is a collection, never one activity's artifact
+    return key.slice(artifactsKey.length + 1).includes('/') ? `${key}/` : undefined;
   };
   /** Each path's unit once, and none inside another. */
   const unitsOf = async (paths: string[]): Promise<string[]> => {
