@@ -8,6 +8,20 @@ export { fencedScope, sessionStore } from './fencing';
 export { getTree, hasTree, putTree } from './trees';
 
 /**
+ * The S3 backend, loaded on first use. import() serves vitest and ESM; the CLI runs TypeScript
+ * through tsx's CommonJS hook only (bin/anvil.js), where import() of a .ts file finds nothing and
+ * require does.
+ */
+async function loadS3Backend(): Promise<typeof import('./s3-store')> {
+  try {
+    return await import('./s3-store');
+  } catch {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('./s3-store') as typeof import('./s3-store');
+  }
+}
+
+/**
  * The store `config.store` names: the `paths.home` folder (shared volume) or an S3 bucket. The AWS
  * SDK is loaded only for S3.
  */
@@ -20,8 +34,6 @@ export async function openStore(config: Pick<AnvilConfig, 'store' | 'paths'>): P
       'store.backend is s3 but store.s3.bucket is unset',
       'set ANVIL_S3_BUCKET (and ANVIL_S3_ENDPOINT for a server other than AWS)',
     );
-  // require, not import(): the CLI runs the TypeScript through tsx's CommonJS hook only (bin/anvil.js)
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createS3Store } = require('./s3-store') as typeof import('./s3-store');
+  const { createS3Store } = await loadS3Backend();
   return createS3Store({ bucket: s3.bucket, region: s3.region, prefix: s3.prefix, endpoint: s3.endpoint });
 }
