@@ -1,10 +1,23 @@
 import { storeSynced } from '../activities/store-sync';
 import type { AnvilConfig } from '../config';
 import { openStore } from '../package/store';
-import { createStoreMirror } from '../package/store/mirror';
+import { createStoreMirror, type StoreMirror } from '../package/store/mirror';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AsyncFunctions = Record<string, (...args: any[]) => Promise<unknown>>;
+
+/** One mirror per store and home in a process: workers of several kinds in one process share its transfers. */
+const mirrors = new Map<string, Promise<StoreMirror>>();
+function mirrorOf(config: Pick<AnvilConfig, 'store' | 'paths'>): Promise<StoreMirror> {
+  const id = JSON.stringify([config.store.s3, config.paths.home, config.paths.artifacts]);
+  if (!mirrors.has(id)) {
+    const { home, artifacts } = config.paths;
+    const opening = openStore(config).then((store) => createStoreMirror(store, { home, artifacts }));
+    mirrors.set(id, opening);
+    opening.catch(() => mirrors.delete(id)); // a store that failed to open is tried again next time
+  }
+  return mirrors.get(id)!;
+}
 
 export interface ArtifactSyncOptions {
   /** makes this host's copy of a catalog path current (the catalog's own sync); default: nothing */
@@ -21,7 +34,7 @@ export async function artifactSync(
   options: ArtifactSyncOptions = {},
 ): Promise<<T extends AsyncFunctions>(activities: T) => T> {
   if (config.store.backend !== 's3') return (activities) => activities;
-  const { home, artifacts, catalog } = config.paths;
-  const mirror = createStoreMirror(await openStore(config), { home, artifacts });
+  const { artifacts, catalog } = config.paths;
+  const mirror = await mirrorOf(config);
   return (activities) => storeSynced(activities, { mirror, artifacts, catalog, ...options });
 }
