@@ -155,10 +155,13 @@ describe('run artifacts through the store (S3 mode)', () => {
       'artifacts/forge/run-1/penguins/round-1/raw/blob.bin',
       'artifacts/forge/run-1/penguins/round-1/task.json',
     ]);
-    const seen = await b
-      .synced({ read: async ({ dir }: { dir: string }) => readFile(join(dir, 'task.json'), 'utf8') })
-      .read({ dir: on(b, a, draftDir) });
-    expect(seen).toBe('{"id":"penguins"}');
+    const read = async ({ dir }: { dir: string }) => readFile(join(dir, 'task.json'), 'utf8');
+    expect(await b.synced({ read }).read({ dir: on(b, a, draftDir) })).toBe('{"id":"penguins"}');
+    // A's retry, on A, starts from the store too: the failed attempt's files are gone, and stay out of it.
+    const retry = a.synced({ read, notes: async ({ dir }: { dir: string }) => existsSync(join(dir, 'notes.md')) });
+    expect(await retry.read({ dir: draftDir })).toBe('{"id":"penguins"}');
+    expect(await retry.notes({ dir: draftDir })).toBe(false);
+    expect(await a.store.list(`artifacts/forge/run-1/penguins/`)).toHaveLength(3);
   });
 
   it('brings a file with its folder, removes what one host deleted, and leaves host-local folders and the catalog alone', async () => {

@@ -73,7 +73,8 @@ const sameFile = (info: { size: number; mtimeMs: number } | undefined, record: S
  * Per key, `paths.home/.sync/<key>.json` records the etag and the local size and mtime it was
  * last pulled or pushed at: a pull fetches only objects whose etag moved or whose local copy is
  * missing or changed, a push puts only files created or changed since, and a key this host had
- * that is gone on the other side is removed (locally on pull, from the store on push).
+ * that is gone on the other side is removed (locally on pull, from the store on push). A folder
+ * the store holds is pulled exact: local files it lacks (a failed attempt's) are removed.
  */
 export function createStoreMirror(store: ArtifactStore, roots: MirrorRoots): StoreMirror {
   const inHome = roots.artifacts.startsWith(roots.home + sep);
@@ -155,6 +156,12 @@ export function createStoreMirror(store: ArtifactStore, roots: MirrorRoots): Sto
         const [record, info] = await Promise.all([readRecord(key), localInfo(key)]);
         if (sameFile(info, record)) await rm(pathOf(key), { force: true });
         await dropRecord(key);
+      }
+      // A folder the store holds is copied exactly: files a failed attempt left here never reach it.
+      // (A folder it does not hold is this host's own, e.g. a package given as input, and is kept.)
+      if (unit.endsWith('/') && objects.length) {
+        const local = (await filesUnder(pathOf(unit.slice(0, -1)))).map((name) => `${unit}${name}`);
+        for (const key of local) if (!inStore.has(key)) await rm(pathOf(key), { force: true });
       }
       return fetched;
     });
