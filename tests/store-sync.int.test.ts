@@ -3,11 +3,17 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createSandboxActivities } from '../activities/sandbox';
 import { storeSynced } from '../activities/store-sync';
+import { taskQueueName } from '../domain/queues';
 import type { ArtifactStore } from '../package/store';
 import { createStoreMirror } from '../package/store/mirror';
 import { createS3Store } from '../package/store/s3-store';
+import { DockerSandbox } from '../sandbox/docker';
+import type { sandboxRun } from '../workflows';
+import { createTestEnv, type TestEnv } from './helpers/env';
 import { S3_TEST_CREDENTIALS, type S3TestServer, startS3TestServer } from './helpers/s3-test-server';
 
 /** The store, counting the objects read and written through it (the thing under test is the mirror). */
@@ -191,4 +197,75 @@ describe('run artifacts through the store (S3 mode)', () => {
     expect(existsSync(join(on(b, a, datasetDir), 'data.csv'))).toBe(false);
     expect(existsSync(join(on(b, a, datasetDir), 'profile.json'))).toBe(true);
   });
+});
+
+/**
+ * A pull longer than the activity's heartbeat timeout (15 s on the sandbox queues), inside a real
+ * activity on a real worker: the transfer heartbeats, so the first attempt is not taken for a
+ * lost worker; the sandbox run then reads the bytes the pull brought.
+ */
+describe('a slow pull inside a sandbox activity', () => {
+  let s3: S3TestServer;
+  let t: TestEnv;
+  let connection: NativeConnection;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+
+  beforeAll(async () => {
+    s3 = await startS3TestServer('anvil-sync-beat');
+    t = await createTestEnv();
+    await t.startWorker('control');
+    connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  }, 90_000);
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await connection?.close();
+    await t?.close();
+    s3?.stop();
+  });
+
+  it('heartbeats while it transfers, and the run sees the pulled bytes', async () => {
+    const { home, artifacts, catalog } = t.config.paths;
+    const store = createS3Store({
+      bucket: s3.bucket,
+      region: 'us-east-1',
+      prefix: 'beat/',
+      endpoint: s3.endpoint,
+      credentials: S3_TEST_CREDENTIALS,
+    });
+    await store.put('artifacts/datasets/slow-1/data.csv', 'pulled,slowly\n');
+    const slow: ArtifactStore = {
+      ...store,
+      get: async (key) => (await new Promise((r) => setTimeout(r, 18_000)), store.get(key)),
+    };
+    const sandbox = new DockerSandbox(t.docker, { image: t.config.sandbox.image, runsDir: join(artifacts, 'runs') });
+    const activities = createSandboxActivities({
+      sandbox,
+      defaults: t.config.sandbox.limits,
+      roots: [home, artifacts],
+    });
+    worker = await Worker.create({
+      connection,
+      namespace: t.config.temporal.namespace,
+      taskQueue: taskQueueName(t.config.taskQueuePrefix, 'cpu'),
+      activities: storeSynced(activities, {
+        mirror: createStoreMirror(slow, { home, artifacts }),
+        artifacts,
+        catalog,
+      }),
+    });
+    running = worker.run();
+
+    const handle = await t.client.workflow.start<typeof sandboxRun>('sandboxRun', {
+      taskQueue: t.controlQueue,
+      workflowId: `slow-pull-${Date.now()}`,
+      args: [{ code: 'print(open("/data/data.csv").read())', dataDir: join(artifacts, 'datasets', 'slow-1') }],
+    });
+    const result = await handle.result();
+    expect(result.stdout).toContain('pulled,slowly');
+    const history = await handle.fetchHistory();
+    const attempts = history.events!.flatMap((e) => e.activityTaskStartedEventAttributes?.attempt ?? []);
+    expect(attempts).toEqual([1]);
+  }, 120_000);
 });
