@@ -1,5 +1,5 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { StoreMirror } from '../package/store/mirror';
 
 /**
@@ -26,6 +26,8 @@ export function pathsUnder(value: unknown, root: string, found = new Set<string>
       const path = resolve(value);
       if (path.startsWith(root + sep)) found.add(path);
     }
+  } else if (ArrayBuffer.isView(value)) {
+    return found; // bytes hold no paths
   } else if (Array.isArray(value)) {
     for (const item of value) pathsUnder(item, root, found, depth + 1);
   } else if (value !== null && typeof value === 'object') {
@@ -78,16 +80,29 @@ type AsyncFunctions = Record<string, (...args: any[]) => Promise<unknown>>;
  */
 export function storeSynced<T extends AsyncFunctions>(activities: T, deps: StoreSyncDeps): T {
   const { mirror, catalog, prepareCatalogPath } = deps;
+  /** A failed transfer is the store's failure, retryable, named with the activity and the paths. */
+  const transfer = async (activity: string, way: 'pull' | 'push', paths: string[]) => {
+    try {
+      await beating(() => mirror[way](paths));
+    } catch (err) {
+      const what = `${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ` and ${paths.length - 3} more` : ''}`;
+      const where = way === 'pull' ? `from ${mirror.describe} before` : `to ${mirror.describe} after`;
+      throw ApplicationFailure.retryable(
+        `could not ${way} ${what} ${where} ${activity}: ${(err as Error).message}`,
+        'StoreUnavailable',
+      );
+    }
+  };
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => [
       name,
       async (...args: unknown[]) => {
         if (prepareCatalogPath) for (const path of pathsUnder(args, catalog)) await prepareCatalogPath(path);
         const inputs = syncedPaths(args, deps);
-        if (inputs.length) await beating(() => mirror.pull(inputs));
+        if (inputs.length) await transfer(name, 'pull', inputs);
         const result = await fn(...args);
         const outputs = [...inputs, ...syncedPaths(result, deps)];
-        if (outputs.length) await beating(() => mirror.push(outputs));
+        if (outputs.length) await transfer(name, 'push', outputs);
         return result;
       },
     ]),

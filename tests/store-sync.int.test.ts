@@ -197,6 +197,28 @@ describe('run artifacts through the store (S3 mode)', () => {
     expect(existsSync(join(on(b, a, datasetDir), 'data.csv'))).toBe(false);
     expect(existsSync(join(on(b, a, datasetDir), 'profile.json'))).toBe(true);
   });
+  it('fails an activity whose store is unreachable as StoreUnavailable, naming the activity and the path, before it runs', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'anvil-sync-host-'));
+    const artifacts = join(home, 'artifacts');
+    const down = createS3Store({
+      bucket: s3.bucket,
+      region: 'us-east-1',
+      prefix: 'down/',
+      endpoint: 'http://127.0.0.1:9', // the discard port: nothing listens
+      credentials: S3_TEST_CREDENTIALS,
+    });
+    let ran = false;
+    const verify = storeSynced(
+      { runAssertions: async (_: { packageDir: string }) => void (ran = true) },
+      { mirror: createStoreMirror(down, { home, artifacts }), artifacts, catalog: join(home, 'catalog') },
+    );
+    const packageDir = join(artifacts, 'verify', 'iris');
+    await expect(verify.runAssertions({ packageDir })).rejects.toMatchObject({
+      type: 'StoreUnavailable',
+      message: expect.stringMatching(new RegExp(`could not pull ${packageDir} from s3://.* before runAssertions`)),
+    });
+    expect(ran).toBe(false);
+  });
 });
 
 /**
