@@ -20,7 +20,10 @@ function mirrorOf(config: Pick<AnvilConfig, 'store' | 'paths'>): Promise<StoreMi
 }
 
 export interface ArtifactSyncOptions {
-  /** makes this host's copy of a catalog path current (the catalog's own sync); default: nothing */
+  /**
+   * makes this host's copy of a catalog path current (the catalog's own sync, which tracks task
+   * versions by their pointer); default: nothing, the catalog folder is used as it is
+   */
   prepareCatalogPath?: (path: string) => Promise<void>;
 }
 
