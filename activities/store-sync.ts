@@ -7,7 +7,7 @@ import type { StoreMirror } from '../package/store/mirror';
  * Dojo session workspaces (workers/deps.ts, workers/sandbox-workers.ts), and trajectories, which
  * go to the store by their own path (one object per step).
  */
-export const UNSYNCED_FOLDERS = ['runs', 'scratch', 'sessions', 'trajectories'] as const;
+const UNSYNCED_FOLDERS = ['runs', 'scratch', 'sessions', 'trajectories'] as const;
 
 export interface StoreSyncDeps {
   mirror: StoreMirror;

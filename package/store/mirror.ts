@@ -25,8 +25,6 @@ export interface MirrorRoots {
 export interface StoreMirror {
   /** the store, for messages */
   readonly describe: string;
-  /** the store key of a path under `paths.artifacts` (undefined for any other path) */
-  keyOf(path: string): string | undefined;
   /** makes the local copies of these paths (files or folders) match the store; returns the objects fetched */
   pull(paths: string[]): Promise<number>;
   /** puts what changed locally under these paths since the last pull or push; returns the objects put or removed */
@@ -202,7 +200,6 @@ export function createStoreMirror(store: ArtifactStore, roots: MirrorRoots): Sto
   const sum = (counts: number[]) => counts.reduce((a, b) => a + b, 0);
   return {
     describe: store.describe,
-    keyOf,
     async pull(paths) {
       return sum(await Promise.all((await unitsOf(paths)).map(pullUnit)));
     },
