@@ -139,6 +139,10 @@ export const FAILURE_KINDS: Record<string, Kind> = {
   },
   EndpointError: { class: 'infrastructure', hint: 'check that OPENAI_BASE_URL points at a working server' },
   DockerUnavailable: { class: 'infrastructure', hint: 'start the Docker engine (`make setup` does) and try again' },
+  StoreUnavailable: {
+    class: 'infrastructure',
+    hint: 'check that this host reaches the artifact store (ANVIL_S3_ENDPOINT, ANVIL_S3_BUCKET, AWS_* credentials)',
+  },
   Timeout: {
     class: 'infrastructure',
     hint: 'a worker for that queue may be down: start it, or look in the Temporal UI',

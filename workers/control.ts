@@ -8,16 +8,18 @@ import { createSynthPackageActivities } from '../activities/synth-package';
 import { taskQueueName } from '../domain/queues';
 import { openTrajectories } from '../package/trajectories';
 import { inputRoots, type WorkerDeps } from './deps';
+import { artifactSync } from './store-sync';
 
 /** `<prefix>-control`: every workflow, and the cheap file activities (staging, intake, catalog, Dojo task facts and trajectories, episodes' env actions). */
 export async function createControlWorker(deps: WorkerDeps): Promise<Worker[]> {
   const { connection, anvil, config, workflowBundle } = deps;
+  const synced = await artifactSync(config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: taskQueueName(config.taskQueuePrefix, 'control'),
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    activities: {
+    activities: synced({
       ...createSmokeActivities({ artifactsDir: config.paths.artifacts }),
       ...createIntakeActivities({ artifactsDir: config.paths.artifacts, maxDatasetMb: config.forge.maxDatasetMb }),
       ...createCatalogActivities({ artifactsDir: config.paths.artifacts }),
@@ -28,7 +30,7 @@ export async function createControlWorker(deps: WorkerDeps): Promise<Worker[]> {
       }),
       ...createSynthPackageActivities({ artifactsDir: config.paths.artifacts }),
       ...createEpisodeEnvActivities({ envsFor: (catalogDir) => anvil.envsFor(catalogDir ?? config.paths.catalog) }),
-    },
+    }),
   });
   return [worker];
 }

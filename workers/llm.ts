@@ -7,22 +7,27 @@ import { createPolicyActivities } from '../activities/rollouts';
 import { createPolicyFactory } from '../agents/policy-for';
 import { taskQueueName } from '../domain/queues';
 import type { WorkerDeps } from './deps';
+import { artifactSync } from './store-sync';
 
 /** `<prefix>-llm`: agent-role and policy calls, at most `llmConcurrency` at once (the endpoint's rate limit). */
 export async function createLlmWorker({ connection, config }: WorkerDeps): Promise<Worker[]> {
+  const synced = await artifactSync(config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: taskQueueName(config.taskQueuePrefix, 'llm'),
-    // Every model call heartbeats while it waits, so a lost worker's call is retried elsewhere.
-    activities: heartbeating({
-      ...createRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
-      ...createSynthRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
-      ...createPolicyActivities({
-        policyFor: createPolicyFactory(config),
-        transcriptsDir: join(config.paths.artifacts, 'transcripts'),
+    // Every model call heartbeats while it waits (and while its artifacts move), so a lost worker's
+    // call is retried elsewhere.
+    activities: heartbeating(
+      synced({
+        ...createRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
+        ...createSynthRoleActivities({ artifactsDir: config.paths.artifacts, llm: config.llm }),
+        ...createPolicyActivities({
+          policyFor: createPolicyFactory(config),
+          transcriptsDir: join(config.paths.artifacts, 'transcripts'),
+        }),
       }),
-    }),
+    ),
     maxConcurrentActivityTaskExecutions: config.workers.llmConcurrency,
   });
   return [worker];

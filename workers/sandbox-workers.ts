@@ -14,6 +14,7 @@ import { openTrajectories } from '../package/trajectories';
 import { GpuSlots, withGpuSlots } from '../sandbox/gpu-slots';
 import { WarmDockerSandbox } from '../sandbox/warm';
 import { inputRoots, readySandbox, scratchDir, type WorkerDeps } from './deps';
+import { artifactSync } from './store-sync';
 
 /** placeSession where there are no warm containers: retryable, so another (Docker) host may take it. */
 async function refusePlacement(): Promise<{ queue: string }> {
@@ -74,6 +75,7 @@ export async function createSandboxWorkers(
     store: config.store.snapshots ? await openStore(config) : undefined,
     trajectories: await openTrajectories(config),
   });
+  const synced = await artifactSync(config);
   const common = {
     connection,
     namespace: config.temporal.namespace,
@@ -85,7 +87,7 @@ export async function createSandboxWorkers(
     Worker.create({
       ...common,
       taskQueue: taskQueueName(config.taskQueuePrefix, kind),
-      activities: {
+      activities: synced({
         ...createSandboxActivities({ sandbox, defaults: config.sandbox.limits, roots: inputRoots(config) }),
         ...createVerificationActivities({ sandbox, scratchDir: scratchDir(config) }),
         ...createSynthSandboxActivities({ sandbox, scratchDir: scratchDir(config) }),
@@ -97,7 +99,7 @@ export async function createSandboxWorkers(
           roots: inputRoots(config),
         }),
         placeSession: sessions ? env.placeSession : refusePlacement,
-      },
+      }),
       maxConcurrentActivityTaskExecutions: concurrency,
     }),
     ...(sessions
@@ -105,12 +107,12 @@ export async function createSandboxWorkers(
           Worker.create({
             ...common,
             taskQueue: ownQueue,
-            activities: {
+            activities: synced({
               runStep: env.runStep, // steps of histories recorded before one-activity-per-step
               runAndRecord: env.runAndRecord,
               resetSession: env.resetSession,
               stopSession: env.stopSession,
-            },
+            }),
             maxConcurrentActivityTaskExecutions: kind === 'gpu' ? concurrency : config.workers.sessionConcurrency,
           }),
         ]

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { type ArtifactStore, checkKey } from './store';
+import { type ArtifactStore, checkKey, type StoredVersion } from './store';
 
 /** Staging files of a write in progress: never listed, never read. */
 const STAGING = '.put-';
@@ -12,6 +12,17 @@ const STAGING = '.put-';
  */
 export function createFsStore(root: string): ArtifactStore {
   const path = (key: string) => join(root, checkKey(key));
+  const list = async (prefix: string): Promise<string[]> => {
+    const entries = await readdir(path(prefix), { recursive: true, withFileTypes: true }).catch(
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
+        throw err;
+      },
+    );
+    return entries
+      .filter((e) => e.isFile() && !e.name.startsWith(STAGING))
+      .map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/'));
+  };
   return {
     describe: `fs:${root}`,
     async put(key, body) {
@@ -32,17 +43,18 @@ export function createFsStore(root: string): ArtifactStore {
         throw err;
       });
     },
-    async list(prefix) {
-      const dir = path(prefix);
-      const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(
-        (err: NodeJS.ErrnoException) => {
-          if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
-          throw err;
-        },
+    list,
+    async listVersions(prefix) {
+      const keys = prefix.endsWith('/') ? await list(prefix) : [checkKey(prefix)];
+      const versions = await Promise.all(
+        keys.map(async (key): Promise<StoredVersion | undefined> => {
+          const info = await stat(path(key), { bigint: true }).catch(() => undefined);
+          if (!info?.isFile()) return undefined;
+          // every put renames a fresh file into place: a new inode and mtime
+          return { key, size: Number(info.size), etag: `${info.ino}-${info.mtimeNs}-${info.size}` };
+        }),
       );
-      return entries
-        .filter((e) => e.isFile() && !e.name.startsWith(STAGING))
-        .map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/'));
+      return versions.filter((v) => v !== undefined);
     },
     async remove(keyOrPrefix) {
       await rm(path(keyOrPrefix), { recursive: true, force: true });

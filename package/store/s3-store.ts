@@ -1,5 +1,5 @@
 import type * as S3 from '@aws-sdk/client-s3';
-import { type ArtifactStore, checkKey } from './store';
+import { type ArtifactStore, checkKey, type StoredVersion } from './store';
 
 /**
  * The AWS SDK, loaded on a store's first call (hosts on the `fs` store never load it). A package
@@ -37,17 +37,19 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
     }));
   const Bucket = options.bucket;
   const full = (key: string) => `${options.prefix}${checkKey(key)}`;
-  const listFull = async (prefix: string): Promise<string[]> => {
+  const listObjects = async (prefix: string): Promise<StoredVersion[]> => {
     const { sdk, s3 } = await connect();
-    const keys: string[] = [];
+    const objects: StoredVersion[] = [];
     let ContinuationToken: string | undefined;
     do {
       const page = await s3.send(new sdk.ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken }));
-      keys.push(...(page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : [])));
+      for (const o of page.Contents ?? [])
+        if (o.Key) objects.push({ key: o.Key, size: o.Size ?? 0, etag: o.ETag ?? `${o.LastModified?.getTime()}` });
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
-    return keys;
+    return objects;
   };
+  const listFull = async (prefix: string): Promise<string[]> => (await listObjects(prefix)).map((o) => o.key);
   return {
     describe: `s3://${Bucket}/${options.prefix}${options.endpoint ? ` at ${options.endpoint}` : ''}`,
     async put(key, body) {
@@ -66,6 +68,13 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
     },
     async list(prefix) {
       return (await listFull(full(prefix))).map((k) => k.slice(options.prefix.length));
+    },
+    async listVersions(prefix) {
+      const wanted = full(prefix);
+      // a prefix without `/` names one object: S3 would also list its longer-named neighbours
+      return (await listObjects(wanted))
+        .filter((o) => prefix.endsWith('/') || o.key === wanted)
+        .map((o) => ({ ...o, key: o.key.slice(options.prefix.length) }));
     },
     async remove(keyOrPrefix) {
       const { sdk, s3 } = await connect();

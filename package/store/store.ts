@@ -17,8 +17,21 @@ export interface ArtifactStore {
   get(key: string): Promise<Buffer | undefined>;
   /** every key under `prefix` (a folder-like prefix ending in `/`), in no particular order */
   list(prefix: string): Promise<string[]>;
+  /**
+   * what `list` lists, with each object's size and etag (`prefix` may also name one object): the etag
+   * changes whenever the object is replaced, so a host's copy can be checked without reading it
+   */
+  listVersions(prefix: string): Promise<StoredVersion[]>;
   /** removes the objects under `prefix` (ending in `/`) or the one key; absent is fine */
   remove(keyOrPrefix: string): Promise<void>;
+}
+
+/** One object's identity in the store, without its bytes. */
+export interface StoredVersion {
+  key: string;
+  size: number;
+  /** opaque; a different etag means different bytes may be there */
+  etag: string;
 }
 
 /** A key as the store accepts it: relative, no `.`/`..` segments, no empty segments. */

@@ -30,6 +30,25 @@ export function storeContract(open: () => ArtifactStore) {
     await expect(store.put('../outside', 'x')).rejects.toThrow(/not a relative path/);
   });
 
+  it('lists objects with their sizes and an etag that changes when an object is replaced', async () => {
+    const store = open();
+    await store.put('forge/f1/task.json', '{"id":"iris"}');
+    await store.put('forge/f1/public/train.csv', 'a,b\n1,2\n');
+    await store.put('forge/f10/other', 'x');
+    const before = await store.listVersions('forge/f1/');
+    expect(before.map((v) => [v.key, v.size]).sort()).toEqual([
+      ['forge/f1/public/train.csv', 8],
+      ['forge/f1/task.json', 13],
+    ]);
+    const [one] = await store.listVersions('forge/f1/task.json');
+    expect(one).toEqual(before.find((v) => v.key === 'forge/f1/task.json'));
+    await store.put('forge/f1/task.json', '{"id":"wine"}');
+    const [replaced] = await store.listVersions('forge/f1/task.json');
+    expect(replaced!.size).toBe(13);
+    expect(replaced!.etag).not.toBe(one!.etag);
+    expect(await store.listVersions('forge/f1/none')).toEqual([]);
+  });
+
   it('never shows a reader part of an object being overwritten', async () => {
     const store = open();
     const versions = ['a', 'b', 'c', 'd'].map((c) => c.repeat(4 << 20));

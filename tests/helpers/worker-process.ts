@@ -14,11 +14,15 @@ export interface WorkerProcess {
  * `anvil worker --queue <kind>` as a separate OS process, the way an operator runs it; resolves
  * once it polls.
  */
-export async function startWorkerProcess(kind: QueueKind, env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'anvil.js'), 'worker', '--queue', kind], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startWorkerProcess(
+  kind: QueueKind,
+  env: NodeJS.ProcessEnv,
+  /** a command the worker runs under (its argv follows), e.g. one that gives it its own mounts */
+  under: string[] = [],
+): Promise<WorkerProcess> {
+  const argv = [process.execPath, join(__dirname, '..', '..', 'bin', 'anvil.js'), 'worker', '--queue', kind];
+  const [command, ...args] = [...under, ...argv];
+  const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

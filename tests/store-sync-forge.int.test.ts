@@ -1,0 +1,85 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ForgeResult } from '../domain/forge';
+import { exampleDatasetPath } from '../examples/forge-datasets';
+import type { forgeDataset } from '../workflows';
+import { createTestEnv, type TestEnv } from './helpers/env';
+import { type S3TestServer, startS3TestServer } from './helpers/s3-test-server';
+import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+
+/**
+ * A forge across two hosts that share no folder, only a bucket (S3 mode): host A runs the control
+ * and llm workers, host B the cpu worker. Both see `paths.home` at the same path, as hosts with one
+ * layout do: B's is the real folder (its sandbox containers mount it), A's workers run in a mount
+ * namespace of their own with another folder bound over it. Every draft, prepared split and report
+ * crosses between them through the store only.
+ */
+describe('a forge across two hosts with the artifact store on S3', () => {
+  let s3: S3TestServer;
+  let t: TestEnv;
+  let hostA: string;
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    s3 = await startS3TestServer('anvil-sync-forge');
+    t = await createTestEnv({ ...s3.env, ANVIL_S3_PREFIX: 'forge/' });
+    const home = t.config.paths.home;
+    hostA = mkdtempSync(join(tmpdir(), 'anvil-sync-host-a-'));
+    const ownHome = [
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount --bind "$0" "$1" && shift && exec "$@"',
+    ];
+    for (const kind of ['control', 'llm'] as const)
+      workers.push(await startWorkerProcess(kind, t.env, [...ownHome, hostA, home]));
+    workers.push(await startWorkerProcess('cpu', t.env));
+  }, 180_000);
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
+    await t?.close();
+    s3?.stop();
+    if (hostA) rmSync(hostA, { recursive: true, force: true });
+  });
+
+  it('verifies and publishes a task whose verification ran on the other host', async () => {
+    const datasets = mkdtempSync(join(tmpdir(), 'anvil-sync-data-'));
+    const result = await t.client.workflow.execute<typeof forgeDataset>('forgeDataset', {
+      taskQueue: t.controlQueue,
+      workflowId: `forge-two-hosts-${Date.now()}`,
+      args: [
+        {
+          dataset: await exampleDatasetPath('penguins', datasets),
+          name: 'penguins',
+          catalogDir: t.config.paths.catalog,
+          maxTasks: 1,
+          repairRounds: 1,
+          concurrency: 1,
+        },
+      ],
+    });
+    const output = workers.map((w) => w.output()).join('\n');
+    const verified = (result as ForgeResult).tasks.filter((task) => task.status === 'verified');
+    expect(verified.length, `${JSON.stringify(result.tasks, null, 1)}\n${output}`).toBe(1);
+
+    // Published on A (its control worker), from files B's prepare run wrote into the draft.
+    const [task] = verified;
+    const published = join(hostA, 'catalog', task!.id);
+    expect(JSON.parse(readFileSync(join(published, 'verification.json'), 'utf8')).status).toBe('verified');
+    expect(existsSync(join(published, 'public', 'train.csv'))).toBe(true);
+
+    // The hosts shared nothing: the dataset lives on A and in the store, never on B; B ran the sandbox.
+    const artifactsB = t.config.paths.artifacts;
+    expect(readdirSync(join(hostA, 'artifacts'))).toContain('datasets');
+    expect(existsSync(join(artifactsB, 'datasets'))).toBe(false);
+    expect(existsSync(join(artifactsB, 'forge'))).toBe(true);
+    expect(existsSync(join(hostA, 'artifacts', 'runs'))).toBe(false);
+    rmSync(datasets, { recursive: true, force: true });
+  }, 400_000);
+});
