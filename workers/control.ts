@@ -6,11 +6,13 @@ import { createIntakeActivities } from '../activities/intake';
 import { createSmokeActivities } from '../activities/smoke';
 import { createSynthPackageActivities } from '../activities/synth-package';
 import { taskQueueName } from '../domain/queues';
+import { openCatalogs } from '../package/open-catalog';
 import { inputRoots, type WorkerDeps } from './deps';
 
 /** `<prefix>-control`: every workflow, and the cheap file activities (staging, intake, catalog, Dojo task facts and trajectories, episodes' env actions). */
 export async function createControlWorker(deps: WorkerDeps): Promise<Worker[]> {
   const { connection, anvil, config, workflowBundle } = deps;
+  const catalogs = deps.catalogs ?? (await openCatalogs(config));
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -19,13 +21,13 @@ export async function createControlWorker(deps: WorkerDeps): Promise<Worker[]> {
     activities: {
       ...createSmokeActivities({ artifactsDir: config.paths.artifacts }),
       ...createIntakeActivities({ artifactsDir: config.paths.artifacts, maxDatasetMb: config.forge.maxDatasetMb }),
-      ...createCatalogActivities({ artifactsDir: config.paths.artifacts }),
+      ...createCatalogActivities({ artifactsDir: config.paths.artifacts, catalogs }),
       ...createEnvControlActivities({
         artifactsDir: config.paths.artifacts,
-        catalogDir: config.paths.catalog,
+        catalogs,
         roots: inputRoots(config),
       }),
-      ...createSynthPackageActivities({ artifactsDir: config.paths.artifacts }),
+      ...createSynthPackageActivities({ artifactsDir: config.paths.artifacts, catalogs }),
       ...createEpisodeEnvActivities({ envsFor: (catalogDir) => anvil.envsFor(catalogDir ?? config.paths.catalog) }),
     },
   });

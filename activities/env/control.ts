@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { TaskInfo, TrajectoryEntry } from '../../domain/env';
 import { catalogTaskDir } from '../../package/catalog';
 import { BadPackageError } from '../../package/errors';
+import { type CatalogOpener, materializeCatalogPath } from '../../package/open-catalog';
 import { packagePaths } from '../../package/layout';
 import { confinedPath } from '../confine';
 import { readTaskInfo } from './task-info';
@@ -12,11 +13,12 @@ import { appendStepOnce } from './trajectory-file';
 /** Control-queue activities of a Dojo session: the task's public facts, and the trajectory file. */
 export function createEnvControlActivities({
   artifactsDir,
-  catalogDir,
+  catalogs,
   roots,
 }: {
   artifactsDir: string;
-  catalogDir: string;
+  /** the catalog in a folder (default: this worker's); a store's is fetched to this host on open */
+  catalogs: CatalogOpener;
   /** the folders a session's catalogDir must lie under (activities/confine.ts) */
   roots: string[];
 }) {
@@ -45,8 +47,10 @@ export function createEnvControlActivities({
       catalogDir?: string;
     }): Promise<{ task: TaskInfo; trajectory: string }> {
       try {
-        const packageDir = catalogTaskDir(catalog ? confinedPath(catalog, roots, 'catalogDir') : catalogDir, taskId);
+        const at = catalogs(catalog ? confinedPath(catalog, roots, 'catalogDir') : undefined);
+        const packageDir = catalogTaskDir(at.dir, taskId);
         if (!packageDir) throw new BadPackageError(`"${taskId}" is not a task id (lowercase letters, digits, dashes)`);
+        await materializeCatalogPath(at, packageDir);
         const task = await taskInfo(taskId, packageDir);
         const dir = join(artifactsDir, 'trajectories');
         await mkdir(dir, { recursive: true });

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config';
+import type { Catalog } from '../package/catalog';
+import { materializeCatalogPath, openCatalog } from '../package/open-catalog';
+import type { ArtifactStore } from '../package/store';
+import { createS3Store } from '../package/store/s3-store';
+import { startMoto, TEST_S3_CREDENTIALS } from './helpers/moto-server';
+import { publishPreparedIris } from './helpers/prepared-iris';
+
+const scratch = () => mkdtempSync(join(tmpdir(), 'anvil-s3-catalog-'));
+
+/** Every file of a folder, by relative path, with its text. */
+function treeOf(dir: string): Record<string, string> {
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  return Object.fromEntries(
+    files.map((e) => [relative(dir, join(e.parentPath, e.name)), readFileSync(join(e.parentPath, e.name), 'utf8')]),
+  );
+}
+
+/** The store, counting its GETs, with a gate the tree pointer's PUT can be held at. */
+function instrumented(store: ArtifactStore) {
+  const counts = { get: 0 };
+  let gate: Promise<void> | undefined;
+  let reached: () => void = () => undefined;
+  const wrapped: ArtifactStore = {
+    describe: store.describe,
+    get: (key) => (counts.get++, store.get(key)),
+    list: (prefix) => store.list(prefix),
+    remove: (key) => store.remove(key),
+    async put(key, body) {
+      if (gate && key.endsWith('/CURRENT')) {
+        reached();
+        await gate;
+      }
+      return store.put(key, body);
+    },
+  };
+  return {
+    store: wrapped,
+    counts,
+    /** holds the next pointer PUTs until `release`; resolves once one is held */
+    hold(): { held: Promise<void>; release: () => void } {
+      let release: () => void = () => undefined;
+      gate = new Promise<void>((r) => (release = r));
+      const held = new Promise<void>((r) => (reached = r));
+      return { held, release: () => ((gate = undefined), release()) };
+    },
+  };
+}
+
+/**
+ * The catalog on an S3-compatible store (moto's, through the real AWS SDK): two hosts, each with
+ * its own local catalog folder and no shared one, see the same tasks through the bucket.
+ */
+describe('the catalog on the artifact store (store.backend s3)', () => {
+  const bucket = 'anvil-catalog-test';
+  let moto: { endpoint: string; stop(): void };
+  let shared: ArtifactStore;
+
+  beforeAll(async () => {
+    moto = await startMoto(bucket);
+  }, 90_000);
+  afterAll(() => moto?.stop());
+
+  /** Hosts A and B over one fresh prefix of the bucket; B's store is instrumented. */
+  async function twoHosts() {
+    shared = createS3Store({
+      bucket,
+      region: 'us-east-1',
+      prefix: `run-${randomUUID().slice(0, 8)}/`,
+      endpoint: moto.endpoint,
+      credentials: TEST_S3_CREDENTIALS,
+    });
+    const onB = instrumented(shared);
+    const onA = instrumented(shared);
+    const host = (store: ArtifactStore): Promise<Catalog> => {
+      const home = scratch();
+      const config = loadConfig({
+        ANVIL_HOME: home,
+        ANVIL_CONFIG: join(__dirname, 'helpers', 'empty-config.json'),
+        ANVIL_STORE: 's3',
+        ANVIL_S3_BUCKET: bucket,
+      });
+      return openCatalog(config, { store });
+    };
+    return { a: await host(onA.store), b: await host(onB.store), onA, onB };
+  }
+
+  /** The iris task as a package to publish, with design notes that must not be published. */
+  function irisPackage(id: string, flavour: string): string {
+    const dir = publishPreparedIris(scratch(), id);
+    writeFileSync(join(dir, 'description.md'), `# Iris, ${flavour}\n`);
+    writeFileSync(join(dir, 'private', 'answers.csv'), `id,species\n101,${flavour}\n`);
+    writeFileSync(join(dir, 'design.json'), '{"notes":"the designer\'s"}');
+    const manifest = JSON.parse(readFileSync(join(dir, 'task.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'task.json'), JSON.stringify({ ...manifest, title: `Iris ${flavour}` }));
+    return dir;
+  }
+  const published = (pkg: string) => {
+    const files = treeOf(pkg);
+    delete files['design.json'];
+    return files;
+  };
+
+  it('publishes on host A; host B lists it and resolves the whole task, answers private, with one GET when current', async () => {
+    const { a, b, onB } = await twoHosts();
+    const pkg = irisPackage('iris-s3', 'first');
+    const onA = await a.publish(pkg);
+    expect(onA).toBe(join(a.dir, 'iris-s3'));
+    expect(treeOf(onA)).toEqual(published(pkg));
+
+    expect((await b.list()).map((e) => [e.id, e.manifest.title, e.path])).toEqual([
+      ['iris-s3', 'Iris first', join(b.dir, 'iris-s3')],
+    ]);
+    expect((await b.summaries()).map((s) => s.id)).toEqual(['iris-s3']);
+    expect(existsSync(join(b.dir, 'iris-s3'))).toBe(false); // listing fetches no task
+    const local = await b.resolve('iris-s3');
+    expect(local).toBe(join(b.dir, 'iris-s3'));
+    expect(treeOf(local!)).toEqual(published(pkg));
+    expect(existsSync(join(local!, 'design.json'))).toBe(false);
+    expect(statSync(join(local!, 'private')).mode & 0o077).toBe(0);
+    expect(statSync(join(local!, 'private', 'answers.csv')).mode & 0o077).toBe(0);
+    expect(statSync(join(local!, 'public', 'train.csv')).mode & 0o044).toBe(0o044);
+    expect(readdirSync(b.dir).filter((n) => n.startsWith('.staging') || n.startsWith('.old'))).toEqual([]);
+
+    const before = onB.counts.get;
+    expect(await b.resolve('iris-s3')).toBe(local);
+    expect(onB.counts.get - before).toBe(1); // the pointer only
+    expect(await b.resolve('no-such-task')).toBeUndefined();
+    expect(await b.resolve('../escape')).toBeUndefined();
+  });
+
+  it('shows host B a republish of the same id (a new version), in its listing and its local copy', async () => {
+    const { a, b } = await twoHosts();
+    await a.publish(irisPackage('iris-again', 'first'));
+    const local = (await b.resolve('iris-again'))!;
+    expect(readFileSync(join(local, 'description.md'), 'utf8')).toBe('# Iris, first\n');
+    const marker = readFileSync(join(b.dir, '.versions', 'iris-again'), 'utf8');
+
+    const second = irisPackage('iris-again', 'second');
+    await a.publish(second);
+    expect((await b.list()).map((e) => e.manifest.title)).toEqual(['Iris second']);
+    // a file in the task, as a sandbox host's activity would name it
+    await materializeCatalogPath(b, join(local, 'public', 'train.csv'));
+    expect(treeOf(local)).toEqual(published(second));
+    expect(readFileSync(join(b.dir, '.versions', 'iris-again'), 'utf8')).not.toBe(marker);
+    expect(await b.resolve('iris-again')).toBe(local);
+  });
+
+  it('shows a reader during a publish the old task or the new one, never a mix', async () => {
+    const { a, b, onA } = await twoHosts();
+    const first = irisPackage('iris-racing', 'first');
+    await a.publish(first);
+    const second = irisPackage('iris-racing', 'second');
+    const { held, release } = onA.hold();
+    const publishing = a.publish(second);
+    await held; // every file of the new version is in the bucket; its pointer is not yet
+    expect((await b.list()).map((e) => e.manifest.title)).toEqual(['Iris first']);
+    expect(treeOf((await b.resolve('iris-racing'))!)).toEqual(published(first));
+    release();
+    await publishing;
+    expect((await b.list()).map((e) => e.manifest.title)).toEqual(['Iris second']);
+    expect(treeOf((await b.resolve('iris-racing'))!)).toEqual(published(second));
+  });
+});
