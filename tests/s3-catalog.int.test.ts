@@ -3,9 +3,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCatalogActivities } from '../activities/catalog';
+import { createEnvControlActivities } from '../activities/env/control';
+import { createSynthPackageActivities } from '../activities/synth-package';
 import { loadConfig } from '../config';
 import type { Catalog } from '../package/catalog';
-import { materializeCatalogPath, openCatalog } from '../package/open-catalog';
+import { materializeCatalogPath, openCatalog, openCatalogs } from '../package/open-catalog';
 import type { ArtifactStore } from '../package/store';
 import { createS3Store } from '../package/store/s3-store';
 import { startMoto, TEST_S3_CREDENTIALS } from './helpers/moto-server';
@@ -66,6 +69,15 @@ describe('the catalog on the artifact store (store.backend s3)', () => {
   }, 90_000);
   afterAll(() => moto?.stop());
 
+  /** A host's config in S3 mode: its own ANVIL_HOME (so its own catalog folder), the test bucket. */
+  const hostConfig = () =>
+    loadConfig({
+      ANVIL_HOME: scratch(),
+      ANVIL_CONFIG: join(__dirname, 'helpers', 'empty-config.json'),
+      ANVIL_STORE: 's3',
+      ANVIL_S3_BUCKET: bucket,
+    });
+
   /** Hosts A and B over one fresh prefix of the bucket; B's store is instrumented. */
   async function twoHosts() {
     shared = createS3Store({
@@ -77,16 +89,7 @@ describe('the catalog on the artifact store (store.backend s3)', () => {
     });
     const onB = instrumented(shared);
     const onA = instrumented(shared);
-    const host = (store: ArtifactStore): Promise<Catalog> => {
-      const home = scratch();
-      const config = loadConfig({
-        ANVIL_HOME: home,
-        ANVIL_CONFIG: join(__dirname, 'helpers', 'empty-config.json'),
-        ANVIL_STORE: 's3',
-        ANVIL_S3_BUCKET: bucket,
-      });
-      return openCatalog(config, { store });
-    };
+    const host = (store: ArtifactStore): Promise<Catalog> => openCatalog(hostConfig(), { store });
     return { a: await host(onA.store), b: await host(onB.store), onA, onB };
   }
 
@@ -165,5 +168,40 @@ describe('the catalog on the artifact store (store.backend s3)', () => {
     await publishing;
     expect((await b.list()).map((e) => e.manifest.title)).toEqual(['Iris second']);
     expect(treeOf((await b.resolve('iris-racing'))!)).toEqual(published(second));
+  });
+
+  it("routes the control activities through it: A's publishTask, then B's openTask and Synth's readSeed", async () => {
+    await twoHosts();
+    const [configA, configB] = [hostConfig(), hostConfig()];
+    const onA = createCatalogActivities({
+      artifactsDir: configA.paths.artifacts,
+      catalogs: await openCatalogs(configA, shared),
+    });
+    const catalogsB = await openCatalogs(configB, shared);
+    const envB = createEnvControlActivities({
+      artifactsDir: configB.paths.artifacts,
+      catalogs: catalogsB,
+      roots: [configB.paths.home],
+    });
+    const synthB = createSynthPackageActivities({ artifactsDir: configB.paths.artifacts, catalogs: catalogsB });
+    const pkg = irisPackage('iris-routed', 'routed');
+    expect(await onA.publishTask({ packageDir: pkg, catalogDir: configA.paths.catalog })).toBe(
+      join(configA.paths.catalog, 'iris-routed'),
+    );
+
+    const { task } = await envB.openTask({ envId: 'env-iris-routed-1', taskId: 'iris-routed' });
+    expect([task.taskId, task.title, task.packageDir]).toEqual([
+      'iris-routed',
+      'Iris routed',
+      join(configB.paths.catalog, 'iris-routed'),
+    ]);
+    expect(treeOf(join(configB.paths.catalog, 'iris-routed'))).toEqual(published(pkg));
+    const { seedFile } = await synthB.readSeed({
+      seedTaskId: 'iris-routed',
+      catalogDir: configB.paths.catalog,
+      synthId: 's1',
+    });
+    expect((JSON.parse(readFileSync(seedFile, 'utf8')) as { taskId: string }).taskId).toBe('iris-routed');
+    await expect(envB.openTask({ envId: 'env-none-1', taskId: 'no-such-task' })).rejects.toThrow();
   });
 });
