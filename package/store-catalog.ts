@@ -98,7 +98,7 @@ export function createStoreCatalog(store: ArtifactStore, dir: string): Catalog {
   return {
     kind: 'store',
     dir,
-    describe: `${store.describe}${PREFIX} (cached in ${dir})`,
+    describe: `${PREFIX} in ${store.describe} (cached in ${dir})`,
     list,
     summaries: async () => (await list()).map(summaryOf),
     async resolve(id) {
