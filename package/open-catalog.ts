@@ -11,7 +11,7 @@ export type CatalogOpener = (dir?: string) => Catalog;
 /**
  * Opens the catalogs `config.store` implies: folders (`fs`, today's behaviour), or the store's one
  * catalog cached in whichever folder is named (`s3`). The store is opened once (or `store` is
- * used); one catalog object per folder, so a host's updates of a task's copy stay in order.
+ * used); one catalog object per folder, so its manifests are read once per published version.
  */
 export async function openCatalogs(
   config: Pick<AnvilConfig, 'store' | 'paths'>,

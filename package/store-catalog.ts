@@ -20,6 +20,19 @@ const PREFIX = 'catalog/';
 const treeKey = (id: string) => `${PREFIX}${id}`;
 
 /**
+ * One update of a local task folder at a time in this process (whichever catalog object asks), so
+ * the folder and its version marker agree.
+ */
+const queues = new Map<string, Promise<unknown>>();
+function inTurn<T>(folder: string, work: () => Promise<T>): Promise<T> {
+  const run = (queues.get(folder) ?? Promise.resolve()).then(work, work);
+  const settled = run.catch(() => undefined);
+  queues.set(folder, settled);
+  void settled.then(() => queues.get(folder) === settled && queues.delete(folder));
+  return run;
+}
+
+/**
  * The catalog in the artifact store (`store.backend: s3`, no folder shared between hosts): each
  * task is the tree `catalog/<id>` (trees.ts: a version, then the CURRENT pointer, so a reader sees
  * the old task or the new one, never a mix). `dir` is this host's cache: `resolve` fetches the
@@ -29,15 +42,7 @@ const treeKey = (id: string) => `${PREFIX}${id}`;
 export function createStoreCatalog(store: ArtifactStore, dir: string): Catalog {
   /** manifests by `<id>/<version>`: a version never changes */
   const manifests = new Map<string, TaskManifest | undefined>();
-  /** one local update of a task at a time in this process, so its folder and its marker agree */
-  const queues = new Map<string, Promise<unknown>>();
-  const serially = <T>(id: string, work: () => Promise<T>): Promise<T> => {
-    const run = (queues.get(id) ?? Promise.resolve()).then(work, work);
-    const settled = run.catch(() => undefined);
-    queues.set(id, settled);
-    void settled.then(() => queues.get(id) === settled && queues.delete(id));
-    return run;
-  };
+  const serially = <T>(id: string, work: () => Promise<T>) => inTurn(join(dir, id), work);
 
   const markerOf = (id: string) => join(dir, '.versions', id);
   const readMarker = (id: string) => readFile(markerOf(id), 'utf8').catch(() => undefined);

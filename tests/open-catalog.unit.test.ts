@@ -37,7 +37,7 @@ describe('openCatalog', () => {
     const catalog = await openCatalog(s3);
     expect([catalog.kind, catalog.dir]).toEqual(['store', s3.paths.catalog]);
     expect(catalog.describe).toBe(`catalog/ in s3://tasks/anvil/ at http://minio:9000 (cached in ${s3.paths.catalog})`);
-    // one catalog object per folder, so a host's updates of a task stay in order
+    // one catalog object per folder: its manifest cache is shared
     const catalogs = await openCatalogs(s3);
     expect(catalogs()).toBe(catalogs(s3.paths.catalog));
   });

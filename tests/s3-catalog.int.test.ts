@@ -152,6 +152,14 @@ describe('the catalog on the artifact store (store.backend s3)', () => {
     expect(treeOf(local)).toEqual(published(second));
     expect(readFileSync(join(b.dir, '.versions', 'iris-again'), 'utf8')).not.toBe(marker);
     expect(await b.resolve('iris-again')).toBe(local);
+
+    // several activities on B asking at once after a third publish: one whole copy, nothing left over
+    const third = irisPackage('iris-again', 'third');
+    await a.publish(third);
+    const asked = await Promise.all([1, 2, 3, 4].map(() => b.resolve('iris-again')));
+    expect(new Set(asked)).toEqual(new Set([local]));
+    expect(treeOf(local)).toEqual(published(third));
+    expect(readdirSync(b.dir).sort()).toEqual(['.versions', 'iris-again']);
   });
 
   it('shows a reader during a publish the old task or the new one, never a mix', async () => {
