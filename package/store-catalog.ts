@@ -14,7 +14,7 @@ import {
 } from './catalog';
 import { LAYOUT } from './layout';
 import { hasManifest, parseManifest, readManifest } from './manifest';
-import { type ArtifactStore, getTreeFile, getTreeVersion, listTrees, putTree, readPointer } from './store';
+import { type ArtifactStore, getTreeFile, getTreeVersion, putTree, readPointer } from './store';
 
 const PREFIX = 'catalog/';
 const treeKey = (id: string) => `${PREFIX}${id}`;
@@ -93,9 +93,7 @@ export function createStoreCatalog(store: ArtifactStore, dir: string): Catalog {
 
   /** the ids with a pointer in the store, each with the manifest of its current version */
   async function list(): Promise<CatalogEntry[]> {
-    const ids = (await listTrees(store, PREFIX))
-      .map((key) => key.slice(PREFIX.length))
-      .filter((id) => catalogTaskDir(dir, id) !== undefined);
+    const ids = (await store.children(PREFIX)).filter((id) => catalogTaskDir(dir, id) !== undefined);
     const entries = await Promise.all(ids.map(entryOf));
     return entries.flatMap((e) => (e ? [e] : [])).sort((a, b) => a.id.localeCompare(b.id));
   }

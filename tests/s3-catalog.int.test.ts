@@ -24,15 +24,16 @@ function treeOf(dir: string): Record<string, string> {
   );
 }
 
-/** The store, counting its GETs, with a gate the tree pointer's PUT can be held at. */
+/** The store, counting its GETs and full listings, with a gate the tree pointer's PUT can be held at. */
 function instrumented(store: ArtifactStore) {
-  const counts = { get: 0 };
+  const counts = { get: 0, list: 0 };
   let gate: Promise<void> | undefined;
   let reached: () => void = () => undefined;
   const wrapped: ArtifactStore = {
     describe: store.describe,
     get: (key) => (counts.get++, store.get(key)),
-    list: (prefix) => store.list(prefix),
+    list: (prefix) => (counts.list++, store.list(prefix)),
+    children: (prefix) => store.children(prefix),
     remove: (key) => store.remove(key),
     async put(key, body) {
       if (gate && key.endsWith('/CURRENT')) {
@@ -120,6 +121,7 @@ describe('the catalog on the artifact store (store.backend s3)', () => {
       ['iris-s3', 'Iris first', join(b.dir, 'iris-s3')],
     ]);
     expect((await b.summaries()).map((s) => s.id)).toEqual(['iris-s3']);
+    expect(onB.counts.list).toBe(0); // one level of the bucket listed, not every file of every task
     expect(existsSync(join(b.dir, 'iris-s3'))).toBe(false); // listing fetches no task
     const local = await b.resolve('iris-s3');
     expect(local).toBe(join(b.dir, 'iris-s3'));

@@ -58,6 +58,19 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
     async list(prefix) {
       return (await listFull(full(prefix))).map((k) => k.slice(options.prefix.length));
     },
+    async children(prefix) {
+      const Prefix = full(prefix);
+      const names: string[] = [];
+      let ContinuationToken: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix, Delimiter: '/', ContinuationToken }));
+        for (const { Prefix: folder } of page.CommonPrefixes ?? [])
+          if (folder) names.push(folder.slice(Prefix.length, -1));
+        for (const { Key } of page.Contents ?? []) if (Key) names.push(Key.slice(Prefix.length));
+        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (ContinuationToken);
+      return names;
+    },
     async remove(keyOrPrefix) {
       const keys = keyOrPrefix.endsWith('/') ? await listFull(full(keyOrPrefix)) : [full(keyOrPrefix)];
       for (let i = 0; i < keys.length; i += 1000) {

@@ -17,6 +17,8 @@ export interface ArtifactStore {
   get(key: string): Promise<Buffer | undefined>;
   /** every key under `prefix` (a folder-like prefix ending in `/`), in no particular order */
   list(prefix: string): Promise<string[]>;
+  /** the names one level under `prefix` (ending in `/`), each once: a listing that skips what lies deeper */
+  children(prefix: string): Promise<string[]>;
   /** removes the objects under `prefix` (ending in `/`) or the one key; absent is fine */
   remove(keyOrPrefix: string): Promise<void>;
 }

@@ -66,15 +66,6 @@ export async function getTreeFile(
   return store.get(`${key}/${pointer.version}/${file}`);
 }
 
-/** The keys of the trees directly under `prefix` (ending in `/`) that have a pointer, i.e. are whole. */
-export async function listTrees(store: ArtifactStore, prefix: string): Promise<string[]> {
-  const pointers = (await store.list(prefix)).filter((k) => {
-    const rest = k.slice(prefix.length).split('/');
-    return rest.length === 2 && rest[1] === POINTER;
-  });
-  return pointers.map((k) => k.slice(0, -POINTER.length - 1));
-}
-
 /** Whether a whole tree is at `key`. */
 export async function hasTree(store: ArtifactStore, key: string): Promise<boolean> {
   return (await readPointer(store, key)) !== undefined;
