@@ -6,11 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCatalogActivities } from '../activities/catalog';
 import { createEnvControlActivities } from '../activities/env/control';
 import { createSynthPackageActivities } from '../activities/synth-package';
+import { createTemporalEnvService } from '../client/temporal-envs';
 import { loadConfig } from '../config';
 import type { Catalog } from '../package/catalog';
 import { materializeCatalogPath, openCatalog, openCatalogs } from '../package/open-catalog';
 import type { ArtifactStore } from '../package/store';
 import { createS3Store } from '../package/store/s3-store';
+import { createTestEnv } from './helpers/env';
 import { startMoto, TEST_S3_CREDENTIALS } from './helpers/moto-server';
 import { publishPreparedIris } from './helpers/prepared-iris';
 
@@ -213,5 +215,44 @@ describe('the catalog on the artifact store (store.backend s3)', () => {
     });
     expect((JSON.parse(readFileSync(seedFile, 'utf8')) as { taskId: string }).taskId).toBe('iris-routed');
     await expect(envB.openTask({ envId: 'env-none-1', taskId: 'no-such-task' })).rejects.toThrow();
+  });
+
+  it("plays, on host B's Temporal workers, a task published on host A: listed, opened, its overview read", async () => {
+    // The workers open the store as a deployment does: settings from the config, keys from AWS_* (this file's process).
+    process.env.AWS_ACCESS_KEY_ID = TEST_S3_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = TEST_S3_CREDENTIALS.secretAccessKey;
+    const s3 = {
+      ANVIL_STORE: 's3',
+      ANVIL_S3_BUCKET: bucket,
+      ANVIL_S3_ENDPOINT: moto.endpoint,
+      ANVIL_S3_PREFIX: `dojo-${randomUUID().slice(0, 8)}/`,
+    };
+    const t = await createTestEnv(s3);
+    try {
+      await t.startWorker('control');
+      const a = await openCatalog(
+        loadConfig({ ANVIL_HOME: scratch(), ANVIL_CONFIG: join(__dirname, 'helpers', 'empty-config.json'), ...s3 }),
+      );
+      await a.publish(irisPackage('iris-dojo', 'played'));
+      const b = await openCatalog(t.config);
+      const envs = createTemporalEnvService({
+        client: t.client,
+        controlQueue: t.controlQueue,
+        catalogDir: t.config.paths.catalog,
+        listTasks: () => b.summaries(),
+        defaults: { budget: { steps: 5, wallTimeS: 600, idleTimeoutS: 120 }, rewardMode: 'position' },
+      });
+      expect((await envs.listTasks()).map((x) => x.id)).toEqual(['iris-dojo']);
+      expect(existsSync(join(t.config.paths.catalog, 'iris-dojo'))).toBe(false);
+
+      const { envId, observation } = await envs.create({ taskId: 'iris-dojo' });
+      expect(JSON.stringify(observation)).toContain('Iris, played');
+      const info = await envs.step(envId, { action: 'request_info', params: { kind: 'data' } });
+      expect(JSON.stringify(info.observation)).toContain('sepal');
+      expect(existsSync(join(t.config.paths.catalog, 'iris-dojo', 'private', 'answers.csv'))).toBe(true);
+      await envs.close(envId);
+    } finally {
+      await t.close();
+    }
   });
 });
