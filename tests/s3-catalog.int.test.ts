@@ -13,7 +13,7 @@ import { materializeCatalogPath, openCatalog, openCatalogs } from '../package/op
 import type { ArtifactStore } from '../package/store';
 import { createS3Store } from '../package/store/s3-store';
 import { createTestEnv } from './helpers/env';
-import { startMoto, TEST_S3_CREDENTIALS } from './helpers/moto-server';
+import { S3_TEST_CREDENTIALS, type S3TestServer, startS3TestServer } from './helpers/s3-test-server';
 import { publishPreparedIris } from './helpers/prepared-iris';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'anvil-s3-catalog-'));
@@ -64,11 +64,11 @@ function instrumented(store: ArtifactStore) {
  */
 describe('the catalog on the artifact store (store.backend s3)', () => {
   const bucket = 'anvil-catalog-test';
-  let moto: { endpoint: string; stop(): void };
+  let moto: S3TestServer;
   let shared: ArtifactStore;
 
   beforeAll(async () => {
-    moto = await startMoto(bucket);
+    moto = await startS3TestServer(bucket);
   }, 90_000);
   afterAll(() => moto?.stop());
 
@@ -88,7 +88,7 @@ describe('the catalog on the artifact store (store.backend s3)', () => {
       region: 'us-east-1',
       prefix: `run-${randomUUID().slice(0, 8)}/`,
       endpoint: moto.endpoint,
-      credentials: TEST_S3_CREDENTIALS,
+      credentials: S3_TEST_CREDENTIALS,
     });
     const onB = instrumented(shared);
     const onA = instrumented(shared);
@@ -219,14 +219,9 @@ describe('the catalog on the artifact store (store.backend s3)', () => {
 
   it("plays, on host B's Temporal workers, a task published on host A: listed, opened, its overview read", async () => {
     // The workers open the store as a deployment does: settings from the config, keys from AWS_* (this file's process).
-    process.env.AWS_ACCESS_KEY_ID = TEST_S3_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = TEST_S3_CREDENTIALS.secretAccessKey;
-    const s3 = {
-      ANVIL_STORE: 's3',
-      ANVIL_S3_BUCKET: bucket,
-      ANVIL_S3_ENDPOINT: moto.endpoint,
-      ANVIL_S3_PREFIX: `dojo-${randomUUID().slice(0, 8)}/`,
-    };
+    process.env.AWS_ACCESS_KEY_ID = S3_TEST_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = S3_TEST_CREDENTIALS.secretAccessKey;
+    const s3 = { ...moto.env, ANVIL_S3_PREFIX: `dojo-${randomUUID().slice(0, 8)}/` };
     const t = await createTestEnv(s3);
     try {
       await t.startWorker('control');
