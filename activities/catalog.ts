@@ -7,10 +7,10 @@ import type { ProviderName } from '../domain/providers';
 import type { MedalThresholds } from '../domain/rewards';
 import type { Usage } from '../domain/usage';
 import type { VerificationReport } from '../domain/verification';
-import { publishToCatalog } from '../package/catalog';
 import { BadPackageError } from '../package/errors';
 import { recordReferenceScores } from '../package/leaderboard';
 import { annotateManifest } from '../package/manifest';
+import type { CatalogOpener } from '../package/open-catalog';
 import { copyForVerification } from '../package/stage';
 import { writeVerificationReport } from '../package/verification-report';
 
@@ -29,7 +29,14 @@ export interface Provenance {
 }
 
 /** Control-queue activities: package folders in the artifact store and the catalog. */
-export function createCatalogActivities({ artifactsDir }: { artifactsDir: string }) {
+export function createCatalogActivities({
+  artifactsDir,
+  catalogs,
+}: {
+  artifactsDir: string;
+  /** the catalog in a folder: the folder itself, or the artifact store's cached there */
+  catalogs: CatalogOpener;
+}) {
   return {
     /** Copies a package someone wrote into the artifact store, for verification to work on; returns the copy. */
     async stagePackage({ sourceDir, key }: { sourceDir: string; key: string }): Promise<string> {
@@ -70,9 +77,9 @@ export function createCatalogActivities({ artifactsDir }: { artifactsDir: string
       });
     },
 
-    /** Publishes a verified package as `<catalog>/<id>`, atomically (package/catalog.ts); returns its path. */
+    /** Publishes a verified package as `<catalog>/<id>`, whole (package/catalog.ts); returns its local path. */
     async publishTask({ packageDir, catalogDir }: { packageDir: string; catalogDir: string }): Promise<string> {
-      return publishToCatalog(packageDir, catalogDir);
+      return catalogs(catalogDir).publish(packageDir);
     },
   };
 }

@@ -6,13 +6,21 @@ import { type SeedFacts, type SynthScores, synthChecks } from '../domain/synth';
 import type { CheckResult } from '../domain/verification';
 import { catalogTaskDir } from '../package/catalog';
 import { BadPackageError } from '../package/errors';
+import { type CatalogOpener, materializeCatalogPath } from '../package/open-catalog';
 import { packagePaths } from '../package/layout';
 import { readManifest } from '../package/manifest';
 import { readTaskInfo } from './env/task-info';
 import { readDesign, readDna } from './synth-roles';
 
 /** Control-queue activities of Synth: the seed's public facts, and the `synth.*` checks of a draft. */
-export function createSynthPackageActivities({ artifactsDir }: { artifactsDir: string }) {
+export function createSynthPackageActivities({
+  artifactsDir,
+  catalogs,
+}: {
+  artifactsDir: string;
+  /** the catalog in a folder; a store's is fetched to this host to read a seed */
+  catalogs: CatalogOpener;
+}) {
   return {
     /**
      * The seed's public facts (task.json and the profile of public/train.csv; never private/),
@@ -27,10 +35,12 @@ export function createSynthPackageActivities({ artifactsDir }: { artifactsDir: s
       catalogDir: string;
       synthId: string;
     }): Promise<{ seedFile: string }> {
-      const packageDir = catalogTaskDir(catalogDir, seedTaskId);
+      const catalog = catalogs(catalogDir);
+      const packageDir = catalogTaskDir(catalog.dir, seedTaskId);
       const unknown = (why: string) =>
         ApplicationFailure.nonRetryable(`cannot synthesize from seed "${seedTaskId}": ${why}`, 'UnknownSeed');
       if (!packageDir) throw unknown('not a task id (lowercase letters, digits, dashes): see `anvil tasks list`');
+      await materializeCatalogPath(catalog, packageDir);
       let info;
       try {
         info = await readTaskInfo(seedTaskId, packageDir);

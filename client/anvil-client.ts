@@ -14,7 +14,7 @@ export interface AnvilClientOptions {
   /** the catalog that sessions and rollouts read tasks from; default `paths.catalog` */
   catalogDir?: string;
   /** a catalog's published tasks, for `GET /v1/tasks` and to refuse an unknown task at once; unset = sessions check */
-  listTasks?(catalogDir: string): TaskSummary[];
+  listTasks?(catalogDir: string): Promise<TaskSummary[]>;
 }
 
 /** Everything a client of Anvil's Temporal cluster calls: Dojo sessions, rollouts, Web UI links. */

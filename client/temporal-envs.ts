@@ -21,7 +21,7 @@ export interface TemporalEnvOptions {
   /** the catalog sessions read their task from (passed to the workflow) */
   catalogDir: string;
   /** the catalog's tasks; unset = create() leaves checking the task to the session (rollouts on workers) */
-  listTasks?(): TaskSummary[];
+  listTasks?(): Promise<TaskSummary[]>;
   defaults: { budget: Pick<Budget, 'steps' | 'wallTimeS' | 'idleTimeoutS'>; rewardMode: RewardMode };
   /** the most a request may ask for (config `env.max`); above it create() is a bad-request naming the field */
   maxBudget?: Partial<Record<keyof Budget, number>>;
@@ -85,13 +85,13 @@ export function createTemporalEnvService(options: TemporalEnvOptions): EnvServic
 
   return {
     async listTasks() {
-      return options.listTasks?.() ?? [];
+      return (await options.listTasks?.()) ?? [];
     },
 
     async create(request: CreateEnvRequest, { owner }: { owner?: string } = {}) {
       const tooBig = overBudget(request.budget, options.maxBudget ?? {});
       if (tooBig) throw tooBig;
-      const tasks = options.listTasks?.();
+      const tasks = await options.listTasks?.();
       if (tasks && !tasks.some((t) => t.id === request.taskId)) {
         throw unknownTask(
           request.taskId,

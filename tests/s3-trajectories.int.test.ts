@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvControlActivities } from '../activities/env/control';
+import { createFsCatalog } from '../package/catalog';
 import { createEnvSandboxActivities, type EnvSandboxDeps } from '../activities/env/sandbox';
 import { exportRollout } from '../cli/rollout-export';
 import { loadConfig } from '../config';
@@ -13,7 +14,7 @@ import type { EpisodeRow } from '../domain/rollout-export';
 import { groupStats } from '../domain/rollouts';
 import { createS3Store } from '../package/store/s3-store';
 import { createTrajectories, openTrajectories } from '../package/trajectories';
-import { S3_TEST_CREDENTIALS as credentials, startS3Server } from './helpers/moto';
+import { S3_TEST_CREDENTIALS as credentials, startS3TestServer } from './helpers/s3-test-server';
 import { scoredSteps, T0, TERMS } from './helpers/trajectory-entries';
 
 const exec = promisify(execFile);
@@ -24,7 +25,7 @@ const BUCKET = 'anvil-trajectories-test';
  * server (moto's). Host A records a session's steps; host B, with its own empty home, reads them.
  */
 describe('trajectories on an S3-compatible object store', () => {
-  let server: Awaited<ReturnType<typeof startS3Server>> | undefined;
+  let server: Awaited<ReturnType<typeof startS3TestServer>> | undefined;
   const prefix = `run-${randomUUID().slice(0, 8)}/`;
   /** a host's environment: its own home, the cluster's store */
   const hostEnv = (home: string): NodeJS.ProcessEnv => ({
@@ -52,13 +53,17 @@ describe('trajectories on an S3-compatible object store', () => {
       .stdout;
 
   beforeAll(async () => {
-    server = await startS3Server(BUCKET);
+    server = await startS3TestServer(BUCKET);
   }, 90_000);
   afterAll(() => server?.stop());
 
   it('records each step once on one host, and another host reads them all and answers a retried step', async () => {
     const a = host();
-    const control = createEnvControlActivities({ trajectories: a.trajectories, catalogDir: a.home, roots: [a.home] });
+    const control = createEnvControlActivities({
+      trajectories: a.trajectories,
+      catalogs: () => createFsCatalog(a.home),
+      roots: [a.home],
+    });
     const ref = await a.trajectories.open('env-a1');
     expect(ref).toBe('store:trajectories/env-a1/');
     const { entries, before } = scoredSteps('env-a1', [0.8, 0.9, 0.85]);

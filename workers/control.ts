@@ -6,6 +6,7 @@ import { createIntakeActivities } from '../activities/intake';
 import { createSmokeActivities } from '../activities/smoke';
 import { createSynthPackageActivities } from '../activities/synth-package';
 import { taskQueueName } from '../domain/queues';
+import { openCatalogs } from '../package/open-catalog';
 import { openTrajectories } from '../package/trajectories';
 import { inputRoots, type WorkerDeps } from './deps';
 import { artifactSync } from './store-sync';
@@ -13,7 +14,8 @@ import { artifactSync } from './store-sync';
 /** `<prefix>-control`: every workflow, and the cheap file activities (staging, intake, catalog, Dojo task facts and trajectories, episodes' env actions). */
 export async function createControlWorker(deps: WorkerDeps): Promise<Worker[]> {
   const { connection, anvil, config, workflowBundle } = deps;
-  const synced = await artifactSync(config);
+  const catalogs = deps.catalogs ?? (await openCatalogs(config));
+  const synced = await artifactSync(config, catalogs);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -22,13 +24,13 @@ export async function createControlWorker(deps: WorkerDeps): Promise<Worker[]> {
     activities: synced({
       ...createSmokeActivities({ artifactsDir: config.paths.artifacts }),
       ...createIntakeActivities({ artifactsDir: config.paths.artifacts, maxDatasetMb: config.forge.maxDatasetMb }),
-      ...createCatalogActivities({ artifactsDir: config.paths.artifacts }),
+      ...createCatalogActivities({ artifactsDir: config.paths.artifacts, catalogs }),
       ...createEnvControlActivities({
         trajectories: await openTrajectories(config),
-        catalogDir: config.paths.catalog,
+        catalogs,
         roots: inputRoots(config),
       }),
-      ...createSynthPackageActivities({ artifactsDir: config.paths.artifacts }),
+      ...createSynthPackageActivities({ artifactsDir: config.paths.artifacts, catalogs }),
       ...createEpisodeEnvActivities({ envsFor: (catalogDir) => anvil.envsFor(catalogDir ?? config.paths.catalog) }),
     }),
   });

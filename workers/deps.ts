@@ -3,6 +3,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import type { AnvilClient } from '../client';
 import type { AnvilConfig } from '../config';
+import type { CatalogOpener } from '../package/open-catalog';
 import { DockerSandbox } from '../sandbox/docker';
 import { LocalSandbox } from '../sandbox/local';
 
@@ -13,6 +14,8 @@ export interface WorkerDeps {
   anvil: AnvilClient;
   config: AnvilConfig;
   docker: Docker;
+  /** the catalogs, opened once per process (the store's, with `store.backend: s3`); unset = opened by the worker */
+  catalogs?: CatalogOpener;
   /** a prebuilt workflow bundle (tests build it once); unset = bundle workflows/ at start */
   workflowBundle?: { code: string };
 }

@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import { createAnvilClient, type TemporalConnection } from '../client';
 import type { AnvilConfig } from '../config';
 import type { QueueKind } from '../domain/queues';
+import { openCatalogs } from '../package/open-catalog';
 import { createWorker } from './index';
 
 export interface InProcessWorkers {
@@ -21,8 +22,15 @@ export async function startWorkers(
   config: AnvilConfig,
   kinds: QueueKind[],
 ): Promise<InProcessWorkers> {
+  const catalogs = await openCatalogs(config);
   const connection = await NativeConnection.connect({ address: temporal.address });
-  const deps = { connection, anvil: await createAnvilClient(config, { temporal }), config, docker: new Docker() };
+  const deps = {
+    connection,
+    anvil: await createAnvilClient(config, { temporal }),
+    config,
+    docker: new Docker(),
+    catalogs,
+  };
   let workers: Worker[];
   try {
     workers = (await Promise.all(kinds.map((kind) => createWorker(kind, deps)))).flat();

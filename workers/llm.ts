@@ -10,8 +10,8 @@ import type { WorkerDeps } from './deps';
 import { artifactSync } from './store-sync';
 
 /** `<prefix>-llm`: agent-role and policy calls, at most `llmConcurrency` at once (the endpoint's rate limit). */
-export async function createLlmWorker({ connection, config }: WorkerDeps): Promise<Worker[]> {
-  const synced = await artifactSync(config);
+export async function createLlmWorker({ connection, config, catalogs }: WorkerDeps): Promise<Worker[]> {
+  const synced = await artifactSync(config, catalogs);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -75,7 +75,7 @@ export async function createSandboxWorkers(
     store: config.store.snapshots ? await openStore(config) : undefined,
     trajectories: await openTrajectories(config),
   });
-  const synced = await artifactSync(config);
+  const synced = await artifactSync(config, deps.catalogs);
   const common = {
     connection,
     namespace: config.temporal.namespace,

@@ -1,5 +1,6 @@
 import { storeSynced } from '../activities/store-sync';
 import type { AnvilConfig } from '../config';
+import { type CatalogOpener, materializeCatalogPath, openCatalogs } from '../package/open-catalog';
 import { openStore } from '../package/store';
 import { createStoreMirror, type StoreMirror } from '../package/store/mirror';
 
@@ -19,25 +20,20 @@ function mirrorOf(config: Pick<AnvilConfig, 'store' | 'paths'>): Promise<StoreMi
   return mirrors.get(id)!;
 }
 
-export interface ArtifactSyncOptions {
-  /**
-   * makes this host's copy of a catalog path current (the catalog's own sync, which tracks task
-   * versions by their pointer); default: nothing, the catalog folder is used as it is
-   */
-  prepareCatalogPath?: (path: string) => Promise<void>;
-}
-
 /**
  * What a worker wraps its activities in: with `store.backend: s3`, `storeSynced` over one store
- * and one mirror for this process (run artifacts follow the activities from host to host); with
- * `fs` (one shared folder), the activities themselves, untouched: no scan, no extra I/O.
+ * and one mirror for this process (run artifacts follow the activities from host to host, and a
+ * catalog path in an input is made current from the store's catalog first); with `fs` (one shared
+ * folder), the activities themselves, untouched: no scan, no extra I/O.
  */
 export async function artifactSync(
   config: Pick<AnvilConfig, 'store' | 'paths'>,
-  options: ArtifactSyncOptions = {},
+  catalogs?: CatalogOpener,
 ): Promise<<T extends AsyncFunctions>(activities: T) => T> {
   if (config.store.backend !== 's3') return (activities) => activities;
   const { artifacts, catalog } = config.paths;
   const mirror = await mirrorOf(config);
-  return (activities) => storeSynced(activities, { mirror, artifacts, catalog, ...options });
+  const opener = catalogs ?? (await openCatalogs(config));
+  const prepareCatalogPath = (path: string) => materializeCatalogPath(opener(), path);
+  return (activities) => storeSynced(activities, { mirror, artifacts, catalog, prepareCatalogPath });
 }

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { TaskInfo, TrajectoryEntry } from '../../domain/env';
 import { catalogTaskDir } from '../../package/catalog';
 import { BadPackageError } from '../../package/errors';
+import { type CatalogOpener, materializeCatalogPath } from '../../package/open-catalog';
 import { packagePaths } from '../../package/layout';
 import type { Trajectories } from '../../package/trajectories';
 import { confinedPath } from '../confine';
@@ -11,12 +12,13 @@ import { readTaskInfo } from './task-info';
 /** Control-queue activities of a Dojo session: the task's public facts, and the trajectory. */
 export function createEnvControlActivities({
   trajectories,
-  catalogDir,
+  catalogs,
   roots,
 }: {
   /** the configured backend's trajectories (package/trajectories.ts) */
   trajectories: Trajectories;
-  catalogDir: string;
+  /** the catalog in a folder (default: this worker's); a store's is fetched to this host on open */
+  catalogs: CatalogOpener;
   /** the folders a session's catalogDir must lie under (activities/confine.ts) */
   roots: string[];
 }) {
@@ -45,8 +47,10 @@ export function createEnvControlActivities({
       catalogDir?: string;
     }): Promise<{ task: TaskInfo; trajectory: string }> {
       try {
-        const packageDir = catalogTaskDir(catalog ? confinedPath(catalog, roots, 'catalogDir') : catalogDir, taskId);
+        const at = catalogs(catalog ? confinedPath(catalog, roots, 'catalogDir') : undefined);
+        const packageDir = catalogTaskDir(at.dir, taskId);
         if (!packageDir) throw new BadPackageError(`"${taskId}" is not a task id (lowercase letters, digits, dashes)`);
+        await materializeCatalogPath(at, packageDir);
         const task = await taskInfo(taskId, packageDir);
         return { task, trajectory: await trajectories.open(envId) };
       } catch (err) {

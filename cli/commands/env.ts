@@ -13,8 +13,8 @@ import { ENV_TOOLS, toSftRecord } from '../../domain/sft';
 import { createKey, fileKeyRing, readKeysFile } from '../../config/keys-file';
 import { createGateway, type GatewayAuth } from '../../gateway/server';
 import type { episode } from '../../workflows';
-import { findTask, taskSummaries } from '../../package/catalog';
 import { openTrajectories } from '../../package/trajectories';
+import { openCatalog, openCatalogs } from '../../package/open-catalog';
 import { withTemporal } from '../embedded';
 import { followTurns } from '../episode-turns';
 import { inputError, usageError } from '../failure-report';
@@ -53,6 +53,7 @@ async function serve(argv: string[], config: AnvilConfig): Promise<number> {
     throw usageError(help, `--insecure-localhost serves only a loopback address (got --host ${values.host})`);
   }
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
+  const catalogs = await openCatalogs(config);
   const { keysFile, limits } = config.gateway;
   if (!insecure && !readKeysFile(keysFile).keys.some((k) => !k.revokedAt)) {
     const { token } = createKey(keysFile, { name: 'first env serve', scope: 'admin' });
@@ -74,7 +75,7 @@ async function serve(argv: string[], config: AnvilConfig): Promise<number> {
       await app.close();
       return 0;
     },
-    { catalogDir, listTasks: taskSummaries },
+    { catalogDir, listTasks: (dir) => catalogs(dir).summaries() },
   );
 }
 
@@ -117,11 +118,12 @@ async function play(argv: string[], config: AnvilConfig): Promise<number> {
     throw usageError(RUN_USAGE, `--steps must be a positive whole number (got ${values.steps})`);
   }
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
-  if (!findTask(catalogDir, taskId))
+  const catalog = await openCatalog(config, { dir: catalogDir });
+  if (!(await catalog.resolve(taskId)))
     throw unknownTask(
       taskId,
-      catalogDir,
-      taskSummaries(catalogDir).map((t) => t.id),
+      catalog.describe,
+      (await catalog.list()).map((t) => t.id),
     );
   // The same `episode` workflow as a rollout's, on the control queue.
   return withTemporal(config, async ({ temporal, envs, workflowUrl }) => {

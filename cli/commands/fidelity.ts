@@ -5,7 +5,7 @@ import type { AnvilConfig } from '../../config';
 import { type FidelityReport, fidelityChart, fidelityReport, type TaskScores, taskSetOf } from '../../domain/fidelity';
 import { FIDELITY_LADDER } from '../../domain/policy-space';
 import type { RolloutResult } from '../../domain/rollouts';
-import { listCatalog } from '../../package/catalog';
+import { openCatalog } from '../../package/open-catalog';
 import type { rolloutBatch } from '../../workflows';
 import { withTemporal } from '../embedded';
 import { inputError } from '../failure-report';
@@ -50,7 +50,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     },
   });
   const catalogDir = resolve(values.catalog ?? config.paths.catalog);
-  const catalog = listCatalog(catalogDir);
+  const catalog = await (await openCatalog(config, { dir: catalogDir })).list();
   const wanted = (values.tasks ?? []).flatMap((v) => v.split(',')).filter(Boolean);
   const unknown = wanted.filter((id) => !catalog.some((e) => e.id === id));
   if (unknown.length) throw inputError(`no task ${unknown.join(', ')} in ${catalogDir}`, 'see `anvil tasks list`');

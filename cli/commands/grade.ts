@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AnvilConfig } from '../../config';
 import { taskQueueName } from '../../domain/queues';
-import { resolveTask } from '../../package/catalog';
+import { openCatalog, resolveTaskIn } from '../../package/open-catalog';
 import { LAYOUT } from '../../package/layout';
 import { isPrepared } from '../../package/prepared-data';
 import type { gradeTask } from '../../workflows';
@@ -26,10 +26,11 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
   });
   const [task, submission] = positionals;
   if (!task || !submission || positionals.length > 2) throw usageError(help, 'give a task and a submission file');
-  const catalogDir = resolve(values.catalog ?? config.paths.catalog);
-  const packageDir = resolveTask(task, catalogDir);
+  const catalog = await openCatalog(config, { dir: values.catalog });
+  const packageDir = await resolveTaskIn(catalog, task);
   if (!packageDir) {
-    throw inputError(`no task "${task}": not a package folder, nor an id in ${catalogDir}`, 'see `anvil tasks list`');
+    const where = catalog.describe;
+    throw inputError(`no task "${task}": not a package folder, nor an id in ${where}`, 'see `anvil tasks list`');
   }
   if (!isPrepared(packageDir)) {
     const hint = `run \`anvil verify ${packageDir}\` (which prepares it) or grade a published task`;

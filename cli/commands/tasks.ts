@@ -1,7 +1,6 @@
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AnvilConfig } from '../../config';
-import { listCatalog, resolveTask } from '../../package/catalog';
+import { openCatalog, resolveTaskIn } from '../../package/open-catalog';
 import { readManifest } from '../../package/manifest';
 import { unknownTask } from '../../client';
 import { usageError } from '../failure-report';
@@ -17,10 +16,10 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     strict: true,
     options: { json: { type: 'boolean', default: false }, catalog: { type: 'string' } },
   });
-  const catalogDir = resolve(values.catalog ?? config.paths.catalog);
+  const catalog = await openCatalog(config, { dir: values.catalog });
   const [verb, id] = positionals;
   if (verb === 'list' && !id) {
-    const entries = listCatalog(catalogDir);
+    const entries = await catalog.list();
     if (values.json) {
       console.log(
         JSON.stringify(
@@ -35,7 +34,7 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
         ),
       );
     } else if (entries.length === 0) {
-      console.log(`no tasks in ${catalogDir} yet: forge some with \`anvil forge <dataset>\``);
+      console.log(`no tasks in ${catalog.describe} yet: forge some with \`anvil forge <dataset>\``);
     } else {
       for (const { id, manifest: m } of entries)
         console.log(`${id.padEnd(40)} ${m.taskType.padEnd(26)} ${m.metric.name}`);
@@ -43,12 +42,12 @@ export async function run(argv: string[], config: AnvilConfig): Promise<number> 
     return 0;
   }
   if (verb === 'show' && id) {
-    const dir = resolveTask(id, catalogDir);
+    const dir = await resolveTaskIn(catalog, id);
     if (!dir) {
       throw unknownTask(
         id,
-        catalogDir,
-        listCatalog(catalogDir).map((e) => e.id),
+        catalog.describe,
+        (await catalog.list()).map((e) => e.id),
       );
     }
     const manifest = await readManifest(dir);

@@ -56,6 +56,13 @@ export function createFsStore(root: string): ArtifactStore {
       );
       return versions.filter((v) => v !== undefined);
     },
+    async children(prefix) {
+      const entries = await readdir(path(prefix), { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
+        throw err;
+      });
+      return entries.filter((e) => e.isDirectory() || (e.isFile() && !e.name.startsWith(STAGING))).map((e) => e.name);
+    },
     async remove(keyOrPrefix) {
       await rm(path(keyOrPrefix), { recursive: true, force: true });
     },

@@ -6,7 +6,7 @@ import type { ArtifactStore } from './store';
 
 export type { ArtifactStore } from './store';
 export { fencedScope, sessionStore } from './fencing';
-export { getTree, hasTree, putTree } from './trees';
+export { getTree, getTreeFile, getTreeVersion, hasTree, putTree, readPointer, type TreePointer } from './trees';
 
 /**
  * The store `config.store` names: the `paths.home` folder (shared volume) or an S3 bucket. The AWS

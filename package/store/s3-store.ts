@@ -76,6 +76,20 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
         .filter((o) => prefix.endsWith('/') || o.key === wanted)
         .map((o) => ({ ...o, key: o.key.slice(options.prefix.length) }));
     },
+    async children(prefix) {
+      const { sdk, s3 } = await connect();
+      const Prefix = full(prefix);
+      const names: string[] = [];
+      let ContinuationToken: string | undefined;
+      do {
+        const page = await s3.send(new sdk.ListObjectsV2Command({ Bucket, Prefix, Delimiter: '/', ContinuationToken }));
+        for (const { Prefix: folder } of page.CommonPrefixes ?? [])
+          if (folder) names.push(folder.slice(Prefix.length, -1));
+        for (const { Key } of page.Contents ?? []) if (Key) names.push(Key.slice(Prefix.length));
+        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (ContinuationToken);
+      return names;
+    },
     async remove(keyOrPrefix) {
       const { sdk, s3 } = await connect();
       const keys = keyOrPrefix.endsWith('/') ? await listFull(full(keyOrPrefix)) : [full(keyOrPrefix)];

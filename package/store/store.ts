@@ -22,6 +22,8 @@ export interface ArtifactStore {
    * changes whenever the object is replaced, so a host's copy can be checked without reading it
    */
   listVersions(prefix: string): Promise<StoredVersion[]>;
+  /** the names one level under `prefix` (ending in `/`), each once: a listing that skips what lies deeper */
+  children(prefix: string): Promise<string[]>;
   /** removes the objects under `prefix` (ending in `/`) or the one key; absent is fine */
   remove(keyOrPrefix: string): Promise<void>;
 }

@@ -20,7 +20,7 @@ export function envService(t: TestEnv, options: { stepsPerRun?: number } = {}): 
     client: t.client,
     controlQueue: t.controlQueue,
     catalogDir,
-    listTasks: () => taskSummaries(catalogDir),
+    listTasks: async () => taskSummaries(catalogDir),
     defaults: { budget: { steps: 30, wallTimeS: 3600, idleTimeoutS: 600 }, rewardMode: 'position' },
     ...options,
   });

@@ -24,6 +24,9 @@ export function storeContract(open: () => ArtifactStore) {
     expect((await store.get('catalog/iris/task.json'))?.toString()).toBe('{"id":"iris"}');
     expect(await store.get('catalog/none')).toBeUndefined();
     expect(await store.list('catalog/')).toEqual(['catalog/iris/task.json']);
+    await store.put('catalog/top', 'x');
+    expect((await store.children('catalog/')).sort()).toEqual(['iris', 'top']);
+    expect(await store.children('none/')).toEqual([]);
     await store.remove('catalog/');
     expect(await store.list('catalog/')).toEqual([]);
     expect(await store.list('trajectories/')).toEqual(['trajectories/s1/steps.jsonl']);

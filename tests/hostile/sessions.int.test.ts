@@ -32,7 +32,7 @@ describe('hostile clients against the Dojo', () => {
       client: t.client,
       controlQueue: t.controlQueue,
       catalogDir: t.config.paths.catalog,
-      listTasks: () => taskSummaries(t.config.paths.catalog),
+      listTasks: async () => taskSummaries(t.config.paths.catalog),
       defaults: { budget: { steps: 30, wallTimeS: 3600, idleTimeoutS: 600 }, rewardMode: 'position' },
       maxBudget: t.config.env.max,
       stepsPerRun: 2, // sessions continue as new often: ownership must survive it
