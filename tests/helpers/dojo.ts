@@ -2,8 +2,8 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { taskSummaries } from '../../package/catalog';
 import type { EnvService, RolloutService } from '../../client';
+import { openCatalogs } from '../../package/open-catalog';
 import { createTemporalEnvService } from '../../client/temporal-envs';
 import type { Action, StepResult, TrajectoryEntry } from '../../domain/env';
 import { createGateway } from '../../gateway/server';
@@ -13,14 +13,14 @@ import { materializePackage } from './fixture-packages';
 import { testKey, testKeyRing } from './keys';
 import type { TestEnv } from './env';
 
-/** The Dojo over this test file's Temporal queues, reading tasks from its catalog. */
+/** The Dojo over this test file's Temporal queues, reading tasks from its catalog (the store's, in S3 mode). */
 export function envService(t: TestEnv, options: { stepsPerRun?: number } = {}): EnvService {
   const catalogDir = t.config.paths.catalog;
   return createTemporalEnvService({
     client: t.client,
     controlQueue: t.controlQueue,
     catalogDir,
-    listTasks: async () => taskSummaries(catalogDir),
+    listTasks: async () => (await openCatalogs(t.config))(catalogDir).summaries(),
     defaults: { budget: { steps: 30, wallTimeS: 3600, idleTimeoutS: 600 }, rewardMode: 'position' },
     ...options,
   });

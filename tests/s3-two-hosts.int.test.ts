@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ForgeResult } from '../domain/forge';
+import type { RolloutResult } from '../domain/rollouts';
 import { exampleDatasetPath } from '../examples/forge-datasets';
-import type { forgeDataset } from '../workflows';
+import { openTrajectories } from '../package/trajectories';
+import type { forgeDataset, rolloutBatch } from '../workflows';
+import { envService } from './helpers/dojo';
 import { createTestEnv, type TestEnv } from './helpers/env';
 import { type S3TestServer, startS3TestServer } from './helpers/s3-test-server';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
@@ -14,17 +17,23 @@ import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process
  * and llm workers, host B the cpu worker. Both see `paths.home` at the same path, as hosts with one
  * layout do: B's is the real folder (its sandbox containers mount it), A's workers run in a mount
  * namespace of their own with another folder bound over it. Every draft, prepared split and report
- * crosses between them through the store only.
+ * crosses between them through the store only; then the published task is played (a Dojo session
+ * whose steps run and are graded on B, a rollout), its catalog copy and trajectories from the store.
  */
 describe('a forge across two hosts with the artifact store on S3', () => {
   let s3: S3TestServer;
   let t: TestEnv;
   let hostA: string;
+  let forged: string | undefined;
   const workers: WorkerProcess[] = [];
 
   beforeAll(async () => {
     s3 = await startS3TestServer('anvil-sync-forge');
     t = await createTestEnv({ ...s3.env, ANVIL_S3_PREFIX: 'forge/' });
+    // This process is a client of the cluster too (the catalog's task list, trajectories): the bucket's
+    // credentials reach the AWS SDK the usual way, from the environment.
+    process.env.AWS_ACCESS_KEY_ID = s3.env.AWS_ACCESS_KEY_ID;
+    process.env.AWS_SECRET_ACCESS_KEY = s3.env.AWS_SECRET_ACCESS_KEY;
     const home = t.config.paths.home;
     hostA = mkdtempSync(join(tmpdir(), 'anvil-sync-host-a-'));
     const ownHome = [
@@ -70,6 +79,7 @@ describe('a forge across two hosts with the artifact store on S3', () => {
 
     // Published on A (its control worker), from files B's prepare run wrote into the draft.
     const [task] = verified;
+    forged = task!.id;
     const published = join(hostA, 'catalog', task!.id);
     expect(JSON.parse(readFileSync(join(published, 'verification.json'), 'utf8')).status).toBe('verified');
     expect(existsSync(join(published, 'public', 'train.csv'))).toBe(true);
@@ -81,5 +91,38 @@ describe('a forge across two hosts with the artifact store on S3', () => {
     expect(existsSync(join(artifactsB, 'forge'))).toBe(true);
     expect(existsSync(join(hostA, 'artifacts', 'runs'))).toBe(false);
     rmSync(datasets, { recursive: true, force: true });
+  }, 400_000);
+
+  it('plays the published task: a Dojo session graded on the other host, its trajectory and a rollout in the store', async () => {
+    expect(forged, 'the forge above published a task').toBeDefined();
+    const taskId = forged!;
+    // B has not seen the task: A published it to the store from its own folder.
+    expect(existsSync(join(t.config.paths.catalog, taskId))).toBe(false);
+    const envs = envService(t);
+    const { envId } = await envs.create({ taskId });
+    const code =
+      "import pandas as pd\npd.read_csv('/data/sample_submission.csv').to_csv('submission.csv', index=False)\n";
+    const executed = await envs.step(envId, { action: 'execute_code', params: { code } });
+    expect(executed.observation.status, JSON.stringify(executed.observation)).toBe('ok');
+    expect(executed.observation.score?.raw).toEqual(expect.any(Number));
+    // B's sandbox graded it from the task it fetched from the store, answers hidden as on any host.
+    expect(existsSync(join(t.config.paths.catalog, taskId, 'public', 'train.csv'))).toBe(true);
+    const state = await envs.close(envId);
+    expect(state.trajectory).toMatch(/^store:trajectories\//);
+    const steps = await openTrajectories(t.config).then((log) => log.read(state.trajectory));
+    expect(steps?.map((e) => e.step)).toEqual([1]);
+
+    const rollout: RolloutResult = await t.client.workflow.execute<typeof rolloutBatch>('rolloutBatch', {
+      taskQueue: t.controlQueue,
+      workflowId: `rollout-two-hosts-${Date.now()}`,
+      args: [{ tasks: [taskId], policy: 'heuristic', samplesPerTask: 2, maxSteps: 2, concurrency: 2, seed: 7 }],
+    });
+    expect(rollout.episodes.map((e) => e.status)).toEqual(['completed', 'completed']);
+    for (const episode of rollout.episodes) {
+      expect(episode.trajectory).toMatch(/^store:/);
+      expect((await openTrajectories(t.config).then((log) => log.read(episode.trajectory!)))?.length).toBeGreaterThan(
+        0,
+      );
+    }
   }, 400_000);
 });
