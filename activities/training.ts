@@ -17,7 +17,9 @@ import {
   workspaceRelative,
 } from '../domain/training';
 import { assertReadableByOthers } from '../sandbox/docker';
+import type { StoreMirror } from '../package/store/mirror';
 import { confinedPath } from './confine';
+import { openToSandbox } from './workspace-permissions';
 import type { Sandbox } from '../sandbox/sandbox';
 import { runKey } from './heartbeat';
 
@@ -29,6 +31,12 @@ export interface TrainingActivityDeps {
   defaults: SandboxLimits;
   /** the folders a spec's dataDir must lie under (activities/confine.ts) */
   roots: string[];
+  /**
+   * S3 mode (hosts share no folder): the store's copy of workspaces. Each checkpoint is pushed before
+   * a heartbeat names it, and an attempt that resumes pulls the workspace first, so a retry on another
+   * host resumes from the last checkpoint too. Unset (a shared folder): nothing moves.
+   */
+  checkpoints?: Pick<StoreMirror, 'pull' | 'push'>;
 }
 
 const TAIL_CHARS = 4000;
@@ -63,7 +71,13 @@ async function resumableCheckpoint(
 
 const tail = (text: string, chars = TAIL_CHARS) => (text.length > chars ? `…${text.slice(-chars)}` : text);
 
-export function createTrainingActivities({ sandbox, artifactsDir, defaults, roots }: TrainingActivityDeps) {
+export function createTrainingActivities({
+  sandbox,
+  artifactsDir,
+  defaults,
+  roots,
+  checkpoints,
+}: TrainingActivityDeps) {
   return {
     /**
      * Runs a training script in a sandbox with a workspace that outlives attempts, heartbeating its
@@ -104,6 +118,10 @@ export function createTrainingActivities({ sandbox, artifactsDir, defaults, root
       await chmod(checkpointDir, 0o777);
 
       const previous = (info.heartbeatDetails ?? {}) as Partial<TrainingHeartbeat>;
+      if (checkpoints && previous.checkpoint) {
+        await checkpoints.pull([workspaceDir]);
+        await openToSandbox(workspaceDir);
+      }
       const { checkpoint: resumedFrom, why } = await resumableCheckpoint(workspaceDir, previous.checkpoint);
       if (why) ctx.log.warn(`attempt ${info.attempt} cannot resume: ${why}; training starts from scratch`);
       if (resumedFrom) ctx.log.info(`attempt ${info.attempt} resumes from checkpoint ${resumedFrom}`);
@@ -123,7 +141,23 @@ export function createTrainingActivities({ sandbox, artifactsDir, defaults, root
             }
           : {}),
       };
-      const beat = () => ctx.heartbeat({ ...state, elapsedS: Math.round((Date.now() - started) / 1000) });
+      // What heartbeats name as the resume point: with a store, only a checkpoint already pushed to it.
+      let durable: Pick<TrainingHeartbeat, 'checkpoint' | 'checkpointStep'> = {
+        checkpoint: state.checkpoint,
+        checkpointStep: state.checkpointStep,
+      };
+      const beat = () => ctx.heartbeat({ ...state, ...durable, elapsedS: Math.round((Date.now() - started) / 1000) });
+      let pushing = Promise.resolve();
+      const recordCheckpoint = () => {
+        const reached = { checkpoint: state.checkpoint, checkpointStep: state.checkpointStep };
+        if (!checkpoints) return ((durable = reached), beat());
+        pushing = pushing
+          .then(() => checkpoints.push([workspaceDir]))
+          .then(
+            () => ((durable = reached), beat()),
+            (err: Error) => ctx.log.warn(`checkpoint ${reached.checkpoint} not pushed to the store: ${err.message}`),
+          );
+      };
       const onStdoutLine = (line: string) => {
         const parsedLine = parseProgressLine(line);
         if (!parsedLine) return;
@@ -132,7 +166,7 @@ export function createTrainingActivities({ sandbox, artifactsDir, defaults, root
           return;
         }
         state = { ...applyProgress(state, parsedLine.update), updatedAt: new Date().toISOString() };
-        if (parsedLine.update.checkpoint) beat(); // a new resume point: record it without waiting
+        if (parsedLine.update.checkpoint) recordCheckpoint(); // a new resume point: record it without waiting
       };
       beat();
       const timer = setInterval(beat, 1000);
@@ -164,6 +198,7 @@ export function createTrainingActivities({ sandbox, artifactsDir, defaults, root
       } finally {
         clearInterval(timer);
       }
+      await pushing; // the last checkpoint's push (its failure was logged: the result's own push follows)
 
       if (result.exitCode !== 0) {
         const where = state.checkpoint

@@ -6,9 +6,12 @@ import type { ForgeResult } from '../domain/forge';
 import type { RolloutResult } from '../domain/rollouts';
 import { exampleDatasetPath } from '../examples/forge-datasets';
 import { openTrajectories } from '../package/trajectories';
-import type { forgeDataset, rolloutBatch } from '../workflows';
+import type { forgeDataset, rolloutBatch, trainRun } from '../workflows';
+import { trainingDetails } from '../cli/commands/train';
+import { waitFor } from './helpers/containers';
 import { envService } from './helpers/dojo';
 import { createTestEnv, type TestEnv } from './helpers/env';
+import { penguinsDataDir, range, TRAIN_PY } from './helpers/penguins-training';
 import { type S3TestServer, startS3TestServer } from './helpers/s3-test-server';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 
@@ -125,4 +128,56 @@ describe('a forge across two hosts with the artifact store on S3', () => {
       );
     }
   }, 400_000);
+
+  it('resumes a training run whose host was lost from the checkpoint in the store, on a host that never saw it', async () => {
+    // The training data and the workspace live under paths.artifacts: the data reaches the store with
+    // the first attempt (its input), each checkpoint before a heartbeat names it.
+    const STEPS = 40;
+    const gpuEnv = { ...t.env, ANVIL_GPU_EMULATE: '1' };
+    const first = await startWorkerProcess('gpu', gpuEnv);
+    workers.push(first);
+    const workflowId = `train-two-hosts-${Date.now()}`;
+    const handle = await t.client.workflow.start<typeof trainRun>('trainRun', {
+      taskQueue: t.controlQueue,
+      workflowId,
+      args: [
+        {
+          code: TRAIN_PY,
+          dataDir: penguinsDataDir(t.config.paths.artifacts),
+          gpu: true,
+          limits: { cpus: 1, memoryMb: 512, timeoutS: 900 },
+          env: { STEPS: String(STEPS), CHECKPOINT_EVERY: '5', STEP_SLEEP: '0.4' },
+        },
+      ],
+    });
+    const seen = await waitFor(
+      'a heartbeat with a checkpoint from step 10 on',
+      async () => {
+        const d = await trainingDetails(t.client, handle).catch(() => undefined);
+        return d?.checkpoint && (d.checkpointStep ?? 0) >= 10 ? d : undefined;
+      },
+      150_000,
+    );
+    // The host is lost with its disk: its worker dies, and its workspace and sync records are gone.
+    first.child.kill('SIGKILL');
+    await first.exited;
+    rmSync(join(t.config.paths.artifacts, 'training'), { recursive: true, force: true });
+    rmSync(join(t.config.paths.home, '.sync', 'artifacts', 'training'), { recursive: true, force: true });
+    workers.push(await startWorkerProcess('gpu', gpuEnv));
+
+    const result = await handle.result();
+    const resumedStep = Number(/step-(\d+)\.npz$/.exec(result.resumedFrom ?? '')?.[1]);
+    expect(result.attempt).toBeGreaterThanOrEqual(2);
+    expect(resumedStep).toBeGreaterThanOrEqual(seen.checkpointStep!);
+    expect(result).toMatchObject({ step: STEPS, message: 'done', metric: { name: 'accuracy' } });
+    // The step log came back from the store as of the checkpoint's push: no step up to the checkpoint
+    // ran twice, and the second attempt ran every step after it.
+    const steps = readFileSync(join(result.workspaceDir, 'steps.log'), 'utf8').split('\n').filter(Boolean).map(Number);
+    for (let s = 1; s <= resumedStep; s++)
+      expect(
+        steps.filter((x) => x === s),
+        `step ${s}`,
+      ).toHaveLength(1);
+    expect(steps.slice(-(STEPS - resumedStep))).toEqual(range(resumedStep + 1, STEPS));
+  }, 300_000);
 });

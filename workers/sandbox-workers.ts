@@ -14,7 +14,7 @@ import { openTrajectories } from '../package/trajectories';
 import { GpuSlots, withGpuSlots } from '../sandbox/gpu-slots';
 import { WarmDockerSandbox } from '../sandbox/warm';
 import { inputRoots, readySandbox, scratchDir, type WorkerDeps } from './deps';
-import { artifactSync } from './store-sync';
+import { artifactMirror, artifactSync } from './store-sync';
 
 /** placeSession where there are no warm containers: retryable, so another (Docker) host may take it. */
 async function refusePlacement(): Promise<{ queue: string }> {
@@ -97,6 +97,7 @@ export async function createSandboxWorkers(
           artifactsDir: config.paths.artifacts,
           defaults: config.sandbox.limits,
           roots: inputRoots(config),
+          checkpoints: await artifactMirror(config),
         }),
         placeSession: sessions ? env.placeSession : refusePlacement,
       }),

@@ -20,6 +20,11 @@ function mirrorOf(config: Pick<AnvilConfig, 'store' | 'paths'>): Promise<StoreMi
   return mirrors.get(id)!;
 }
 
+/** This process's mirror of the store in S3 mode (training pushes its checkpoints through it); undefined with `fs`. */
+export async function artifactMirror(config: Pick<AnvilConfig, 'store' | 'paths'>): Promise<StoreMirror | undefined> {
+  return config.store.backend === 's3' ? mirrorOf(config) : undefined;
+}
+
 /**
  * What a worker wraps its activities in: with `store.backend: s3`, `storeSynced` over one store
  * and one mirror for this process (run artifacts follow the activities from host to host, and a

@@ -1,21 +1,13 @@
-import { chmod, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { TypedError } from '../../domain/failures';
 import { type ArtifactStore, sessionStore } from '../../package/store';
+import { openToSandbox } from '../workspace-permissions';
 
 /** A store refusal as the activity's failure: not retried, the host that got it lost the session. */
 function asFailure(err: unknown): unknown {
   return err instanceof TypedError && err.type === 'FencedOut'
     ? ApplicationFailure.nonRetryable(`${err.message}; ${err.hint ?? ''}`, 'FencedOut')
     : err;
-}
-
-/** chmod -R a+rwX: restored files belong to the worker, the sandbox user must write them. */
-async function openToSandbox(dir: string): Promise<void> {
-  await chmod(dir, 0o777);
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true }))
-    await chmod(join(e.parentPath, e.name), e.isDirectory() ? 0o777 : 0o666);
 }
 
 /**
