@@ -1,4 +1,5 @@
 import type * as S3 from '@aws-sdk/client-s3';
+import { TypedError } from '../../domain/failures';
 import { type ArtifactStore, checkKey, type StoredVersion } from './store';
 
 /**
@@ -50,7 +51,7 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
     return objects;
   };
   const listFull = async (prefix: string): Promise<string[]> => (await listObjects(prefix)).map((o) => o.key);
-  return {
+  return unavailableAsTyped({
     describe: `s3://${Bucket}/${options.prefix}${options.endpoint ? ` at ${options.endpoint}` : ''}`,
     async put(key, body) {
       const { sdk, s3 } = await connect();
@@ -98,5 +99,33 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
         await s3.send(new sdk.DeleteObjectsCommand({ Bucket, Delete: { Objects, Quiet: true } }));
       }
     },
+  });
+}
+
+/**
+ * The store whose calls fail as `StoreUnavailable`, naming the bucket and endpoint: the SDK's own
+ * errors (a refused connection, missing credentials, no such bucket) say neither, and a refused
+ * connection would otherwise read as Temporal's.
+ */
+function unavailableAsTyped(store: ArtifactStore): ArtifactStore {
+  const typed =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await call(...args);
+      } catch (err) {
+        if (err instanceof TypedError) throw err;
+        const { name, message } = err as Error;
+        throw new TypedError('StoreUnavailable', `artifact store ${store.describe}: ${name}: ${message}`);
+      }
+    };
+  return {
+    describe: store.describe,
+    put: typed(store.put),
+    get: typed(store.get),
+    list: typed(store.list),
+    listVersions: typed(store.listVersions),
+    children: typed(store.children),
+    remove: typed(store.remove),
   };
 }
