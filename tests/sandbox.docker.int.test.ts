@@ -120,7 +120,7 @@ os._exit(0)`,
     expect(Number(match![1])).toBeLessThan(32);
   });
 
-  it('caps 100 MB of stdout without buffering it in the worker', async () => {
+  it('caps 300 MB of stdout without buffering it in the worker', async () => {
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
@@ -128,18 +128,19 @@ os._exit(0)`,
 import sys
 line = "x" * 1023 + "\\n"
 block = line * 1024
-for _ in range(100):
-    sys.stdout.write(block)   # 100 MiB in all
+for _ in range(300):
+    sys.stdout.write(block)   # 300 MiB in all
 print("END")`);
     clearInterval(sampler);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdoutBytes).toBe(100 * 1024 * 1024 + 4);
+    expect(result.stdoutBytes).toBe(300 * 1024 * 1024 + 4);
     expect(result.outputTruncated).toBe(true);
     expect(result.stdout.length).toBeLessThan(limits.outputBytes + 200);
     expect(result.stdout).toContain('bytes omitted');
     expect(result.stdout.trimEnd().endsWith('END')).toBe(true);
-    // Had the worker kept the stream, it would hold 100 MiB or more.
-    expect(rssPeak - rssBefore).toBeLessThan(64 * 1024 * 1024);
+    // Had the worker kept the stream, it would hold 300 MiB or more; streaming, its peak is what the
+    // garbage collector has not yet reclaimed of the chunks passing through (66 MiB seen under load).
+    expect(rssPeak - rssBefore).toBeLessThan(160 * 1024 * 1024);
   });
 
   it('mounts /data read-only, the root file system read-only, and runs as a non-root user', async () => {
