@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { type ArtifactStore, checkKey, type StoredVersion } from './store';
+import { writeWhole } from './write-whole';
 
 /** Staging files of a write in progress: never listed, never read. */
 const STAGING = '.put-';
@@ -26,16 +26,7 @@ export function createFsStore(root: string): ArtifactStore {
   return {
     describe: `fs:${root}`,
     async put(key, body) {
-      const target = path(key);
-      await mkdir(dirname(target), { recursive: true });
-      const staging = join(dirname(target), `${STAGING}${randomUUID()}`);
-      try {
-        await writeFile(staging, body);
-        await rename(staging, target);
-      } catch (err) {
-        await rm(staging, { force: true });
-        throw err;
-      }
+      await writeWhole(path(key), body, STAGING);
     },
     async get(key) {
       return readFile(path(key)).catch((err: NodeJS.ErrnoException) => {

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { lstat, readdir, readFile, rm } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import type { ArtifactStore, StoredVersion } from './store';
+import { writeWhole } from './write-whole';
 
 /** Files being written by a pull: never pushed, never listed as this host's own. */
 const STAGING = '.sync-';
@@ -37,19 +37,6 @@ async function mapLimit<T>(items: T[], work: (item: T) => Promise<void>): Promis
     while (next < items.length) await work(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, lane));
-}
-
-/** Writes a file whole: a hidden sibling renamed into place. */
-async function writeWhole(file: string, body: Buffer | string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const staging = join(dirname(file), `${STAGING}${randomUUID()}`);
-  try {
-    await writeFile(staging, body);
-    await rename(staging, file);
-  } catch (err) {
-    await rm(staging, { force: true });
-    throw err;
-  }
 }
 
 /** The regular files under `dir` (never following links), relative, `/`-separated. */
@@ -90,7 +77,7 @@ export function createStoreMirror(store: ArtifactStore, roots: MirrorRoots): Sto
       (text) => JSON.parse(text) as SyncRecord,
       () => undefined,
     );
-  const writeRecord = (key: string, record: SyncRecord) => writeWhole(recordFile(key), JSON.stringify(record));
+  const writeRecord = (key: string, record: SyncRecord) => writeWhole(recordFile(key), JSON.stringify(record), STAGING);
   const dropRecord = (key: string) => rm(recordFile(key), { force: true });
   const localInfo = (key: string) =>
     lstat(pathOf(key)).then(
@@ -144,7 +131,7 @@ export function createStoreMirror(store: ArtifactStore, roots: MirrorRoots): Sto
         if (record?.etag === object.etag && sameFile(info, record)) return;
         const body = await store.get(object.key);
         if (!body) return; // removed since the listing
-        await writeWhole(pathOf(object.key), body);
+        await writeWhole(pathOf(object.key), body, STAGING);
         const written = (await localInfo(object.key))!;
         await writeRecord(object.key, { etag: object.etag, size: written.size, mtimeMs: written.mtimeMs });
         fetched++;
